@@ -1,0 +1,35 @@
+"""`baomi createstaff --username U --role ROLE [--password-stdin]` → JSON."""
+
+import json
+import sys
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from baomi.access.enums import Role
+from baomi.access.services import create_staff
+from baomi.core.errors import BaomiError, ValidationFailed
+
+
+class Command(BaseCommand):
+    help = "Create a staff account with one role; prints JSON (password shown once if generated)."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--username", required=True)
+        parser.add_argument("--role", required=True, choices=Role.values)
+        parser.add_argument(
+            "--password-stdin", action="store_true", help="read the password from standard input"
+        )
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        password = sys.stdin.readline().rstrip("\n") if opts["password_stdin"] else None
+        try:
+            staff, pw = create_staff(None, opts["username"], opts["role"], password)
+        except ValidationFailed as exc:
+            raise CommandError("; ".join(f"{i.field}: {i.en}" for i in exc.issues)) from None
+        except BaomiError as exc:
+            raise CommandError(exc.detail) from None
+        out: dict[str, Any] = {"username": staff.username, "role": staff.role, "totp_secret": None}
+        if not opts["password_stdin"]:
+            out["password"] = pw
+        self.stdout.write(json.dumps(out))

@@ -1,0 +1,122 @@
+"""Role × purpose × field class → plain / masked / withheld (R-D1, R-D2, R-D4).
+
+This is the first, code-declared version of the default policy from the business
+documents; the access-control issue (#3) adds versioned, audited per-field overrides.
+Two rules sit on top of the table:
+  * purpose limitation: a field is withheld when the purpose is not one it is collected
+    for (catalogue `purposes`), except the rights/investigation/legal purposes;
+  * the administrator roles (三员) never read customer data under any purpose.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from baomi.catalog.enums import FieldClass, Purpose, Treatment
+from baomi.catalog.fields import FieldSpec
+
+from .enums import Role
+
+POLICY_VERSION = "2026.1-default"
+PLAIN, MASKED, WITHHELD = Treatment.PLAIN, Treatment.MASKED, Treatment.WITHHELD
+
+ALL_FIELD_PURPOSES = frozenset(
+    {Purpose.RIGHTS_REQUEST, Purpose.INVESTIGATION, Purpose.LEGAL_REQUEST}
+)
+
+
+@dataclass(frozen=True)
+class RolePolicy:
+    purposes: frozenset[Purpose]
+    by_class: dict[FieldClass, Treatment]
+    by_tag: dict[str, Treatment] = field(default_factory=dict)
+    by_field: dict[str, Treatment] = field(default_factory=dict)  # "entity.code"
+    can_write: bool = False
+
+
+_NONE = RolePolicy(frozenset(), {c: WITHHELD for c in FieldClass})
+
+DEFAULT_POLICY: dict[Role, RolePolicy] = {
+    Role.FRONT_DESK: RolePolicy(
+        frozenset({Purpose.RECEPTION, Purpose.CUSTOMER_SERVICE}),
+        {FieldClass.BASIC: PLAIN, FieldClass.SENSITIVE: MASKED, FieldClass.PREFERENCE: PLAIN},
+        by_tag={"payment": WITHHELD},
+        can_write=True,
+    ),
+    Role.FINANCE: RolePolicy(
+        frozenset({Purpose.BILLING}),
+        {FieldClass.BASIC: PLAIN, FieldClass.SENSITIVE: MASKED, FieldClass.PREFERENCE: WITHHELD},
+    ),
+    Role.MARKETING: RolePolicy(
+        frozenset({Purpose.MARKETING}),
+        {FieldClass.BASIC: MASKED, FieldClass.SENSITIVE: WITHHELD, FieldClass.PREFERENCE: PLAIN},
+    ),
+    Role.CUSTOMER_SERVICE: RolePolicy(
+        frozenset({Purpose.CUSTOMER_SERVICE}),
+        {FieldClass.BASIC: PLAIN, FieldClass.SENSITIVE: MASKED, FieldClass.PREFERENCE: PLAIN},
+        can_write=True,
+    ),
+    Role.COURIER: RolePolicy(
+        frozenset({Purpose.DELIVERY}),
+        {
+            FieldClass.BASIC: WITHHELD,
+            FieldClass.SENSITIVE: WITHHELD,
+            FieldClass.PREFERENCE: WITHHELD,
+        },
+        by_field={
+            "customer.name": MASKED,
+            "customer.phone": MASKED,
+            "customer.address": PLAIN,
+            "shipment.sender_name": MASKED,
+            "shipment.sender_phone": MASKED,
+            "shipment.sender_address": PLAIN,
+            "shipment.recipient_name": MASKED,
+            "shipment.recipient_phone": MASKED,
+            "shipment.recipient_address": PLAIN,
+            "shipment.item_type": PLAIN,
+        },
+    ),
+    Role.PRIVACY_OFFICER: RolePolicy(
+        frozenset({Purpose.RIGHTS_REQUEST, Purpose.INVESTIGATION}),
+        {c: PLAIN for c in FieldClass},
+        can_write=True,
+    ),
+    Role.SECURITY_ADMIN: _NONE,
+    Role.SYSTEM_ADMIN: _NONE,
+    Role.SECURITY_AUDITOR: _NONE,
+}
+
+
+def role_policy(role: str) -> RolePolicy:
+    try:
+        return DEFAULT_POLICY[Role(role)]
+    except ValueError:
+        return _NONE
+
+
+def allowed_purposes(role: str) -> list[Purpose]:
+    return sorted(role_policy(role).purposes, key=lambda p: list(Purpose).index(p))
+
+
+def may_use(role: str, purpose: Purpose) -> bool:
+    return purpose in role_policy(role).purposes
+
+
+def may_write(role: str, purpose: Purpose) -> bool:
+    pol = role_policy(role)
+    return pol.can_write and purpose in pol.purposes
+
+
+def decide(role: str, purpose: Purpose, spec: FieldSpec) -> Treatment:
+    """The treatment of one field for one read. Unknown role or disallowed purpose: withheld."""
+    pol = role_policy(role)
+    if purpose not in pol.purposes:
+        return WITHHELD
+    if purpose not in ALL_FIELD_PURPOSES and purpose not in spec.purposes:
+        return WITHHELD
+    if spec.key in pol.by_field:
+        return pol.by_field[spec.key]
+    for tag in sorted(spec.tags):
+        if tag in pol.by_tag:
+            return pol.by_tag[tag]
+    return pol.by_class[spec.klass]

@@ -1,0 +1,62 @@
+"""Append-only audit log (R-E1). Events hold field *names* and treatments, never values.
+
+Database triggers (migration 0002) refuse UPDATE and DELETE on this table on SQLite and
+PostgreSQL. The Merkle tree and signed checkpoints come with the audit issue (#4) on top of
+this table without changing callers of `audit.record`.
+"""
+
+from django.db import models
+
+
+class Action(models.TextChoices):
+    LOGIN = "auth.login"
+    LOGIN_FAILED = "auth.login_failed"
+    LOGOUT = "auth.logout"
+    TOKEN_ISSUED = "auth.token_issued"
+    TOKEN_REVOKED = "auth.token_revoked"
+    PURPOSE_SELECTED = "auth.purpose_selected"
+    STAFF_CREATED = "staff.created"
+    CUSTOMER_READ = "customer.read"
+    CUSTOMER_CREATED = "customer.created"
+    CUSTOMER_UPDATED = "customer.updated"
+    CUSTOMER_MERGED = "customer.merged"
+    CUSTOMER_SEARCHED = "customer.searched"
+    CUSTOMER_SHREDDED = "customer.shredded"
+    RECORD_CREATED = "record.created"
+    PAYMENT_ADDED = "payment.added"
+    IMPORT_STARTED = "import.started"
+    IMPORT_FINISHED = "import.finished"
+    ACCESS_DENIED = "access.denied"
+    KEY_ROTATED = "key.rotated"
+    KEY_REWRAPPED = "key.rewrapped"
+    KEY_RETIRED = "key.retired"
+    KEYS_CREATED = "key.created"
+    DEMO_LOADED = "system.demo_loaded"
+
+
+class Outcome(models.TextChoices):
+    OK = "ok"
+    DENIED = "denied"
+    FAILED = "failed"
+
+
+class AuditEvent(models.Model):
+    seq = models.BigAutoField(primary_key=True)
+    at = models.DateTimeField(db_index=True)
+    actor_id = models.BigIntegerField(null=True)
+    actor_username = models.CharField(max_length=150, blank=True)
+    actor_role = models.CharField(max_length=32, blank=True)
+    action = models.CharField(max_length=40, choices=Action.choices, db_index=True)
+    purpose = models.CharField(max_length=32, blank=True)
+    object_type = models.CharField(max_length=32, blank=True)
+    object_id = models.CharField(max_length=64, blank=True, db_index=True)
+    fields = models.JSONField(default=dict, blank=True)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.OK)
+    request_id = models.CharField(max_length=64, blank=True)
+    client_ip = models.CharField(max_length=64, blank=True)
+    user_agent = models.CharField(max_length=256, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        db_table = "audit_event"
+        indexes = [models.Index(fields=["actor_id", "at"], name="audit_actor_at")]

@@ -1,0 +1,214 @@
+"""Normalise-and-validate functions named by the catalogue (R-B4, R-K3).
+
+Each takes the raw input and returns the normalised string, or raises `Invalid` with a
+code and zh/en message. Messages never echo the value (it may be personal).
+Checksums come from python-stdnum and phonenumbers, never hand-written.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+from stdnum import luhn
+from stdnum.cn import ric
+from stdnum.exceptions import ValidationError as StdnumError
+
+from .enums import Gender, IdType
+
+
+class Invalid(ValueError):
+    def __init__(self, code: str, en: str, zh: str) -> None:
+        super().__init__(en)
+        self.code, self.en, self.zh = code, en, zh
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_SPACES = re.compile(r"\s+")
+
+
+def text(value: object, *, max_len: int = 200) -> str:
+    s = unicodedata.normalize("NFKC", str(value)).strip()
+    s = _SPACES.sub(" ", s)
+    if not s:
+        raise Invalid("required", "must not be empty", "不能为空")
+    if _CONTROL.search(s):
+        raise Invalid("control_chars", "contains control characters", "包含控制字符")
+    if len(s) > max_len:
+        raise Invalid("too_long", f"longer than {max_len} characters", f"超过 {max_len} 个字符")
+    return s
+
+
+def name(value: object) -> str:
+    s = text(value, max_len=100)
+    if any(ch.isdigit() for ch in s):
+        raise Invalid("name_digits", "a name cannot contain digits", "姓名不能包含数字")
+    return s
+
+
+def name_key(value: str) -> str:
+    """Blind-index normalisation for names: NFKC, case-folded, no spaces or dots."""
+    return re.sub(r"[\s.·•]", "", unicodedata.normalize("NFKC", value)).casefold()
+
+
+def phone(value: object, region: str = "CN") -> str:
+    raw = str(value).strip()
+    try:
+        num = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException as exc:
+        raise Invalid("phone_unparseable", "not a phone number", "不是有效的电话号码") from exc
+    if not phonenumbers.is_valid_number(num):
+        raise Invalid("phone_invalid", "phone number is not valid", "电话号码无效")
+    return phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
+
+
+def email(value: object) -> str:
+    try:
+        result = validate_email(str(value).strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise Invalid("email_invalid", "e-mail address is not valid", "电子邮箱无效") from exc
+    return str(result.normalized).lower()
+
+
+def choice(value: object, allowed: type[IdType] | type[Gender]) -> str:
+    s = str(value).strip().lower()
+    if s not in allowed.values:
+        raise Invalid(
+            "not_a_choice",
+            f"must be one of {', '.join(allowed.values)}",
+            f"必须是 {', '.join(allowed.values)} 之一",
+        )
+    return s
+
+
+def id_type(value: object) -> str:
+    return choice(value, IdType)
+
+
+def gender(value: object) -> str:
+    return choice(value, Gender)
+
+
+_ID_FORMATS: dict[str, re.Pattern[str]] = {
+    IdType.PASSPORT: re.compile(r"^[A-Z0-9]{5,17}$"),
+    # 港澳居民来往内地通行证 (H/M + 8 or 10 digits); 往来港澳通行证 (C + letter/digit + 7 digits)
+    IdType.HK_MACAU_PERMIT: re.compile(r"^(?:[HM]\d{8}(?:\d{2})?|C[0-9A-Z]\d{7})$"),
+    # 台湾居民来往大陆通行证: 8 digits (since 2015) or 10 characters (older)
+    IdType.TAIWAN_PERMIT: re.compile(r"^(?:\d{8}|\d{10}|[A-Z]\d{9})$"),
+    # 外国人永久居留身份证: 3 letters + 12 digits (2004) or 18 digits starting with 9 (2023)
+    IdType.FOREIGN_PERMANENT_RESIDENT: re.compile(r"^(?:[A-Z]{3}\d{12}|9\d{17})$"),
+}
+
+
+def id_number(value: object, kind: str | None) -> str:
+    s = re.sub(r"[\s-]", "", unicodedata.normalize("NFKC", str(value))).upper()
+    if not s:
+        raise Invalid("required", "must not be empty", "不能为空")
+    if kind is None:
+        raise Invalid(
+            "id_type_required", "id_type is required with id_number", "填写证件号码时须填写证件类型"
+        )
+    if kind == IdType.CN_RESIDENT_ID:
+        try:
+            return str(ric.validate(s))
+        except StdnumError as exc:
+            raise Invalid(
+                "id_number_invalid",
+                "not a valid mainland resident ID (checksum, birth date or region)",
+                "居民身份证号码无效（校验位、出生日期或地区码错误）",
+            ) from exc
+    pattern = _ID_FORMATS.get(kind)
+    if pattern is None or not pattern.match(s):
+        raise Invalid("id_number_format", f"not a valid {kind} number", "证件号码格式错误")
+    return s
+
+
+def birth_date(value: object) -> str:
+    if isinstance(value, date):
+        d = value
+    else:
+        try:
+            d = date.fromisoformat(str(value).strip()[:10])
+        except ValueError as exc:
+            raise Invalid(
+                "date_invalid", "not an ISO date (YYYY-MM-DD)", "日期格式应为 YYYY-MM-DD"
+            ) from exc
+    if d > date.today() or d.year < 1900:
+        raise Invalid("date_out_of_range", "birth date out of range", "出生日期超出范围")
+    return d.isoformat()
+
+
+def plain_date(value: object) -> str:
+    try:
+        return date.fromisoformat(str(value).strip()[:10]).isoformat()
+    except ValueError as exc:
+        raise Invalid(
+            "date_invalid", "not an ISO date (YYYY-MM-DD)", "日期格式应为 YYYY-MM-DD"
+        ) from exc
+
+
+def nationality(value: object) -> str:
+    s = str(value).strip().upper()
+    if s not in phonenumbers.SUPPORTED_REGIONS:
+        raise Invalid("country_invalid", "not an ISO 3166 alpha-2 country code", "国家代码无效")
+    return s
+
+
+def address(value: object) -> str:
+    return text(value, max_len=300)
+
+
+def amount(value: object) -> str:
+    try:
+        v = round(float(str(value).strip()), 2)
+    except ValueError as exc:
+        raise Invalid("amount_invalid", "not a number", "金额无效") from exc
+    if v < 0 or v > 10_000_000:
+        raise Invalid("amount_out_of_range", "amount out of range", "金额超出范围")
+    return f"{v:.2f}"
+
+
+def short_text(value: object) -> str:
+    return text(value, max_len=500)
+
+
+# -- payment cards (R-C4) ---------------------------------------------------------
+CVV_KEYS = frozenset(
+    {"cvv", "cvc", "cvv2", "cvc2", "cid", "csc", "security_code", "card_security_code", "cav2"}
+)
+
+
+def card_number(value: object) -> tuple[str, str, str]:
+    """Validate a PAN (Luhn via stdnum); return (brand, first6, last4). The PAN is not kept."""
+    s = re.sub(r"[\s-]", "", str(value))
+    if not s.isdigit() or not 12 <= len(s) <= 19 or not luhn.is_valid(s):
+        raise Invalid("card_invalid", "card number is not valid", "银行卡号无效")
+    return card_brand(s), s[:6], s[-4:]
+
+
+def card_brand(pan: str) -> str:
+    if pan.startswith("62"):
+        return "unionpay"
+    if pan.startswith("4"):
+        return "visa"
+    if pan[:2] in {"51", "52", "53", "54", "55"} or 2221 <= int(pan[:4]) <= 2720:
+        return "mastercard"
+    if pan[:2] in {"34", "37"}:
+        return "amex"
+    if pan.startswith("35"):
+        return "jcb"
+    return "other"
+
+
+def card_expiry(value: object) -> str:
+    m = re.match(r"^\s*(\d{1,2})\s*/\s*(\d{2}|\d{4})\s*$", str(value))
+    if not m:
+        raise Invalid("expiry_invalid", "expiry must be MM/YY", "有效期格式应为 MM/YY")
+    month, year = int(m.group(1)), int(m.group(2))
+    year = year + 2000 if year < 100 else year
+    if not 1 <= month <= 12:
+        raise Invalid("expiry_invalid", "expiry month out of range", "有效期月份无效")
+    return f"{month:02d}/{year % 100:02d}"

@@ -1,0 +1,209 @@
+"""Customers REST API (INTERFACES.md). Thin: parse, call a service or the gate, shape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Query, Router, Schema
+from pydantic import ConfigDict
+
+from baomi.api.auth import bearer, purpose_header
+
+from . import gate, services
+
+router = Router(tags=["customers"], auth=bearer)
+
+
+class CustomerIn(Schema):
+    """Extra keys are passed on so the catalogue can refuse them by name (e.g. `cvv`)."""
+
+    model_config = ConfigDict(extra="allow")
+    name: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    id_type: str | None = None
+    id_number: str | None = None
+    gender: str | None = None
+    birth_date: str | None = None
+    nationality: str | None = None
+    address: str | None = None
+    preferences: dict[str, Any] | None = None
+    channel: str | None = None
+    payment_card: dict[str, Any] | None = None
+
+
+class RecordOut(Schema):
+    id: str
+    meta: dict[str, str]
+    fields: dict[str, Any]
+    masked: list[str]
+    withheld: list[str]
+
+
+class CustomerOut(Schema):
+    id: str
+    name: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    id_type: str | None = None
+    id_number: str | None = None
+    gender: str | None = None
+    birth_date: str | None = None
+    nationality: str | None = None
+    address: str | None = None
+    preferences: dict[str, Any] | str | None = None
+    channel: str
+    purpose: str
+    masked: list[str]
+    withheld: list[str]
+    lineage: dict[str, Any]
+    created_at: str
+    updated_at: str
+    bookings: list[RecordOut] | None = None
+    stays: list[RecordOut] | None = None
+    shipments: list[RecordOut] | None = None
+    payment_methods: list[RecordOut] | None = None
+
+
+class CustomerPage(Schema):
+    items: list[CustomerOut]
+    page: int
+    page_size: int
+    total: int
+
+
+class SearchQuery(Schema):
+    phone: str | None = None
+    email: str | None = None
+    id_number: str | None = None
+    name: str | None = None
+    page: int = 1
+
+
+class RecordIn(Schema):
+    model_config = ConfigDict(extra="allow")
+    channel: str = "store"
+    reference: str | None = None
+
+
+def shape(view: gate.CustomerView) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": view.id,
+        "channel": view.primary_channel,
+        "purpose": view.purpose.value,
+        "masked": view.masked,
+        "withheld": view.withheld,
+        "lineage": {k: v for k, v in view.lineage.items() if k not in view.withheld},
+        "created_at": view.created_at,
+        "updated_at": view.updated_at,
+    }
+    for code, value in view.fields.items():
+        if value is not None:
+            out[code] = value
+    plural = {
+        "booking": "bookings",
+        "stay": "stays",
+        "shipment": "shipments",
+        "payment_method": "payment_methods",
+    }
+    for entity, records in view.records.items():
+        out[plural[entity]] = [
+            {
+                "id": r.id,
+                "meta": r.meta,
+                "masked": r.masked,
+                "withheld": r.withheld,
+                "fields": {k: v for k, v in r.fields.items() if v is not None},
+            }
+            for r in records
+        ]
+    return out
+
+
+def _actor(request: HttpRequest) -> Any:
+    return request.staff  # type: ignore[attr-defined]
+
+
+@router.post("", response={201: CustomerOut}, exclude_none=True)
+def create_customer(request: HttpRequest, body: CustomerIn) -> tuple[int, dict[str, Any]]:
+    purpose = purpose_header(request)
+    data = body.model_dump(exclude_none=True)
+    c = services.create_customer(_actor(request), purpose, data)
+    return 201, shape(gate.access_customer(_actor(request), purpose, c.id))
+
+
+@router.get("", response=CustomerPage, exclude_none=True)
+def search_customers(request: HttpRequest, q: Query[SearchQuery]) -> dict[str, Any]:
+    result = services.search_customers(
+        _actor(request), purpose_header(request), q.model_dump(exclude={"page"}), page=q.page
+    )
+    return {
+        "items": [shape(v) for v in result.results],
+        "page": result.page,
+        "page_size": result.page_size,
+        "total": result.total,
+    }
+
+
+@router.get("/{customer_id}", response=CustomerOut, exclude_none=True)
+def get_customer(request: HttpRequest, customer_id: str) -> dict[str, Any]:
+    return shape(gate.access_customer(_actor(request), purpose_header(request), customer_id))
+
+
+@router.patch("/{customer_id}", response=CustomerOut, exclude_none=True)
+def patch_customer(request: HttpRequest, customer_id: str, body: CustomerIn) -> dict[str, Any]:
+    purpose = purpose_header(request)
+    data = body.model_dump(exclude_none=True)
+    services.update_customer(_actor(request), purpose, customer_id, data)
+    return shape(gate.access_customer(_actor(request), purpose, customer_id))
+
+
+def _add(request: HttpRequest, customer_id: str, entity: str, body: RecordIn) -> dict[str, str]:
+    data = body.model_dump(exclude_none=True)
+    channel = data.pop("channel", "store")
+    reference = data.pop("reference", None)
+    obj = services.add_record(
+        _actor(request),
+        purpose_header(request),
+        customer_id,
+        entity,
+        data,
+        channel=channel,
+        reference=reference,
+    )
+    return {"id": str(obj.pk)}
+
+
+class CreatedOut(Schema):
+    id: str
+
+
+@router.post("/{customer_id}/bookings", response={201: CreatedOut})
+def add_booking(request: HttpRequest, customer_id: str, body: RecordIn) -> tuple[int, Any]:
+    return 201, _add(request, customer_id, "booking", body)
+
+
+@router.post("/{customer_id}/stays", response={201: CreatedOut})
+def add_stay(request: HttpRequest, customer_id: str, body: RecordIn) -> tuple[int, Any]:
+    return 201, _add(request, customer_id, "stay", body)
+
+
+@router.post("/{customer_id}/shipments", response={201: CreatedOut})
+def add_shipment(request: HttpRequest, customer_id: str, body: RecordIn) -> tuple[int, Any]:
+    return 201, _add(request, customer_id, "shipment", body)
+
+
+class CardIn(Schema):
+    model_config = ConfigDict(extra="allow")
+    number: str
+    expiry: str
+    holder: str | None = None
+
+
+@router.post("/{customer_id}/payment-methods", response={201: CreatedOut})
+def add_card(request: HttpRequest, customer_id: str, body: CardIn) -> tuple[int, Any]:
+    pm = services.add_payment_card(
+        _actor(request), purpose_header(request), customer_id, body.model_dump(exclude_none=True)
+    )
+    return 201, {"id": str(pm.pk)}

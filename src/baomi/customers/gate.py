@@ -1,0 +1,287 @@
+"""The access gate (DESIGN.md §3 rule 1): the one place personal values are decrypted.
+
+`access_customer(actor, purpose, customer_id)` checks role × purpose, decides per field
+plain / masked / withheld (baomi.access.policy), decrypts only the fields allowed, masks,
+appends the audit event — in that order, every time — and returns a view object.
+No view, API handler, export, report or job reads SealedField columns any other way; the
+test `tests/test_gate_is_the_only_reader.py` fails if code outside this module opens them.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Model
+
+from baomi import audit
+from baomi.access.policy import decide, may_use
+from baomi.audit.models import Action, Outcome
+from baomi.catalog import fields as catalog
+from baomi.catalog import validators
+from baomi.catalog.enums import Purpose, Treatment
+from baomi.core.errors import Forbidden, Gone, NotFound, PurposeMissing, PurposeUnknown
+from baomi.vault import services as vault
+from baomi.vault.crypto import SubjectKey
+
+from .models import Booking, Customer, PaymentMethod, Shipment, Stay
+
+RECORD_MODELS: dict[str, type[Model]] = {
+    "booking": Booking,
+    "stay": Stay,
+    "shipment": Shipment,
+    "payment_method": PaymentMethod,
+}
+RECORD_META = {
+    "booking": ("reference",),
+    "stay": ("reference",),
+    "shipment": ("waybill_no", "status"),
+    "payment_method": ("token", "brand"),
+}
+
+
+@dataclass
+class RecordView:
+    entity: str
+    id: str
+    meta: dict[str, str]
+    fields: dict[str, Any]
+    masked: list[str] = field(default_factory=list)
+    withheld: list[str] = field(default_factory=list)
+
+
+@dataclass
+class CustomerView:
+    id: str
+    purpose: Purpose
+    fields: dict[str, Any]
+    masked: list[str]
+    withheld: list[str]
+    lineage: dict[str, Any]
+    primary_channel: str
+    created_at: str
+    updated_at: str
+    records: dict[str, list[RecordView]] = field(default_factory=dict)
+
+    def treatment(self, code: str) -> Treatment:
+        if code in self.withheld:
+            return Treatment.WITHHELD
+        return Treatment.MASKED if code in self.masked else Treatment.PLAIN
+
+
+def parse_purpose(value: str | None) -> Purpose:
+    if not value:
+        raise PurposeMissing("send the X-Purpose header (or choose a purpose in the console)")
+    try:
+        return Purpose(value.strip())
+    except ValueError:
+        raise PurposeUnknown(f"unknown purpose code {value[:40]!r}") from None
+
+
+def check_purpose(actor: Any, purpose: Purpose | str | None, customer_id: object = "") -> Purpose:
+    """Parse the purpose and refuse (audited) when the actor's role may not use it."""
+    p = purpose if isinstance(purpose, Purpose) else parse_purpose(purpose)
+    if not may_use(actor.role_code, p):
+        audit.record(
+            Action.ACCESS_DENIED,
+            actor,
+            purpose=p,
+            object_type="customer",
+            object_id=customer_id,
+            outcome=Outcome.DENIED,
+            detail={"reason": "purpose_not_allowed_for_role"},
+        )
+        raise Forbidden(
+            f"role {actor.role_code} may not use purpose {p.value}", code="purpose_forbidden"
+        )
+    return p
+
+
+def _open(key: SubjectKey, table: str, code: str, blob: Any, row_id: object = None) -> Any:
+    if blob is None:
+        return None
+    value = key.open(table, code, bytes(blob), row_id)
+    return json.loads(value) if code == "preferences" else value
+
+
+def _present(
+    role: str, purpose: Purpose, entity: str, key: SubjectKey, obj: Model, row_id: object
+) -> tuple[dict[str, Any], list[str], list[str], dict[str, str]]:
+    values: dict[str, Any] = {}
+    masked: list[str] = []
+    withheld: list[str] = []
+    treatments: dict[str, str] = {}
+    for spec in catalog.fields_of(entity):
+        t = decide(role, purpose, spec)
+        treatments[spec.code] = t.value
+        blob = getattr(obj, spec.code)
+        if t is Treatment.WITHHELD:
+            withheld.append(spec.code)
+            continue
+        value = _open(key, entity, spec.code, blob, row_id)  # decrypt only what is allowed
+        if t is Treatment.MASKED and value is not None:
+            value = spec.mask(value if isinstance(value, str) else json.dumps(value))
+            masked.append(spec.code)
+        elif t is Treatment.MASKED:
+            masked.append(spec.code)
+        values[spec.code] = value
+    return values, masked, withheld, treatments
+
+
+def _records(
+    actor: Any, purpose: Purpose, key: SubjectKey, customer_id: uuid.UUID
+) -> tuple[dict[str, list[RecordView]], dict[str, int]]:
+    out: dict[str, list[RecordView]] = {}
+    counts: dict[str, int] = {}
+    for entity, model in RECORD_MODELS.items():
+        views = []
+        for obj in model.objects.filter(customer_id=customer_id).order_by("-created_at"):  # type: ignore[attr-defined]
+            values, masked, withheld, _ = _present(
+                actor.role_code, purpose, entity, key, obj, obj.pk
+            )
+            meta = {m: str(getattr(obj, m)) for m in RECORD_META[entity]}
+            meta["channel"] = obj.channel
+            meta["created_at"] = obj.created_at.isoformat()
+            views.append(RecordView(entity, str(obj.pk), meta, values, masked, withheld))
+        out[entity] = views
+        counts[entity] = len(views)
+    return out, counts
+
+
+def access_customers(
+    actor: Any,
+    purpose: Purpose | str | None,
+    customer_ids: Sequence[uuid.UUID | str],
+    *,
+    related: bool = False,
+) -> list[CustomerView]:
+    """The bulk gate: one policy decision per field, one audit event per customer read."""
+    p = check_purpose(actor, purpose)
+    ids = [uuid.UUID(str(c)) for c in customer_ids]
+    rows = {c.id: c for c in Customer.objects.filter(id__in=ids)}
+    keys = vault.subject_keys([c.id for c in rows.values() if c.erased_at is None])
+    views: list[CustomerView] = []
+    events = []
+    for cid in ids:
+        row = rows.get(cid)
+        if row is None:
+            continue
+        key = keys.get(str(cid))
+        if row.erased_at is not None or key is None:
+            continue
+        values, masked, withheld, treatments = _present(
+            actor.role_code, p, "customer", key, row, None
+        )
+        records: dict[str, list[RecordView]] = {}
+        counts: dict[str, int] = {}
+        if related:
+            records, counts = _records(actor, p, key, cid)
+        views.append(
+            CustomerView(
+                id=str(cid),
+                purpose=p,
+                fields=values,
+                masked=masked,
+                withheld=withheld,
+                lineage=row.lineage,
+                primary_channel=row.primary_channel,
+                created_at=row.created_at.isoformat(),
+                updated_at=row.updated_at.isoformat(),
+                records=records,
+            )
+        )
+        events.append(audit_build(actor, p, cid, treatments, counts))
+    from baomi.audit.services import record_many
+
+    record_many(events)  # logged before the data leaves the server
+    return views
+
+
+def audit_build(
+    actor: Any,
+    purpose: Purpose,
+    cid: uuid.UUID,
+    treatments: dict[str, str],
+    counts: dict[str, int],
+) -> Any:
+    from baomi.audit.services import build
+
+    return build(
+        Action.CUSTOMER_READ,
+        actor,
+        purpose=purpose,
+        object_type="customer",
+        object_id=cid,
+        fields=treatments,
+        detail={"records": counts} if counts else None,
+    )
+
+
+def access_customer(
+    actor: Any,
+    purpose: Purpose | str | None,
+    customer_id: uuid.UUID | str,
+    *,
+    related: bool = True,
+) -> CustomerView:
+    p = check_purpose(actor, purpose, customer_id)
+    try:
+        cid = uuid.UUID(str(customer_id))
+    except ValueError:
+        raise NotFound("no such customer") from None
+    row = Customer.objects.filter(id=cid).only("id", "erased_at").first()
+    if row is None:
+        raise NotFound("no such customer")
+    if row.erased_at is not None:
+        raise Gone("this customer's data has been erased")
+    views = access_customers(actor, p, [cid], related=related)
+    if not views:
+        raise Gone("this customer's data has been erased")
+    return views[0]
+
+
+# -- exact matching for search and de-duplication (values never leave this module) -------
+def _comparable(code: str, value: str) -> str:
+    return validators.name_key(value) if code == "name" else value
+
+
+def match_exact(criteria: dict[str, str], candidate_ids: Iterable[uuid.UUID]) -> list[uuid.UUID]:
+    """Of the blind-index candidates, those whose decrypted fields equal every criterion.
+
+    `criteria` maps field code → normalised value. Only the criteria fields are opened,
+    and only to compare; nothing is returned but ids.
+    """
+    ids = list(dict.fromkeys(candidate_ids))
+    if not ids:
+        return []
+    wanted = {k: _comparable(k, v) for k, v in criteria.items()}
+    rows = Customer.objects.filter(id__in=ids, erased_at__isnull=True).only("id", *wanted)
+    keys = vault.subject_keys([r.id for r in rows])
+    hits = []
+    for row in rows:
+        key = keys.get(str(row.id))
+        if key is None:
+            continue
+        ok = True
+        for code, expected in wanted.items():
+            blob = getattr(row, code)
+            if (
+                blob is None
+                or _comparable(code, key.open("customer", code, bytes(blob))) != expected
+            ):
+                ok = False
+                break
+        if ok:
+            hits.append(row.id)
+    return hits
+
+
+def stored_id_type(customer: Customer) -> str | None:
+    """The stored id_type, for validating a new id_number against it (never displayed)."""
+    if customer.id_type is None:
+        return None
+    key = vault.subject_key(customer.id)
+    return key.open("customer", "id_type", bytes(customer.id_type))

@@ -1,0 +1,53 @@
+"""`baomi import FILE --channel CHANNEL [--mapping MAP.yaml] [--industry …]`."""
+
+import json
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+from baomi.audit.services import SYSTEM
+from baomi.catalog.enums import Channel, Industry
+from baomi.core.errors import BaomiError
+from baomi.customers.importer import count_rows, import_file
+
+
+class Command(BaseCommand):
+    help = (
+        "Import customers from CSV or XLSX (column headers = catalogue field names unless "
+        "--mapping says otherwise). Rejected rows go to FILE.rejects.csv with reasons "
+        "(row number, field, code — never the values). Prints a JSON summary."
+    )
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("file")
+        parser.add_argument("--channel", required=True, choices=Channel.values)
+        parser.add_argument("--mapping", help="YAML file: source column → field name")
+        parser.add_argument("--industry", choices=[*Industry.values, "all"], default="all")
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        path = Path(opts["file"])
+        total = count_rows(path) if path.exists() else None
+        try:
+            with Progress(
+                TextColumn("import"),
+                BarColumn(),
+                TextColumn("{task.completed} rows"),
+                TimeRemainingColumn(),
+                disable=not self.stderr.isatty(),
+            ) as progress:
+                task = progress.add_task("import", total=total)
+                summary = import_file(
+                    SYSTEM,
+                    None,
+                    path,
+                    opts["channel"],
+                    mapping=opts.get("mapping"),
+                    progress=lambda n: progress.advance(task, n),
+                )
+        except BaomiError as exc:
+            raise CommandError(f"{exc.code}: {exc.detail}") from None
+        self.stdout.write(json.dumps(summary.as_dict()))
+        if summary.rejects_file:
+            self.stderr.write(f"rejected rows and reasons: {summary.rejects_file}")

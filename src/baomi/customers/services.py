@@ -1,0 +1,434 @@
+"""Customer state changes: the only code that saves customers and their records.
+
+Each service validates the whole input first (nothing half-written), encrypts every value
+under the customer's data key, updates blind indexes and lineage, and appends its audit
+event in the same transaction (DESIGN.md §3).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import unicodedata
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+from baomi import audit
+from baomi.access.policy import decide, may_write
+from baomi.audit.models import Action, Outcome
+from baomi.catalog import fields as catalog
+from baomi.catalog import validators
+from baomi.catalog.enums import Purpose, Treatment
+from baomi.core import clock
+from baomi.core.errors import Conflict, FieldIssue, Forbidden, Gone, NotFound, ValidationFailed
+from baomi.vault import services as vault
+from baomi.vault.crypto import SubjectKey
+
+from . import gate
+from .models import Booking, Customer, PaymentMethod, Shipment, ShipmentStatus, Stay
+from .validation import channel as clean_channel
+from .validation import clean_customer, clean_record, reject_cvv
+
+
+def index_values(values: Mapping[str, str]) -> dict[str, str]:
+    """Blind-index inputs (normalised) for the indexed customer fields present."""
+    out = {}
+    for code in catalog.INDEXED_CUSTOMER_FIELDS:
+        v = values.get(code)
+        if v:
+            spec = catalog.spec("customer", code)
+            out[code] = spec.index_key(v) if spec.index_key else v
+    return out
+
+
+def _check_write(actor: Any, purpose: Purpose | str | None, fields: list[str]) -> Purpose:
+    p = gate.check_purpose(actor, purpose)
+    if not may_write(actor.role_code, p):
+        audit.record(
+            Action.ACCESS_DENIED,
+            actor,
+            purpose=p,
+            object_type="customer",
+            outcome=Outcome.DENIED,
+            detail={"reason": "write_not_allowed"},
+        )
+        raise Forbidden(
+            f"role {actor.role_code} may not change customer data", code="write_forbidden"
+        )
+    hidden = [
+        f
+        for f in fields
+        if decide(actor.role_code, p, catalog.spec("customer", f)) is Treatment.WITHHELD
+    ]
+    if hidden:
+        raise Forbidden(
+            f"fields not writable under this purpose: {', '.join(sorted(hidden))}",
+            code="field_forbidden",
+        )
+    return p
+
+
+def find_duplicates(values: Mapping[str, str]) -> list[uuid.UUID]:
+    """Exact duplicates: same ID number, or same phone and name (blind index + exact compare)."""
+    idx = index_values(values)
+    if "id_number" in idx:
+        hits = gate.match_exact(
+            {"id_number": values["id_number"]}, vault.candidates("id_number", idx["id_number"])
+        )
+        if hits:
+            return hits
+    if "phone" in idx and "name" in idx:
+        cands = set(vault.candidates("phone", idx["phone"])) & set(
+            vault.candidates("name", idx["name"])
+        )
+        return gate.match_exact({"phone": values["phone"], "name": values["name"]}, cands)
+    return []
+
+
+def seal_customer(
+    customer: Customer, key: SubjectKey, values: Mapping[str, str], ch: str, at_iso: str
+) -> None:
+    for code, v in values.items():
+        setattr(customer, code, key.seal("customer", code, v))
+        customer.lineage[code] = {"channel": ch, "at": at_iso}
+
+
+@transaction.atomic
+def create_customer(
+    actor: Any,
+    purpose: Purpose | str | None,
+    data: Mapping[str, Any],
+    *,
+    channel: str | None = None,
+) -> Customer:
+    payload = dict(data)
+    reject_cvv(payload)  # R-C4 first: a CVV is refused before anything else is looked at
+    card = payload.pop("payment_card", None)
+    payload.pop("consent", None)
+    ch = clean_channel(channel or payload.pop("channel", None))
+    payload.pop("channel", None)
+    values = clean_customer(payload)
+    card_values = clean_card(card) if card else None
+    p = _check_write(actor, purpose, list(values))
+    if find_duplicates(values):
+        raise Conflict(
+            "a customer with the same ID number, or the same phone and name, exists",
+            code="duplicate_customer",
+        )
+    now = clock.now()
+    customer = Customer(
+        id=uuid.uuid4(), primary_channel=ch, created_at=now, updated_at=now, lineage={}
+    )
+    key = vault.create_data_key(customer.id)
+    seal_customer(customer, key, values, ch, now.isoformat())
+    customer.save(force_insert=True)
+    vault.replace_index(customer.id, index_values(values))
+    audit.record(
+        Action.CUSTOMER_CREATED,
+        actor,
+        purpose=p,
+        object_type="customer",
+        object_id=customer.id,
+        fields=list(values),
+        detail={"channel": ch},
+    )
+    if card_values:
+        _add_card(actor, p, customer, key, card_values, ch)
+    return customer
+
+
+def _live(customer_id: uuid.UUID | str) -> Customer:
+    try:
+        cid = uuid.UUID(str(customer_id))
+    except ValueError:
+        raise NotFound("no such customer") from None
+    c = Customer.objects.select_for_update().filter(id=cid).first()
+    if c is None:
+        raise NotFound("no such customer")
+    if c.erased_at is not None:
+        raise Gone("this customer's data has been erased")
+    return c
+
+
+@transaction.atomic
+def update_customer(
+    actor: Any,
+    purpose: Purpose | str | None,
+    customer_id: uuid.UUID | str,
+    data: Mapping[str, Any],
+    *,
+    channel: str | None = None,
+) -> Customer:
+    payload = dict(data)
+    ch = clean_channel(channel or payload.pop("channel", None) or "store")
+    payload.pop("channel", None)
+    customer = _live(customer_id)
+    reject_cvv(payload)
+    existing_type = None
+    if "id_number" in payload and "id_type" not in payload and customer.id_type is not None:
+        existing_type = gate.stored_id_type(customer)
+    values = clean_customer(payload, partial=True, existing_id_type=existing_type)
+    if not values:
+        raise ValidationFailed(
+            [FieldIssue("*", "nothing_to_change", "no field to change", "没有需要修改的字段")]
+        )
+    p = _check_write(actor, purpose, list(values))
+    key = vault.subject_key(customer.id)
+    now = clock.now()
+    seal_customer(customer, key, values, ch, now.isoformat())
+    customer.updated_at = now
+    customer.save()
+    vault.replace_index(customer.id, index_values(values))
+    audit.record(
+        Action.CUSTOMER_UPDATED,
+        actor,
+        purpose=p,
+        object_type="customer",
+        object_id=customer.id,
+        fields=list(values),
+        detail={"channel": ch},
+    )
+    return customer
+
+
+# -- payment cards (R-C4) -----------------------------------------------------------------
+@dataclass(frozen=True)
+class CardValues:
+    brand: str
+    card: str  # "first6|last4"
+    expiry: str
+    holder: str | None
+
+
+def clean_card(data: Any) -> CardValues:
+    if not isinstance(data, Mapping):
+        raise ValidationFailed(
+            [
+                FieldIssue(
+                    "payment_card",
+                    "card_object",
+                    "payment_card must be an object",
+                    "银行卡信息格式错误",
+                )
+            ]
+        )
+    reject_cvv(data, "payment_card.")
+    issues = []
+    unknown = set(data) - {"number", "expiry", "holder"}
+    for k in sorted(unknown):
+        issues.append(
+            FieldIssue(
+                f"payment_card.{k}",
+                "field_unknown",
+                "not a catalogued field",
+                "未在数据目录中声明的字段",
+            )
+        )
+    brand = first6 = last4 = expiry = ""
+    holder = None
+    try:
+        brand, first6, last4 = validators.card_number(data.get("number", ""))
+    except validators.Invalid as exc:
+        issues.append(FieldIssue("payment_card.number", exc.code, exc.en, exc.zh))
+    try:
+        expiry = validators.card_expiry(data.get("expiry", ""))
+    except validators.Invalid as exc:
+        issues.append(FieldIssue("payment_card.expiry", exc.code, exc.en, exc.zh))
+    if data.get("holder"):
+        try:
+            holder = validators.name(data["holder"])
+        except validators.Invalid as exc:
+            issues.append(FieldIssue("payment_card.holder", exc.code, exc.en, exc.zh))
+    if issues:
+        raise ValidationFailed(issues)
+    return CardValues(brand, f"{first6}|{last4}", expiry, holder)
+
+
+def _add_card(
+    actor: Any, p: Purpose, customer: Customer, key: SubjectKey, cv: CardValues, ch: str
+) -> PaymentMethod:
+    pm = PaymentMethod(
+        id=uuid.uuid4(),
+        customer=customer,
+        channel=ch,
+        created_at=clock.now(),
+        token="tok_" + secrets.token_urlsafe(24),
+        brand=cv.brand,
+    )
+    pm.card = key.seal("payment_method", "card", cv.card, pm.id)
+    pm.expiry = key.seal("payment_method", "expiry", cv.expiry, pm.id)
+    if cv.holder:
+        pm.holder = key.seal("payment_method", "holder", cv.holder, pm.id)
+    pm.save(force_insert=True)
+    audit.record(
+        Action.PAYMENT_ADDED,
+        actor,
+        purpose=p,
+        object_type="payment_method",
+        object_id=pm.id,
+        fields=["card", "expiry", *(["holder"] if cv.holder else [])],
+        detail={"customer": str(customer.id), "brand": cv.brand},
+    )
+    return pm
+
+
+@transaction.atomic
+def add_payment_card(
+    actor: Any,
+    purpose: Purpose | str | None,
+    customer_id: uuid.UUID | str,
+    data: Mapping[str, Any],
+    *,
+    channel: str = "store",
+) -> PaymentMethod:
+    cv = clean_card(data)
+    p = _check_write(actor, purpose, [])
+    customer = _live(customer_id)
+    return _add_card(actor, p, customer, vault.subject_key(customer.id), cv, clean_channel(channel))
+
+
+# -- industry records (R-A6) ------------------------------------------------------------------
+RECORD_MODELS: dict[str, type[Booking] | type[Stay] | type[Shipment]] = {
+    "booking": Booking,
+    "stay": Stay,
+    "shipment": Shipment,
+}
+
+
+@transaction.atomic
+def add_record(
+    actor: Any,
+    purpose: Purpose | str | None,
+    customer_id: uuid.UUID | str,
+    entity: str,
+    data: Mapping[str, Any],
+    *,
+    channel: str = "store",
+    reference: str | None = None,
+    status: str | None = None,
+) -> Any:
+    if entity not in RECORD_MODELS:
+        raise ValidationFailed(
+            [FieldIssue("entity", "entity_unknown", "unknown record type", "未知记录类型")]
+        )
+    values = clean_record(entity, data)
+    ch = clean_channel(channel)
+    p = gate.check_purpose(actor, purpose)
+    if not may_write(actor.role_code, p) and not (entity == "shipment" and p == Purpose.DELIVERY):
+        raise Forbidden("role may not add records", code="write_forbidden")
+    customer = _live(customer_id)
+    key = vault.subject_key(customer.id)
+    model = RECORD_MODELS[entity]
+    obj: Any = model(id=uuid.uuid4(), customer=customer, channel=ch, created_at=clock.now())
+    if entity == "shipment":
+        obj.waybill_no = reference or new_waybill_no()
+        obj.status = status or ShipmentStatus.CREATED
+    else:
+        obj.reference = reference or new_reference(entity)
+    for code, v in values.items():
+        setattr(obj, code, key.seal(entity, code, v, obj.id))
+    obj.save(force_insert=True)
+    audit.record(
+        Action.RECORD_CREATED,
+        actor,
+        purpose=p,
+        object_type=entity,
+        object_id=obj.id,
+        fields=list(values),
+        detail={"customer": str(customer.id), "channel": ch},
+    )
+    return obj
+
+
+def new_reference(entity: str) -> str:
+    prefix = {"booking": "BK", "stay": "ST"}.get(entity, "RC")
+    return prefix + secrets.token_hex(5).upper()
+
+
+def new_waybill_no() -> str:
+    return "BM" + "".join(secrets.choice("0123456789") for _ in range(12))
+
+
+# -- search -------------------------------------------------------------------------------
+SEARCH_FIELDS = ("phone", "email", "id_number", "name")
+
+
+@dataclass
+class SearchPage:
+    results: list[gate.CustomerView]
+    page: int
+    page_size: int
+    total: int
+
+
+def search_customers(
+    actor: Any,
+    purpose: Purpose | str | None,
+    criteria: Mapping[str, str],
+    *,
+    page: int = 1,
+    page_size: int | None = None,
+) -> SearchPage:
+    """Exact search through the blind indexes; candidates decrypted and compared exactly."""
+    p = gate.check_purpose(actor, purpose)
+    page_size = page_size or settings.BAOMI_PAGE_SIZE
+    given = {k: v for k, v in criteria.items() if k in SEARCH_FIELDS and v and str(v).strip()}
+    if not given:
+        raise ValidationFailed(
+            [
+                FieldIssue(
+                    "*",
+                    "criteria_required",
+                    "give a phone, email, id_number or name",
+                    "请提供手机号、邮箱、证件号码或姓名",
+                )
+            ]
+        )
+    norm: dict[str, str] = {}
+    issues = []
+    for code, raw in given.items():
+        if decide(actor.role_code, p, catalog.spec("customer", code)) is Treatment.WITHHELD:
+            raise Forbidden(f"cannot search by {code} under this purpose", code="field_forbidden")
+        try:
+            if code == "id_number":
+                norm[code] = _id_key(raw)
+            else:
+                spec = catalog.spec("customer", code)
+                assert spec.normalise is not None
+                norm[code] = spec.normalise(raw)
+        except validators.Invalid as exc:
+            issues.append(FieldIssue(code, exc.code, exc.en, exc.zh))
+    if issues:
+        raise ValidationFailed(issues)
+    idx = index_values(norm)
+    cand: set[uuid.UUID] | None = None
+    for code, v in idx.items():
+        found = set(vault.candidates(code, v))
+        cand = found if cand is None else cand & found
+    hits = gate.match_exact(norm, sorted(cand or []))
+    hits.sort()
+    total = len(hits)
+    page = max(1, int(page))
+    chunk = hits[(page - 1) * page_size : page * page_size]
+    audit.record(
+        Action.CUSTOMER_SEARCHED,
+        actor,
+        purpose=p,
+        object_type="customer",
+        fields=list(given),
+        detail={"results": total, "page": page},
+    )
+    views = gate.access_customers(actor, p, chunk) if chunk else []
+    return SearchPage(views, page, page_size, total)
+
+
+def _id_key(raw: object) -> str:
+    s = re.sub(r"[\s-]", "", unicodedata.normalize("NFKC", str(raw))).upper()
+    if not s:
+        raise validators.Invalid("required", "must not be empty", "不能为空")
+    return s

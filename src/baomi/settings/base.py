@@ -1,0 +1,140 @@
+"""Base settings shared by every environment. Configuration comes from BAOMI_* env vars."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent  # src/baomi
+PROJECT_DIR = Path(os.environ.get("BAOMI_HOME", Path.cwd()))
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    return os.environ.get(name, str(default)).strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name: str, default: str) -> list[str]:
+    return [v.strip() for v in os.environ.get(name, default).split(",") if v.strip()]
+
+
+SECRET_KEY = os.environ.get("BAOMI_SECRET_KEY", "dev-insecure-change-me-" + "x" * 40)
+DEBUG = env_bool("BAOMI_DEBUG", False)
+ALLOWED_HOSTS = env_list("BAOMI_ALLOWED_HOSTS", "127.0.0.1,localhost")
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "baomi.core",
+    "baomi.vault",
+    "baomi.catalog",
+    "baomi.audit",
+    "baomi.access",
+    "baomi.customers",
+    "baomi.console",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "baomi.core.middleware.RequestContextMiddleware",
+    "baomi.core.middleware.NoStoreMiddleware",
+]
+
+ROOT_URLCONF = "baomi.urls"
+WSGI_APPLICATION = "baomi.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "baomi.console.context.console",
+            ]
+        },
+    }
+]
+
+
+def database_config(url: str) -> dict[str, object]:
+    cfg: dict[str, object] = dict(dj_database_url.parse(url, conn_max_age=0))
+    if cfg["ENGINE"] == "django.db.backends.sqlite3":
+        name = str(cfg["NAME"])
+        if name not in ("", ":memory:") and not name.startswith("file:"):
+            Path(name).parent.mkdir(parents=True, exist_ok=True)
+        # WAL for concurrent readers, synchronous=FULL so a committed write survives power loss.
+        cfg["OPTIONS"] = {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+            "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;",
+            "transaction_mode": "IMMEDIATE",
+        }
+    return cfg
+
+
+DATABASE_URL = os.environ.get("BAOMI_DATABASE_URL", "sqlite:///var/baomi.sqlite3")
+DATABASES = {"default": database_config(DATABASE_URL)}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "access.Staff"
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "console:login"
+LOGIN_REDIRECT_URL = "console:home"
+
+LANGUAGE_CODE = os.environ.get("BAOMI_LANGUAGE", "zh-hans")
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = os.environ.get("BAOMI_TIME_ZONE", "Asia/Shanghai")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = PROJECT_DIR / "var" / "static"
+
+SESSION_COOKIE_AGE = 8 * 3600
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+# --- baomi ---------------------------------------------------------------
+BAOMI_KEY_DIR = Path(os.environ.get("BAOMI_KEY_DIR", PROJECT_DIR / "var" / "keys"))
+# Planned number of customers: drives blind-index truncation (see docs/vault.md).
+BAOMI_EXPECTED_CUSTOMERS = int(os.environ.get("BAOMI_EXPECTED_CUSTOMERS", "1000000"))
+BAOMI_TOKEN_TTL_SECONDS = int(os.environ.get("BAOMI_TOKEN_TTL_SECONDS", str(8 * 3600)))
+BAOMI_PAGE_SIZE = 20
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+}

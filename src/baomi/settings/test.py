@@ -1,0 +1,20 @@
+"""Test settings: SQLite by default, PostgreSQL when BAOMI_TEST_DATABASE_URL is set."""
+
+import os
+import tempfile
+from pathlib import Path
+
+from .base import *  # noqa: F403
+from .base import database_config
+
+_url = os.environ.get("BAOMI_TEST_DATABASE_URL") or "sqlite:///" + str(
+    Path(tempfile.gettempdir()) / "baomi-test.sqlite3"
+)
+DATABASES = {"default": database_config(_url)}
+DATABASES["default"]["TEST"] = {"NAME": None}
+# Test keys live in a per-run temp dir; never production keys (R-C7).
+BAOMI_KEY_DIR = Path(os.environ.get("BAOMI_TEST_KEY_DIR", tempfile.mkdtemp(prefix="baomi-keys-")))
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
+SECRET_KEY = "test-only-secret-key-" + "t" * 40
+BAOMI_EXPECTED_CUSTOMERS = 1000
+DEBUG = False

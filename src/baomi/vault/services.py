@@ -1,0 +1,227 @@
+"""Vault services: per-subject data keys, blind-index rows, rewrap and crypto-shredding.
+
+This is the only module that unwraps data keys. Field plaintext is produced only by the
+access gate (baomi.customers.gate), which asks for keys here.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+
+from django.conf import settings
+from django.db import transaction
+
+from baomi.core import clock
+from baomi.core.errors import Gone
+
+from .blind import FieldIndexer, derive_field_key, plan_bits
+from .crypto import SubjectKey, dek_aad
+from .keys import get_keyring
+from .models import BlindIndexEntry, BlindIndexPlan, DataKey, ShredJournal
+
+_CACHE_SIZE = 4096
+_cache: OrderedDict[str, SubjectKey] = OrderedDict()
+_cache_lock = threading.Lock()
+_indexers: dict[tuple[str, str], FieldIndexer] = {}
+
+
+def clear_caches() -> None:
+    with _cache_lock:
+        _cache.clear()
+    _indexers.clear()
+
+
+def _remember(key: SubjectKey) -> None:
+    with _cache_lock:
+        _cache[key.subject_id] = key
+        _cache.move_to_end(key.subject_id)
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+
+
+# -- data keys -------------------------------------------------------------------------
+def new_data_key(subject_id: uuid.UUID) -> tuple[DataKey, SubjectKey]:
+    """A fresh DEK for a new subject; the DataKey row is returned unsaved (for bulk inserts)."""
+    raw = os.urandom(32)
+    sid = str(subject_id)
+    version, wrapped = get_keyring().wrap(raw, dek_aad(sid, 1))
+    row = DataKey(subject_id=subject_id, dek_version=1, kek_version=version, wrapped=wrapped)
+    key = SubjectKey(sid, 1, raw)
+    _remember(key)
+    return row, key
+
+
+def create_data_key(subject_id: uuid.UUID) -> SubjectKey:
+    row, key = new_data_key(subject_id)
+    row.save(force_insert=True)
+    return key
+
+
+def _unwrap(row: DataKey) -> SubjectKey:
+    sid = str(row.subject_id)
+    if row.destroyed_at is not None or not row.wrapped:
+        raise Gone("subject data key destroyed (erased)")
+    raw = get_keyring().unwrap(row.kek_version, bytes(row.wrapped), dek_aad(sid, row.dek_version))
+    return SubjectKey(sid, row.dek_version, raw)
+
+
+def subject_keys(subject_ids: Iterable[uuid.UUID]) -> dict[str, SubjectKey]:
+    """Unwrapped keys for many subjects with one query for those not cached."""
+    wanted = [str(s) for s in subject_ids]
+    found: dict[str, SubjectKey] = {}
+    missing = []
+    with _cache_lock:
+        for sid in wanted:
+            k = _cache.get(sid)
+            if k is None:
+                missing.append(sid)
+            else:
+                found[sid] = k
+    if missing:
+        for row in DataKey.objects.filter(subject_id__in=missing):
+            if row.destroyed_at is not None:
+                continue
+            k = _unwrap(row)
+            _remember(k)
+            found[k.subject_id] = k
+    return found
+
+
+def subject_key(subject_id: uuid.UUID) -> SubjectKey:
+    key = subject_keys([subject_id]).get(str(subject_id))
+    if key is None:
+        raise Gone("subject data key destroyed or missing")
+    return key
+
+
+# -- blind indexes -----------------------------------------------------------------------
+def indexer(field: str) -> FieldIndexer:
+    ring = get_keyring()
+    cache_key = (str(ring.directory), field)
+    ix = _indexers.get(cache_key)
+    if ix is None:
+        plan = BlindIndexPlan.objects.filter(field=field).first()
+        if plan is None:
+            expected = settings.BAOMI_EXPECTED_CUSTOMERS
+            plan, _ = BlindIndexPlan.objects.get_or_create(
+                field=field, defaults={"bits": plan_bits(expected), "planned_for": expected}
+            )
+        ix = FieldIndexer(field, derive_field_key(ring.index_root(), field), plan.bits)
+        _indexers[cache_key] = ix
+    return ix
+
+
+def index_entries(subject_id: uuid.UUID, values: dict[str, str]) -> list[BlindIndexEntry]:
+    """Unsaved blind-index rows for a subject's normalised values (field → value)."""
+    return [
+        BlindIndexEntry(field=f, bucket=indexer(f).bucket(v), subject_id=subject_id)
+        for f, v in values.items()
+        if v
+    ]
+
+
+def replace_index(subject_id: uuid.UUID, values: dict[str, str]) -> None:
+    BlindIndexEntry.objects.filter(subject_id=subject_id, field__in=list(values)).delete()
+    BlindIndexEntry.objects.bulk_create(index_entries(subject_id, values))
+
+
+def candidates(field: str, normalised: str) -> list[uuid.UUID]:
+    bucket = indexer(field).bucket(normalised)
+    return list(
+        BlindIndexEntry.objects.filter(field=field, bucket=bucket)
+        .values_list("subject_id", flat=True)
+        .distinct()
+    )
+
+
+def candidates_many(field: str, values: Iterable[str]) -> dict[int, list[uuid.UUID]]:
+    """Bucket → subject ids, for batch de-duplication during import."""
+    ix = indexer(field)
+    buckets = {ix.bucket(v) for v in values if v}
+    out: dict[int, list[uuid.UUID]] = {}
+    if not buckets:
+        return out
+    rows = BlindIndexEntry.objects.filter(field=field, bucket__in=buckets).values_list(
+        "bucket", "subject_id"
+    )
+    for bucket, sid in rows:
+        out.setdefault(bucket, []).append(sid)
+    return out
+
+
+# -- crypto-shredding ------------------------------------------------------------------------
+def shred(subject_id: uuid.UUID, basis: str) -> None:
+    """Destroy a subject's DEK and blind-index rows: all its ciphertexts become noise."""
+    with transaction.atomic():
+        DataKey.objects.filter(subject_id=subject_id).update(wrapped=b"", destroyed_at=clock.now())
+        BlindIndexEntry.objects.filter(subject_id=subject_id).delete()
+        ShredJournal.objects.get_or_create(subject_id=subject_id, defaults={"basis": basis[:200]})
+    with _cache_lock:
+        _cache.pop(str(subject_id), None)
+
+
+def replay_shred_journal(subject_ids: Iterable[uuid.UUID]) -> int:
+    """After a restore: re-shred every subject the (newer) journal lists."""
+    n = 0
+    for sid in subject_ids:
+        DataKey.objects.filter(subject_id=sid).update(wrapped=b"", destroyed_at=clock.now())
+        BlindIndexEntry.objects.filter(subject_id=sid).delete()
+        ShredJournal.objects.get_or_create(subject_id=sid, defaults={"basis": "replayed"})
+        n += 1
+    clear_caches()
+    return n
+
+
+# -- rotation ----------------------------------------------------------------------------------
+def key_status() -> dict[str, object]:
+    ring = get_keyring()
+    counts: dict[int, int] = {}
+    for v in DataKey.objects.filter(destroyed_at__isnull=True).values_list(
+        "kek_version", flat=True
+    ):
+        counts[v] = counts.get(v, 0) + 1
+    return {
+        "key_dir": str(ring.directory),
+        "primary": ring.primary_version(),
+        "versions": [
+            {
+                "version": kv.version,
+                "state": kv.state,
+                "created_at": kv.created_at,
+                "wrapped_keys": counts.get(kv.version, 0),
+            }
+            for kv in ring.versions()
+        ],
+        "stale_keys": sum(c for v, c in counts.items() if v != ring.primary_version()),
+        "shredded": DataKey.objects.filter(destroyed_at__isnull=False).count(),
+    }
+
+
+def rewrap(batch: int = 500, progress: Callable[[int], None] | None = None) -> int:
+    """Move every live DEK to the primary KEK version. Each batch commits on its own, so a
+    killed run loses nothing and a re-run resumes with the keys still on old versions."""
+    ring = get_keyring()
+    primary = ring.primary_version()
+    done = 0
+    while True:
+        with transaction.atomic():
+            rows = list(
+                DataKey.objects.select_for_update()
+                .filter(destroyed_at__isnull=True)
+                .exclude(kek_version=primary)
+                .order_by("subject_id")[:batch]
+            )
+            if not rows:
+                return done
+            for row in rows:
+                aad = dek_aad(str(row.subject_id), row.dek_version)
+                raw = ring.unwrap(row.kek_version, bytes(row.wrapped), aad)
+                row.kek_version, row.wrapped = ring.wrap(raw, aad)
+            DataKey.objects.bulk_update(rows, ["kek_version", "wrapped"])
+        done += len(rows)
+        if progress:
+            progress(len(rows))

@@ -1,0 +1,89 @@
+"""Shared fixtures. Data is built through the real services (factories below), never raw
+ORM writes that skip the vault or the gate."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from baomi.access.enums import Role
+from baomi.customers.synthetic import Synth
+
+PASSWORD = "correct-horse-battery-staple-42"
+_n = itertools.count()
+
+
+@pytest.fixture(autouse=True)
+def _keys(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """Fresh keys per test (R-C7: tests never touch production keys)."""
+    from baomi.vault import keys, services
+
+    settings.BAOMI_KEY_DIR = tmp_path_factory.mktemp("keys")
+    keys.reset_cache()
+    services.clear_caches()
+    ring = keys.ensure_keys()
+    yield ring
+    keys.reset_cache()
+    services.clear_caches()
+
+
+@pytest.fixture
+def make_staff(db: Any) -> Any:
+    from baomi.access.services import create_staff
+
+    def make(role: str | Role, username: str | None = None) -> Any:
+        role = Role(role)
+        staff, _ = create_staff(None, username or f"{role.value}_{next(_n)}", role.value, PASSWORD)
+        return staff
+
+    return make
+
+
+@pytest.fixture
+def synth() -> Synth:
+    return Synth(seed=11)
+
+
+@pytest.fixture
+def make_customer(db: Any, make_staff: Any, synth: Synth) -> Any:
+    from baomi.customers import services
+
+    desk = None
+
+    def make(**overrides: Any) -> Any:
+        nonlocal desk
+        if desk is None:
+            desk = make_staff(Role.FRONT_DESK)
+        data = synth.customer()
+        data.update(overrides)
+        data = {k: v for k, v in data.items() if v is not None}
+        return services.create_customer(desk, "reception", data, channel="store")
+
+    return make
+
+
+@pytest.fixture
+def api_client(db: Any) -> Any:
+    """Returns a function: role → (Client, auth headers)."""
+    from baomi.access.services import create_staff
+
+    def login(role: str | Role, purpose: str | None = None) -> tuple[Client, dict[str, str]]:
+        role = Role(role)
+        username = f"api_{role.value}_{next(_n)}"
+        create_staff(None, username, role.value, PASSWORD)
+        c = Client()
+        r = c.post(
+            "/api/v1/auth/token",
+            {"username": username, "password": PASSWORD},
+            content_type="application/json",
+        )
+        assert r.status_code == 200, r.content
+        headers = {"Authorization": f"Bearer {r.json()['access_token']}"}
+        if purpose:
+            headers["X-Purpose"] = purpose
+        return c, headers
+
+    return login
