@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from baomi.api.auth import bearer
 
@@ -32,6 +32,6 @@ def create_token(request: HttpRequest, body: TokenIn) -> TokenOut:
 
 
 @router.delete("/token", response={204: None}, auth=bearer)
-def delete_token(request: HttpRequest) -> tuple[int, None]:
+def delete_token(request: HttpRequest) -> Status[None]:
     services.revoke_token(request.staff, request.api_token)  # type: ignore[attr-defined]
-    return 204, None
+    return Status(204, None)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import ConfigDict
 
 from baomi.api.auth import bearer, purpose_header
+from baomi.core.errors import FieldIssue, ValidationFailed
 
 from . import gate, services
 
@@ -125,12 +127,34 @@ def _actor(request: HttpRequest) -> Any:
     return request.staff  # type: ignore[attr-defined]
 
 
+def raw_body(request: HttpRequest) -> dict[str, Any]:
+    """The body exactly as sent. The schemas document the API, but ninja drops keys they do
+    not declare; the services must see every key so that a `cvv` or an uncatalogued field
+    is refused by name (R-B1, R-C4) instead of being silently ignored."""
+    try:
+        data = json.loads(request.body or b"{}")
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        data = None
+    if not isinstance(data, dict):
+        raise ValidationFailed(
+            [
+                FieldIssue(
+                    "body",
+                    "body_not_object",
+                    "the body must be a JSON object",
+                    "请求体必须是 JSON 对象",
+                )
+            ]
+        )
+    return {k: v for k, v in data.items() if v is not None}
+
+
 @router.post("", response={201: CustomerOut}, exclude_none=True)
-def create_customer(request: HttpRequest, body: CustomerIn) -> tuple[int, dict[str, Any]]:
+def create_customer(request: HttpRequest, body: CustomerIn) -> Status[dict[str, Any]]:
     purpose = purpose_header(request)
-    data = body.model_dump(exclude_none=True)
+    data = raw_body(request)
     c = services.create_customer(_actor(request), purpose, data)
-    return 201, shape(gate.access_customer(_actor(request), purpose, c.id))
+    return Status(201, shape(gate.access_customer(_actor(request), purpose, c.id)))
 
 
 @router.get("", response=CustomerPage, exclude_none=True)
@@ -154,14 +178,14 @@ def get_customer(request: HttpRequest, customer_id: str) -> dict[str, Any]:
 @router.patch("/{customer_id}", response=CustomerOut, exclude_none=True)
 def patch_customer(request: HttpRequest, customer_id: str, body: CustomerIn) -> dict[str, Any]:
     purpose = purpose_header(request)
-    data = body.model_dump(exclude_none=True)
+    data = raw_body(request)
     services.update_customer(_actor(request), purpose, customer_id, data)
     return shape(gate.access_customer(_actor(request), purpose, customer_id))
 
 
 def _add(request: HttpRequest, customer_id: str, entity: str, body: RecordIn) -> dict[str, str]:
-    data = body.model_dump(exclude_none=True)
-    channel = data.pop("channel", "store")
+    data = raw_body(request)
+    channel = str(data.pop("channel", "store"))
     reference = data.pop("reference", None)
     obj = services.add_record(
         _actor(request),
@@ -180,18 +204,18 @@ class CreatedOut(Schema):
 
 
 @router.post("/{customer_id}/bookings", response={201: CreatedOut})
-def add_booking(request: HttpRequest, customer_id: str, body: RecordIn) -> tuple[int, Any]:
-    return 201, _add(request, customer_id, "booking", body)
+def add_booking(request: HttpRequest, customer_id: str, body: RecordIn) -> Status[Any]:
+    return Status(201, _add(request, customer_id, "booking", body))
 
 
 @router.post("/{customer_id}/stays", response={201: CreatedOut})
-def add_stay(request: HttpRequest, customer_id: str, body: RecordIn) -> tuple[int, Any]:
-    return 201, _add(request, customer_id, "stay", body)
+def add_stay(request: HttpRequest, customer_id: str, body: RecordIn) -> Status[Any]:
+    return Status(201, _add(request, customer_id, "stay", body))
 
 
 @router.post("/{customer_id}/shipments", response={201: CreatedOut})
-def add_shipment(request: HttpRequest, customer_id: str, body: RecordIn) -> tuple[int, Any]:
-    return 201, _add(request, customer_id, "shipment", body)
+def add_shipment(request: HttpRequest, customer_id: str, body: RecordIn) -> Status[Any]:
+    return Status(201, _add(request, customer_id, "shipment", body))
 
 
 class CardIn(Schema):
@@ -202,8 +226,8 @@ class CardIn(Schema):
 
 
 @router.post("/{customer_id}/payment-methods", response={201: CreatedOut})
-def add_card(request: HttpRequest, customer_id: str, body: CardIn) -> tuple[int, Any]:
+def add_card(request: HttpRequest, customer_id: str, body: CardIn) -> Status[Any]:
     pm = services.add_payment_card(
-        _actor(request), purpose_header(request), customer_id, body.model_dump(exclude_none=True)
+        _actor(request), purpose_header(request), customer_id, raw_body(request)
     )
-    return 201, {"id": str(pm.pk)}
+    return Status(201, {"id": str(pm.pk)})

@@ -24,6 +24,7 @@ from .keys import get_keyring
 from .models import BlindIndexEntry, BlindIndexPlan, DataKey, ShredJournal
 
 _CACHE_SIZE = 4096
+WRAP_ROTATE_AT = 2**30  # wraps under one KEK version before `keys status` recommends rotation
 _cache: OrderedDict[str, SubjectKey] = OrderedDict()
 _cache_lock = threading.Lock()
 _indexers: dict[tuple[str, str], FieldIndexer] = {}
@@ -197,6 +198,8 @@ def key_status() -> dict[str, object]:
             for kv in ring.versions()
         ],
         "stale_keys": sum(c for v, c in counts.items() if v != ring.primary_version()),
+        # AES-GCM with random 96-bit nonces: stay far below 2^32 encryptions per key.
+        "rotate_recommended": counts.get(ring.primary_version(), 0) >= WRAP_ROTATE_AT,
         "shredded": DataKey.objects.filter(destroyed_at__isnull=False).count(),
     }
 

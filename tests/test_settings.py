@@ -1,0 +1,58 @@
+"""Deployment settings (issue #2 §1): `check --deploy` is clean; prod refuses a weak secret."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def _run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "django", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BAOMI_")}
+    env.update(
+        DJANGO_SETTINGS_MODULE="baomi.settings.prod",
+        BAOMI_DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite3",
+        BAOMI_KEY_DIR=str(tmp_path / "keys"),
+        BAOMI_HOME=str(tmp_path),
+        **extra,
+    )
+    return env
+
+
+def test_check_deploy_has_no_warnings(tmp_path: Path) -> None:
+    r = _run(
+        _env(tmp_path, BAOMI_SECRET_KEY=secrets.token_urlsafe(50)),
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "no issues" in r.stdout
+
+
+def test_prod_refuses_default_secret(tmp_path: Path) -> None:
+    r = _run(_env(tmp_path), "check")
+    assert r.returncode != 0
+    assert "BAOMI_SECRET_KEY" in r.stderr
+
+
+@pytest.mark.django_db
+def test_no_store_on_api_responses(client: object) -> None:
+    r = client.get("/api/v1/health")  # type: ignore[attr-defined]
+    assert r["Cache-Control"] == "no-store"
+    assert r["X-Request-Id"]
