@@ -19,8 +19,10 @@ _n = itertools.count()
 @pytest.fixture(autouse=True)
 def _keys(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
     """Fresh keys per test (R-C7: tests never touch production keys)."""
+    from baomi.access.policy import clear_override_cache
     from baomi.vault import keys, services
 
+    clear_override_cache()
     settings.BAOMI_KEY_DIR = tmp_path_factory.mktemp("keys")
     keys.reset_cache()
     services.clear_caches()
@@ -65,21 +67,30 @@ def make_customer(db: Any, make_staff: Any, synth: Synth) -> Any:
     return make
 
 
+def current_otp(staff: Any) -> str | None:
+    """The current TOTP code of a staff member's confirmed device (None without one)."""
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=staff, confirmed=True).first()
+    if device is None:
+        return None
+    return f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift):06d}"
+
+
 @pytest.fixture
 def api_client(db: Any) -> Any:
-    """Returns a function: role → (Client, auth headers)."""
-    from baomi.access.services import create_staff
+    """Returns a function: role → (Client, auth headers). Signs in through the real API,
+    with a TOTP code for roles that need MFA."""
+    from baomi.access.services import create_staff_with_mfa
 
     def login(role: str | Role, purpose: str | None = None) -> tuple[Client, dict[str, str]]:
         role = Role(role)
         username = f"api_{role.value}_{next(_n)}"
-        create_staff(None, username, role.value, PASSWORD)
+        new = create_staff_with_mfa(None, username, role.value, PASSWORD)
         c = Client()
-        r = c.post(
-            "/api/v1/auth/token",
-            {"username": username, "password": PASSWORD},
-            content_type="application/json",
-        )
+        body = {"username": username, "password": PASSWORD, "otp": current_otp(new.staff)}
+        r = c.post("/api/v1/auth/token", body, content_type="application/json")
         assert r.status_code == 200, r.content
         headers = {"Authorization": f"Bearer {r.json()['access_token']}"}
         if purpose:

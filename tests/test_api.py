@@ -24,10 +24,12 @@ def test_openapi_published(client: Any) -> None:
         assert p in paths
 
 
-def test_token_lifecycle(client: Any, make_staff: Any, make_customer: Any) -> None:
-    from tests.conftest import PASSWORD
+def test_token_lifecycle(client: Any, make_customer: Any) -> None:
+    from tests.conftest import PASSWORD, current_otp
 
-    staff = make_staff("customer_service")
+    from baomi.access.services import create_staff_with_mfa
+
+    staff = create_staff_with_mfa(None, "cs_tokens", "customer_service", PASSWORD).staff
     cust = make_customer()
     r = client.post(
         "/api/v1/auth/token",
@@ -36,12 +38,18 @@ def test_token_lifecycle(client: Any, make_staff: Any, make_customer: Any) -> No
     )
     assert r.status_code == 401 and r.json()["code"] == "bad_credentials"
     assert AuditEvent.objects.filter(action="auth.login_failed").exists()
-    r = client.post(
-        "/api/v1/auth/token",
-        {"username": staff.username, "password": PASSWORD},
-        content_type="application/json",
-    )
+    creds = {"username": staff.username, "password": PASSWORD}
+    r = client.post("/api/v1/auth/token", creds, content_type="application/json")
+    assert r.status_code == 401 and r.json()["code"] == "mfa_required"  # no path skips MFA
+    code = current_otp(staff)
+    r = client.post("/api/v1/auth/token", {**creds, "otp": code}, content_type="application/json")
     body = r.json()
+    r = client.post("/api/v1/auth/token", {**creds, "otp": code}, content_type="application/json")
+    assert r.status_code == 401, "a TOTP code must be refused on second use"
+    r = client.post(
+        "/api/v1/auth/token", {**creds, "otp": "000000"}, content_type="application/json"
+    )
+    assert r.status_code == 401 and r.json()["code"] == "mfa_required"
     assert body["token_type"] == "bearer" and body["access_token"].startswith("bm_")
     from baomi.access.models import ApiToken
 

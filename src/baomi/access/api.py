@@ -1,6 +1,7 @@
-"""POST /auth/token (password login → opaque token) · DELETE /auth/token (revoke)."""
+"""Auth tokens, staff administration, four-eyes approvals and break-glass (issue #3)."""
 
 from datetime import datetime
+from typing import Any
 
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
@@ -8,6 +9,7 @@ from ninja import Router, Schema, Status
 from baomi.api.auth import bearer
 
 from . import services
+from .enums import Role
 
 router = Router(tags=["auth"])
 
@@ -26,7 +28,7 @@ class TokenOut(Schema):
 
 @router.post("/token", response=TokenOut, auth=None)
 def create_token(request: HttpRequest, body: TokenIn) -> TokenOut:
-    staff = services.login(body.username, body.password)
+    staff = services.login(request, body.username, body.password, body.otp)
     issued = services.issue_token(staff)
     return TokenOut(access_token=issued.token, expires_at=issued.expires_at)
 
@@ -35,3 +37,185 @@ def create_token(request: HttpRequest, body: TokenIn) -> TokenOut:
 def delete_token(request: HttpRequest) -> Status[None]:
     services.revoke_token(request.staff, request.api_token)  # type: ignore[attr-defined]
     return Status(204, None)
+
+
+class TokenInfo(Schema):
+    id: int
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+
+@router.get("/tokens", response=list[TokenInfo], auth=bearer)
+def list_tokens(request: HttpRequest) -> list[Any]:
+    """Your own API tokens (metadata only; the token itself is never stored)."""
+    return services.tokens_of(request.staff)  # type: ignore[attr-defined]
+
+
+# -- staff administration (security_admin) and privileged operations ----------------------------
+staff_router = Router(tags=["staff"], auth=bearer)
+
+
+class StaffIn(Schema):
+    username: str
+    role: str
+
+
+class StaffCreated(Schema):
+    username: str
+    role: str
+    password: str
+    totp_secret: str | None
+
+
+@staff_router.post("", response={201: StaffCreated})
+def create_staff(request: HttpRequest, body: StaffIn) -> Status[dict[str, Any]]:
+    actor = request.staff  # type: ignore[attr-defined]
+    services.require_role(actor, Role.SECURITY_ADMIN)
+    new = services.create_staff_with_mfa(actor, body.username, body.role)
+    return Status(
+        201,
+        {
+            "username": new.staff.username,
+            "role": new.staff.role,
+            "password": new.password,
+            "totp_secret": new.totp_secret,
+        },
+    )
+
+
+class DeactivateIn(Schema):
+    reason: str = "departure"
+
+
+class ReviewOut(Schema):
+    id: int
+    staff: str
+    customers: list[dict[str, Any]]
+
+
+@staff_router.post("/{staff_id}/deactivate", response=ReviewOut)
+def deactivate(request: HttpRequest, staff_id: int, body: DeactivateIn) -> dict[str, Any]:
+    r = services.deactivate_staff(request.staff, staff_id, body.reason)  # type: ignore[attr-defined]
+    return {"id": r.pk, "staff": r.staff.username, "customers": r.customers}
+
+
+@staff_router.get("/access-review", response=list[dict[str, Any]])
+def access_review(request: HttpRequest, days: int = 90) -> list[dict[str, Any]]:
+    services.require_role(request.staff, Role.SECURITY_ADMIN, Role.SECURITY_AUDITOR)  # type: ignore[attr-defined]
+    return services.access_review(days)
+
+
+approvals_router = Router(tags=["approvals"], auth=bearer)
+
+
+class ApprovalIn(Schema):
+    kind: str
+    payload: dict[str, Any]
+    reason: str
+
+
+class ApprovalOut(Schema):
+    id: int
+    kind: str
+    payload: dict[str, Any]
+    reason: str
+    state: str
+    requested_by: str
+    requested_at: datetime
+    expires_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+
+
+def _approval(a: Any) -> dict[str, Any]:
+    return {
+        "id": a.pk,
+        "kind": a.kind,
+        "payload": a.payload,
+        "reason": a.reason,
+        "state": a.state,
+        "requested_by": a.requested_by.username,
+        "requested_at": a.requested_at,
+        "expires_at": a.expires_at,
+        "decided_by": a.decided_by.username if a.decided_by else None,
+        "decided_at": a.decided_at,
+    }
+
+
+@approvals_router.post("", response={201: ApprovalOut})
+def request_approval(request: HttpRequest, body: ApprovalIn) -> Status[dict[str, Any]]:
+    a = services.request_approval(request.staff, body.kind, body.payload, body.reason)  # type: ignore[attr-defined]
+    return Status(201, _approval(a))
+
+
+@approvals_router.get("", response=list[ApprovalOut])
+def list_approvals(request: HttpRequest, state: str = "requested") -> list[dict[str, Any]]:
+    services.require_role(request.staff, Role.SECURITY_ADMIN, Role.SECURITY_AUDITOR)  # type: ignore[attr-defined]
+    return [_approval(a) for a in services.approvals(state)]
+
+
+class DecisionIn(Schema):
+    approve: bool
+    note: str = ""
+
+
+@approvals_router.post("/{approval_id}/decision", response=ApprovalOut)
+def decide(request: HttpRequest, approval_id: int, body: DecisionIn) -> dict[str, Any]:
+    a = services.decide_approval(request.staff, approval_id, body.approve, body.note)  # type: ignore[attr-defined]
+    return _approval(a)
+
+
+break_glass_router = Router(tags=["break-glass"], auth=bearer)
+
+
+class BreakGlassIn(Schema):
+    customer_id: str
+    purpose: str
+    reason: str
+
+
+class BreakGlassOut(Schema):
+    id: int
+    staff: str
+    customer_id: str
+    purpose: str
+    reason: str
+    granted_at: datetime
+    expires_at: datetime
+    reviewed: bool
+
+
+def _grant(g: Any) -> dict[str, Any]:
+    return {
+        "id": g.pk,
+        "staff": g.staff.username,
+        "customer_id": str(g.customer_id),
+        "purpose": g.purpose,
+        "reason": g.reason,
+        "granted_at": g.granted_at,
+        "expires_at": g.expires_at,
+        "reviewed": g.reviewed_at is not None,
+    }
+
+
+@break_glass_router.post("", response={201: BreakGlassOut})
+def open_break_glass(request: HttpRequest, body: BreakGlassIn) -> Status[dict[str, Any]]:
+    g = services.break_glass(request.staff, body.customer_id, body.purpose, body.reason)  # type: ignore[attr-defined]
+    return Status(201, _grant(g))
+
+
+@break_glass_router.get("", response=list[BreakGlassOut])
+def review_queue(request: HttpRequest) -> list[dict[str, Any]]:
+    services.require_role(request.staff, Role.SECURITY_AUDITOR)  # type: ignore[attr-defined]
+    return [_grant(g) for g in services.break_glass_queue()]
+
+
+class NoteIn(Schema):
+    note: str
+
+
+@break_glass_router.post("/{grant_id}/review", response=BreakGlassOut)
+def review(request: HttpRequest, grant_id: int, body: NoteIn) -> dict[str, Any]:
+    return _grant(services.review_break_glass(request.staff, grant_id, body.note))  # type: ignore[attr-defined]

@@ -1,4 +1,5 @@
-"""Staff accounts (one role each, R-D2/R-D4) and opaque API tokens stored hashed."""
+"""Staff accounts (one role each, R-D2/R-D4), API tokens stored hashed, password history,
+policy overrides, four-eyes approvals and break-glass grants (R-D1..R-D6)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,12 @@ from .enums import Role
 
 
 class Staff(AbstractUser):
+    """One role per account: holding two of the three administrator roles is impossible by
+    construction (三员分立). Role changes go through four-eyes approval."""
+
     role = models.CharField(max_length=32, choices=Role.choices)
+    password_changed_at = models.DateTimeField(null=True, blank=True)
+    deactivated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "access_staff"
@@ -33,3 +39,112 @@ class ApiToken(models.Model):
 
     class Meta:
         db_table = "access_api_token"
+
+
+class PasswordHistory(models.Model):
+    """Hashes (argon2) of a staff member's previous passwords: the last five are refused."""
+
+    id = models.BigAutoField(primary_key=True)
+    staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="password_history")
+    password = models.CharField(max_length=256)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "access_password_history"
+
+
+class PolicyOverride(models.Model):
+    """A per-field exception to the default policy (e.g. front desk sees the full ID number
+    at check-in). Created only by an approved policy change; superseded, never edited."""
+
+    id = models.BigAutoField(primary_key=True)
+    role = models.CharField(max_length=32, choices=Role.choices)
+    purpose = models.CharField(max_length=32)
+    field = models.CharField(max_length=64)  # catalogue key "entity.code"
+    treatment = models.CharField(max_length=10)
+    created_at = models.DateTimeField()
+    created_by = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+")
+    approval = models.ForeignKey("ApprovalRequest", on_delete=models.PROTECT, related_name="+")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "access_policy_override"
+
+
+class ApprovalKind(models.TextChoices):
+    ROLE_CHANGE = "role_change", "角色变更 / role change"
+    POLICY_CHANGE = "policy_change", "策略变更 / policy change"
+    BULK_EXPORT = "bulk_export", "批量导出 / bulk export"
+    KEY_ROTATION = "key_rotation", "密钥轮换 / key rotation"
+    CHECKPOINT_KEY_CHANGE = "checkpoint_key_change", "审计签名密钥变更 / checkpoint key change"
+
+
+class ApprovalState(models.TextChoices):
+    REQUESTED = "requested", "待审批 / requested"
+    APPROVED = "approved", "已批准并执行 / approved"
+    REJECTED = "rejected", "已驳回 / rejected"
+    EXPIRED = "expired", "已过期 / expired"
+
+
+class ApprovalRequest(models.Model):
+    """Four-eyes approval of a privileged operation: one person requests, a different
+    security_admin approves before `expires_at`. The payload holds codes, never values."""
+
+    id = models.BigAutoField(primary_key=True)
+    kind = models.CharField(max_length=32, choices=ApprovalKind.choices)
+    payload = models.JSONField(default=dict)
+    reason = models.CharField(max_length=500)
+    state = models.CharField(
+        max_length=16, choices=ApprovalState.choices, default=ApprovalState.REQUESTED
+    )
+    requested_by = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    decided_by = models.ForeignKey(
+        Staff, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        db_table = "access_approval"
+
+
+class BreakGlassGrant(models.Model):
+    """Emergency, time-limited access to one named customer, granted at once, flagged and
+    queued for the security auditor's review."""
+
+    id = models.BigAutoField(primary_key=True)
+    staff = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="break_glass")
+    customer_id = models.UUIDField(db_index=True)
+    purpose = models.CharField(max_length=32)
+    reason = models.CharField(max_length=500)
+    granted_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    reviewed_by = models.ForeignKey(
+        Staff, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        db_table = "access_break_glass"
+
+
+class OffboardingReview(models.Model):
+    """Produced when an account is deactivated: every customer it read in the last 90 days,
+    for the security auditor to review (R-D6)."""
+
+    id = models.BigAutoField(primary_key=True)
+    staff = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+    window_days = models.PositiveSmallIntegerField(default=90)
+    customers = models.JSONField(default=list)  # [{"customer": id, "reads": n, "last": iso}]
+    reviewed_by = models.ForeignKey(
+        Staff, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        db_table = "access_offboarding_review"

@@ -10,6 +10,7 @@ Two rules sit on top of the table:
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 from baomi.catalog.enums import FieldClass, Purpose, Treatment
@@ -107,11 +108,39 @@ def may_write(role: str, purpose: Purpose) -> bool:
     return pol.can_write and purpose in pol.purposes
 
 
+_OVERRIDE_TTL = 5.0  # seconds: other processes see an approved override within this time
+_override_cache: tuple[float, dict[tuple[str, str, str], Treatment]] | None = None
+
+
+def clear_override_cache() -> None:
+    global _override_cache
+    _override_cache = None
+
+
+def overrides() -> dict[tuple[str, str, str], Treatment]:
+    """Active per-field overrides (role, purpose, field key) → treatment, from approved
+    policy changes (issue #3). Cached briefly; cleared when an override is approved."""
+    global _override_cache
+    now = time.monotonic()
+    if _override_cache is None or now - _override_cache[0] > _OVERRIDE_TTL:
+        from .models import PolicyOverride
+
+        table = {
+            (o.role, o.purpose, o.field): Treatment(o.treatment)
+            for o in PolicyOverride.objects.filter(revoked_at__isnull=True)
+        }
+        _override_cache = (now, table)
+    return _override_cache[1]
+
+
 def decide(role: str, purpose: Purpose, spec: FieldSpec) -> Treatment:
     """The treatment of one field for one read. Unknown role or disallowed purpose: withheld."""
     pol = role_policy(role)
     if purpose not in pol.purposes:
         return WITHHELD
+    override = overrides().get((role, purpose.value, spec.key)) if pol.purposes else None
+    if override is not None:
+        return override
     if purpose not in ALL_FIELD_PURPOSES and purpose not in spec.purposes:
         return WITHHELD
     if spec.key in pol.by_field:

@@ -1,9 +1,13 @@
-"""Staff accounts and API tokens. Every change is audited."""
+"""Staff accounts, authentication, tokens, approvals, break-glass and offboarding.
+
+Every state change here appends its audit event in the same transaction (DESIGN.md §3).
+"""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -13,41 +17,76 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.db.models import Count, Max, Q
 
 from baomi import audit
-from baomi.audit.models import Action, Outcome
+from baomi.audit.models import Action, AuditEvent, Outcome
+from baomi.catalog import fields as catalog
+from baomi.catalog.enums import Purpose, Treatment
 from baomi.core import clock
-from baomi.core.errors import BaomiError, FieldIssue, NotAuthenticated, ValidationFailed
+from baomi.core.errors import (
+    BaomiError,
+    Conflict,
+    FieldIssue,
+    Forbidden,
+    NotAuthenticated,
+    NotFound,
+    ValidationFailed,
+)
 
-from .enums import Role
-from .models import ApiToken, Staff
+from . import mfa
+from .enums import ADMIN_ROLES, Role
+from .models import (
+    ApiToken,
+    ApprovalKind,
+    ApprovalRequest,
+    ApprovalState,
+    BreakGlassGrant,
+    OffboardingReview,
+    PasswordHistory,
+    PolicyOverride,
+    Staff,
+)
+from .passwords import password_expired
+from .policy import may_use
 
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _invalid(field: str, code: str, en: str, zh: str) -> ValidationFailed:
+    return ValidationFailed([FieldIssue(field, code, en, zh)])
+
+
+def require_role(actor: Any, *roles: Role) -> None:
+    if getattr(actor, "role_code", None) not in {r.value for r in roles}:
+        raise Forbidden(
+            f"this action needs the role {' or '.join(r.value for r in roles)}",
+            code="role_required",
+        )
+
+
+# -- accounts -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class NewStaff:
+    staff: Staff
+    password: str
+    totp_secret: str | None
+
+
 @transaction.atomic
 def create_staff(
-    actor: Any, username: str, role: str, password: str | None = None
+    actor: Any, username: str, role: str, password: str | None = None, *, with_totp: bool = False
 ) -> tuple[Staff, str]:
     """Create a staff account with one role. Returns (staff, password) — a generated
     password when none is given (shown once, never stored in plaintext)."""
     if role not in Role.values:
-        raise ValidationFailed(
-            [
-                FieldIssue(
-                    "role",
-                    "role_unknown",
-                    f"role must be one of {', '.join(Role.values)}",
-                    "角色代码无效",
-                )
-            ]
+        raise _invalid(
+            "role", "role_unknown", f"role must be one of {', '.join(Role.values)}", "角色代码无效"
         )
     if not username or len(username) > 150:
-        raise ValidationFailed(
-            [FieldIssue("username", "required", "username is required", "用户名必填")]
-        )
+        raise _invalid("username", "required", "username is required", "用户名必填")
     if Staff.objects.filter(username=username).exists():
         raise BaomiError("username already taken", code="username_taken")
     password = password or secrets.token_urlsafe(15)
@@ -55,25 +94,83 @@ def create_staff(
     try:
         validate_password(password, staff)
     except DjangoValidationError as exc:
-        raise ValidationFailed(
-            [FieldIssue("password", "password_weak", "; ".join(exc.messages), "密码不符合安全策略")]
+        raise _invalid(
+            "password", "password_weak", "; ".join(exc.messages), "密码不符合安全策略"
         ) from None
     staff.set_password(password)
+    staff.password_changed_at = clock.now()
     staff.save()
+    PasswordHistory.objects.create(staff=staff, password=staff.password)
     audit.record(
         Action.STAFF_CREATED, actor, object_type="staff", object_id=staff.pk, detail={"role": role}
     )
     return staff, password
 
 
-@dataclass(frozen=True)
-class IssuedToken:
-    token: str
-    expires_at: datetime
+@transaction.atomic
+def create_staff_with_mfa(
+    actor: Any, username: str, role: str, password: str | None = None
+) -> NewStaff:
+    """`baomi createstaff`: the account plus, for roles that need MFA, a confirmed TOTP
+    secret handed to the person directly (INTERFACES.md prints it once)."""
+    staff, pw = create_staff(actor, username, role, password)
+    secret = None
+    if mfa.requires_mfa(role):
+        secret = mfa.start_enrolment(staff, confirmed=True).secret_b32
+        audit.record(
+            Action.MFA_ENROLLED,
+            actor,
+            object_type="staff",
+            object_id=staff.pk,
+            detail={"via": "createstaff"},
+        )
+    return NewStaff(staff, pw, secret)
 
 
-def login(username: str, password: str) -> Staff:
-    staff = authenticate(username=username, password=password)
+@transaction.atomic
+def change_password(staff: Staff, old: str, new: str) -> None:
+    if not staff.check_password(old):
+        raise _invalid(
+            "old_password", "wrong_password", "current password is wrong", "当前密码错误"
+        )
+    try:
+        validate_password(new, staff)
+    except DjangoValidationError as exc:
+        raise _invalid(
+            "new_password", "password_weak", "; ".join(exc.messages), "新密码不符合安全策略"
+        ) from None
+    staff.set_password(new)
+    staff.password_changed_at = clock.now()
+    staff.save(update_fields=["password", "password_changed_at"])
+    PasswordHistory.objects.create(staff=staff, password=staff.password)
+    ApiToken.objects.filter(staff=staff, revoked_at__isnull=True).update(revoked_at=clock.now())
+    audit.record(Action.PASSWORD_CHANGED, staff, object_type="staff", object_id=staff.pk)
+
+
+# -- authentication -------------------------------------------------------------------------
+class LockedOut(BaomiError):
+    status = 429
+    code = "locked_out"
+    title = "Locked out"
+
+
+class MfaRequired(BaomiError):
+    status = 401
+    code = "mfa_required"
+    title = "One-time code required"
+
+
+class PasswordExpired(BaomiError):
+    status = 403
+    code = "password_expired"
+    title = "Password expired"
+
+
+def check_password_only(request: Any, username: str, password: str) -> Staff:
+    """First factor, with django-axes lock-out per username + IP (5 failures, 15 min)."""
+    staff = authenticate(request, username=username, password=password)
+    if getattr(request, "axes_locked_out", False):  # audited by access.lockout
+        raise LockedOut("too many failed sign-ins; try again in 15 minutes")
     if not isinstance(staff, Staff) or not staff.is_active:
         audit.record(
             Action.LOGIN_FAILED,
@@ -86,10 +183,62 @@ def login(username: str, password: str) -> Staff:
     return staff
 
 
+def check_second_factor(staff: Staff, otp: str | None) -> None:
+    if not mfa.requires_mfa(staff.role):
+        return
+    if not mfa.has_confirmed_device(staff):
+        audit.record(
+            Action.MFA_FAILED,
+            staff,
+            object_type="staff",
+            object_id=staff.pk,
+            outcome=Outcome.DENIED,
+            detail={"reason": "not_enrolled"},
+        )
+        raise MfaRequired(
+            "enrol a TOTP authenticator in the console first", code="mfa_not_enrolled"
+        )
+    result = mfa.verify(staff, otp)
+    if not result.ok:
+        audit.record(
+            Action.MFA_FAILED,
+            staff,
+            object_type="staff",
+            object_id=staff.pk,
+            outcome=Outcome.DENIED,
+        )
+        raise MfaRequired("send a valid one-time code in `otp`")
+    if result.recovery:
+        audit.record(
+            Action.RECOVERY_CODE_USED,
+            staff,
+            object_type="staff",
+            object_id=staff.pk,
+            detail={"left": mfa.recovery_codes_left(staff)},
+        )
+
+
+def login(request: Any, username: str, password: str, otp: str | None = None) -> Staff:
+    """API sign-in: password (lock-out) → one-time code when the role needs MFA → password
+    age. There is no path that skips the second factor."""
+    staff = check_password_only(request, username, password)
+    check_second_factor(staff, otp)
+    if password_expired(staff):
+        raise PasswordExpired("change your password in the console before using the API")
+    return staff
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str
+    expires_at: datetime
+
+
 @transaction.atomic
 def issue_token(staff: Staff) -> IssuedToken:
     token = "bm_" + secrets.token_urlsafe(32)
-    expires = clock.now() + timedelta(seconds=settings.BAOMI_TOKEN_TTL_SECONDS)
+    ttl = min(settings.BAOMI_TOKEN_TTL_SECONDS, 8 * 3600)
+    expires = clock.now() + timedelta(seconds=ttl)
     ApiToken.objects.create(staff=staff, digest=_digest(token), expires_at=expires)
     staff.last_login = clock.now()
     staff.save(update_fields=["last_login"])
@@ -114,6 +263,10 @@ def staff_for_token(token: str) -> Staff | None:
     return row.staff
 
 
+def tokens_of(staff: Staff) -> list[ApiToken]:
+    return list(ApiToken.objects.filter(staff=staff).order_by("-created_at")[:50])
+
+
 @transaction.atomic
 def revoke_token(staff: Staff, token: str) -> None:
     n = ApiToken.objects.filter(staff=staff, digest=_digest(token), revoked_at__isnull=True).update(
@@ -121,4 +274,382 @@ def revoke_token(staff: Staff, token: str) -> None:
     )
     audit.record(
         Action.TOKEN_REVOKED, staff, object_type="staff", object_id=staff.pk, detail={"revoked": n}
+    )
+
+
+# -- offboarding (R-D6) ----------------------------------------------------------------------
+def _kill_sessions(staff: Staff) -> None:
+    from django.contrib.sessions.models import Session
+
+    for s in Session.objects.filter(expire_date__gt=clock.now()).iterator():
+        if str(s.get_decoded().get("_auth_user_id")) == str(staff.pk):
+            s.delete()
+
+
+@transaction.atomic
+def deactivate_staff(actor: Any, target_id: int, reason: str = "departure") -> OffboardingReview:
+    """Disable the account now: sessions and tokens die, and a review of every customer it
+    read in the last 90 days lands in the security auditor's queue."""
+    if actor is not None:
+        require_role(actor, Role.SECURITY_ADMIN)
+    staff = Staff.objects.select_for_update().filter(pk=target_id).first()
+    if staff is None:
+        raise NotFound("no such staff member")
+    if actor is not None and staff.pk == actor.pk:
+        raise Forbidden("you cannot deactivate yourself", code="self_change")
+    now = clock.now()
+    staff.is_active = False
+    staff.deactivated_at = now
+    staff.save(update_fields=["is_active", "deactivated_at"])
+    ApiToken.objects.filter(staff=staff, revoked_at__isnull=True).update(revoked_at=now)
+    _kill_sessions(staff)
+    since = now - timedelta(days=90)
+    reads = (
+        AuditEvent.objects.filter(actor_id=staff.pk, action=Action.CUSTOMER_READ, at__gte=since)
+        .values("object_id")
+        .annotate(n=Count("seq"), last=Max("at"))
+        .order_by("-last")
+    )
+    review = OffboardingReview.objects.create(
+        staff=staff,
+        created_at=now,
+        customers=[
+            {"customer": r["object_id"], "reads": r["n"], "last": r["last"].isoformat()}
+            for r in reads
+        ],
+    )
+    audit.record(
+        Action.STAFF_DEACTIVATED,
+        actor,
+        object_type="staff",
+        object_id=staff.pk,
+        detail={"reason": reason[:100], "customers_to_review": len(review.customers)},
+    )
+    return review
+
+
+def disable_dormant(days: int | None = None) -> list[int]:
+    """Accounts with no sign-in for N days (default 90) are disabled (R-D6)."""
+    days = days or settings.BAOMI_DORMANT_DAYS
+    cutoff = clock.now() - timedelta(days=days)
+    dormant = Staff.objects.filter(is_active=True).filter(
+        Q(last_login__lt=cutoff) | Q(last_login__isnull=True, date_joined__lt=cutoff)
+    )
+    ids = list(dormant.values_list("pk", flat=True))
+    for pk in ids:
+        deactivate_staff(None, pk, reason=f"dormant {days} days")
+    return ids
+
+
+@transaction.atomic
+def review_offboarding(actor: Any, review_id: int, note: str) -> OffboardingReview:
+    require_role(actor, Role.SECURITY_AUDITOR)
+    if not note.strip():
+        raise _invalid("note", "required", "a review note is required", "须填写审查意见")
+    r = OffboardingReview.objects.select_for_update().get(pk=review_id)
+    r.reviewed_by, r.reviewed_at, r.review_note = actor, clock.now(), note[:500]
+    r.save()
+    audit.record(
+        Action.OFFBOARDING_REVIEWED, actor, object_type="offboarding_review", object_id=r.pk
+    )
+    return r
+
+
+# -- four-eyes approvals (R-D4) ----------------------------------------------------------------
+@transaction.atomic
+def request_approval(
+    actor: Any, kind: str, payload: dict[str, Any], reason: str
+) -> ApprovalRequest:
+    if actor.role_code not in {Role.SECURITY_ADMIN, Role.SYSTEM_ADMIN, Role.PRIVACY_OFFICER}:
+        raise Forbidden(
+            "only administrators and the privacy officer request privileged operations",
+            code="role_required",
+        )
+    if kind not in ApprovalKind.values:
+        raise _invalid("kind", "kind_unknown", "unknown approval kind", "审批类型无效")
+    if not reason.strip():
+        raise _invalid("reason", "required", "a reason is required", "须填写理由")
+    _validate_payload(actor, kind, payload)
+    now = clock.now()
+    req = ApprovalRequest.objects.create(
+        kind=kind,
+        payload=payload,
+        reason=reason[:500],
+        requested_by=actor,
+        requested_at=now,
+        expires_at=now + timedelta(hours=settings.BAOMI_APPROVAL_TTL_HOURS),
+    )
+    audit.record(
+        Action.APPROVAL_REQUESTED,
+        actor,
+        object_type="approval",
+        object_id=req.pk,
+        detail={"kind": kind, **payload},
+    )
+    return req
+
+
+def _validate_payload(actor: Any, kind: str, payload: dict[str, Any]) -> None:
+    if kind == ApprovalKind.ROLE_CHANGE:
+        target = Staff.objects.filter(pk=int(payload.get("staff_id") or 0)).first()
+        if target is None:
+            raise NotFound("no such staff member")
+        if target.pk == actor.pk:
+            raise Forbidden("nobody changes their own role", code="self_change")
+        if payload.get("role") not in Role.values:
+            raise _invalid("role", "role_unknown", "unknown role", "角色代码无效")
+    elif kind == ApprovalKind.POLICY_CHANGE:
+        if payload.get("role") not in Role.values or Role(payload["role"]) in ADMIN_ROLES:
+            raise _invalid(
+                "role",
+                "role_invalid",
+                "overrides apply to customer-facing roles",
+                "仅可为业务角色设置例外",
+            )
+        if payload.get("purpose") not in Purpose.values:
+            raise _invalid("purpose", "purpose_unknown", "unknown purpose", "用途代码无效")
+        if payload.get("field") not in catalog.BY_KEY:
+            raise _invalid("field", "field_unknown", "not a catalogue field", "非数据目录字段")
+        if payload.get("treatment") not in Treatment.values:
+            raise _invalid(
+                "treatment", "treatment_unknown", "plain, masked or withheld", "处理方式无效"
+            )
+        if not may_use(payload["role"], Purpose(payload["purpose"])):
+            raise _invalid(
+                "purpose",
+                "purpose_not_allowed",
+                "the role cannot use this purpose",
+                "该角色不能使用此用途",
+            )
+
+
+def expire_stale_approvals() -> int:
+    """Requests past their time limit become `expired` (audited), in their own transaction."""
+    n = 0
+    with transaction.atomic():
+        for req in ApprovalRequest.objects.select_for_update().filter(
+            state=ApprovalState.REQUESTED, expires_at__lte=clock.now()
+        ):
+            req.state = ApprovalState.EXPIRED
+            req.save(update_fields=["state"])
+            audit.record(
+                Action.APPROVAL_DECIDED,
+                None,
+                object_type="approval",
+                object_id=req.pk,
+                outcome=Outcome.FAILED,
+                detail={"state": "expired"},
+            )
+            n += 1
+    return n
+
+
+def decide_approval(actor: Any, approval_id: int, approve: bool, note: str = "") -> ApprovalRequest:
+    """A different security_admin approves (and the operation runs) or rejects."""
+    require_role(actor, Role.SECURITY_ADMIN)
+    expire_stale_approvals()
+    with transaction.atomic():
+        req = ApprovalRequest.objects.select_for_update().filter(pk=approval_id).first()
+        if req is None:
+            raise NotFound("no such approval request")
+        if req.requested_by_id == actor.pk:
+            raise Forbidden("four eyes: the requester cannot approve", code="four_eyes")
+        if req.state == ApprovalState.EXPIRED:
+            raise Conflict("the request expired; ask again", code="approval_expired")
+        if req.state != ApprovalState.REQUESTED:
+            raise Conflict(f"already {req.state}", code="approval_closed")
+        req.state = ApprovalState.APPROVED if approve else ApprovalState.REJECTED
+        req.decided_by, req.decided_at, req.decision_note = actor, clock.now(), note[:500]
+        req.save()
+        audit.record(
+            Action.APPROVAL_DECIDED,
+            actor,
+            object_type="approval",
+            object_id=req.pk,
+            detail={"state": req.state, "kind": req.kind},
+        )
+        if approve:
+            _execute(actor, req)
+        return req
+
+
+def _execute(actor: Any, req: ApprovalRequest) -> None:
+    p = req.payload
+    if req.kind == ApprovalKind.ROLE_CHANGE:
+        target = Staff.objects.select_for_update().get(pk=p["staff_id"])
+        old = target.role
+        target.role = p["role"]
+        target.save(update_fields=["role"])
+        ApiToken.objects.filter(staff=target, revoked_at__isnull=True).update(
+            revoked_at=clock.now()
+        )
+        _kill_sessions(target)
+        audit.record(
+            Action.STAFF_ROLE_CHANGED,
+            actor,
+            object_type="staff",
+            object_id=target.pk,
+            detail={"from": old, "to": p["role"], "approval": req.pk},
+        )
+    elif req.kind == ApprovalKind.POLICY_CHANGE:
+        PolicyOverride.objects.filter(
+            role=p["role"], purpose=p["purpose"], field=p["field"], revoked_at__isnull=True
+        ).update(revoked_at=clock.now())
+        PolicyOverride.objects.create(
+            role=p["role"],
+            purpose=p["purpose"],
+            field=p["field"],
+            treatment=p["treatment"],
+            created_at=clock.now(),
+            created_by=req.requested_by,
+            approval=req,
+        )
+        from .policy import clear_override_cache
+
+        clear_override_cache()
+        audit.record(
+            Action.POLICY_CHANGED, actor, object_type="policy", object_id=req.pk, detail=dict(p)
+        )
+    elif req.kind == ApprovalKind.KEY_ROTATION:
+        from baomi.vault.keys import get_keyring
+
+        v = get_keyring().rotate()
+        audit.record(
+            Action.KEY_ROTATED, actor, object_type="kek", object_id=v, detail={"approval": req.pk}
+        )
+    # BULK_EXPORT and CHECKPOINT_KEY_CHANGE: the approved request is the permission the
+    # export / checkpoint-key command checks for (`approved_for`).
+
+
+def approved_for(kind: str, **match: Any) -> ApprovalRequest | None:
+    """An approved, unexpired request of this kind whose payload matches."""
+    for req in ApprovalRequest.objects.filter(
+        kind=kind, state=ApprovalState.APPROVED, expires_at__gt=clock.now()
+    ):
+        if all(req.payload.get(k) == v for k, v in match.items()):
+            return req
+    return None
+
+
+# -- break-glass ------------------------------------------------------------------------------
+@transaction.atomic
+def break_glass(actor: Any, customer_id: str, purpose: str, reason: str) -> BreakGlassGrant:
+    """Emergency access to one named customer, granted at once for a limited time, flagged
+    on every read, and queued for the security auditor."""
+    if actor.role_code in ADMIN_ROLES:
+        raise Forbidden("administrator roles never read customer data", code="sod")
+    if len(reason.strip()) < 10:
+        raise _invalid(
+            "reason",
+            "reason_short",
+            "explain the emergency (10+ characters)",
+            "请说明紧急情况（至少10个字符）",
+        )
+    try:
+        p = Purpose(purpose)
+        cid = uuid.UUID(str(customer_id))
+    except ValueError:
+        raise _invalid(
+            "customer_id", "invalid", "customer id or purpose invalid", "客户编号或用途无效"
+        ) from None
+    if not may_use(actor.role_code, p):
+        raise Forbidden("break-glass works within your own purposes", code="purpose_forbidden")
+    now = clock.now()
+    grant = BreakGlassGrant.objects.create(
+        staff=actor,
+        customer_id=cid,
+        purpose=p,
+        reason=reason[:500],
+        granted_at=now,
+        expires_at=now + timedelta(minutes=settings.BAOMI_BREAK_GLASS_MINUTES),
+    )
+    audit.record(
+        Action.BREAK_GLASS,
+        actor,
+        purpose=p,
+        object_type="customer",
+        object_id=cid,
+        detail={"grant": grant.pk, "minutes": settings.BAOMI_BREAK_GLASS_MINUTES},
+    )
+    return grant
+
+
+def active_break_glass(actor: Any, customer_id: Any, purpose: Purpose) -> BreakGlassGrant | None:
+    if getattr(actor, "pk", None) is None:
+        return None
+    return BreakGlassGrant.objects.filter(
+        staff_id=actor.pk,
+        customer_id=customer_id,
+        purpose=purpose,
+        expires_at__gt=clock.now(),
+    ).first()
+
+
+@transaction.atomic
+def review_break_glass(actor: Any, grant_id: int, note: str) -> BreakGlassGrant:
+    require_role(actor, Role.SECURITY_AUDITOR)
+    if not note.strip():
+        raise _invalid("note", "required", "a review note is required", "须填写审查意见")
+    g = BreakGlassGrant.objects.select_for_update().get(pk=grant_id)
+    g.reviewed_by, g.reviewed_at, g.review_note = actor, clock.now(), note[:500]
+    g.save()
+    audit.record(Action.BREAK_GLASS_REVIEWED, actor, object_type="break_glass", object_id=g.pk)
+    return g
+
+
+# -- access review report (R-D6) ---------------------------------------------------------------
+def access_review(days: int = 90) -> list[dict[str, Any]]:
+    """Staff × role × last sign-in × last use × customer reads and sensitive reads."""
+    since = clock.now() - timedelta(days=days)
+    sensitive = [s.code for s in catalog.fields_of("customer") if s.klass == "sensitive"]
+    rows = []
+    reads = {
+        r["actor_id"]: r
+        for r in AuditEvent.objects.filter(action=Action.CUSTOMER_READ, at__gte=since)
+        .values("actor_id")
+        .annotate(n=Count("seq"), last=Max("at"))
+    }
+    sens: dict[int, int] = {}
+    for actor_id, fields in (
+        AuditEvent.objects.filter(action=Action.CUSTOMER_READ, at__gte=since)
+        .values_list("actor_id", "fields")
+        .iterator()
+    ):
+        if (
+            any(
+                isinstance(fields, dict) and fields.get(c) in ("plain", "masked") for c in sensitive
+            )
+            and actor_id is not None
+        ):
+            sens[actor_id] = sens.get(actor_id, 0) + 1
+    for s in Staff.objects.order_by("username"):
+        r = reads.get(s.pk, {})
+        rows.append(
+            {
+                "username": s.username,
+                "role": s.role,
+                "active": s.is_active,
+                "mfa": mfa.has_confirmed_device(s),
+                "last_login": s.last_login.isoformat() if s.last_login else None,
+                "last_read": r["last"].isoformat() if r.get("last") else None,
+                "customer_reads": r.get("n", 0),
+                "sensitive_reads": sens.get(s.pk, 0),
+            }
+        )
+    return rows
+
+
+def approvals(state: str = "requested") -> list[ApprovalRequest]:
+    expire_stale_approvals()
+    qs = ApprovalRequest.objects.select_related("requested_by", "decided_by")
+    if state != "all":
+        qs = qs.filter(state=state)
+    return list(qs.order_by("-requested_at")[:200])
+
+
+def break_glass_queue() -> list[BreakGlassGrant]:
+    return list(
+        BreakGlassGrant.objects.select_related("staff")
+        .filter(reviewed_at__isnull=True)
+        .order_by("granted_at")[:200]
     )

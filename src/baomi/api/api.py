@@ -109,12 +109,16 @@ def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 
 def mount() -> None:
+    from baomi.access.api import approvals_router, break_glass_router, staff_router
     from baomi.access.api import router as auth_router
     from baomi.core.api import router as core_router
     from baomi.customers.api import router as customers_router
 
     api.add_router("/", core_router)
     api.add_router("/auth", auth_router)
+    api.add_router("/staff", staff_router)
+    api.add_router("/approvals", approvals_router)
+    api.add_router("/break-glass", break_glass_router)
     api.add_router("/customers", customers_router)
 
 

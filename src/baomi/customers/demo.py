@@ -12,11 +12,13 @@ from django.db import transaction
 from stdnum import luhn
 
 from baomi import audit
+from baomi.access import mfa
 from baomi.access.enums import Role
 from baomi.access.models import Staff
-from baomi.access.services import create_staff
+from baomi.access.services import create_staff_with_mfa
 from baomi.audit.models import Action
 from baomi.catalog.enums import Channel, Purpose
+from baomi.core import clock
 from baomi.core.errors import Conflict
 
 from . import services
@@ -28,21 +30,30 @@ class DemoAccount:
     username: str
     role: str
     password: str
+    totp_secret: str | None
 
 
 def demo_staff() -> list[DemoAccount]:
-    """One account per role, username = role code. Re-running resets the passwords."""
+    """One account per role (username demo_<role>), with a TOTP secret for roles that need
+    MFA. Re-running resets passwords and TOTP secrets (printed once each time)."""
     out = []
     for role in Role:
         username = f"demo_{role.value}"
         password = secrets.token_urlsafe(12)
         existing = Staff.objects.filter(username=username).first()
         if existing is None:
-            create_staff(None, username, role.value, password)
+            new = create_staff_with_mfa(None, username, role.value, password)
+            secret = new.totp_secret
         else:
             existing.set_password(password)
-            existing.save(update_fields=["password"])
-        out.append(DemoAccount(username, role.value, password))
+            existing.password_changed_at = clock.now()
+            existing.is_active = True
+            existing.save(update_fields=["password", "password_changed_at", "is_active"])
+            secret = None
+            if mfa.requires_mfa(role.value):
+                mfa.reset(existing)
+                secret = mfa.start_enrolment(existing, confirmed=True).secret_b32
+        out.append(DemoAccount(username, role.value, password, secret))
     return out
 
 

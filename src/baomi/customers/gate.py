@@ -65,6 +65,7 @@ class CustomerView:
     created_at: str
     updated_at: str
     records: dict[str, list[RecordView]] = field(default_factory=dict)
+    break_glass: bool = False  # read under an emergency grant (flagged for the auditor)
 
     def treatment(self, code: str) -> Treatment:
         if code in self.withheld:
@@ -108,14 +109,20 @@ def _open(key: SubjectKey, table: str, code: str, blob: Any, row_id: object = No
 
 
 def _present(
-    role: str, purpose: Purpose, entity: str, key: SubjectKey, obj: Model, row_id: object
+    role: str,
+    purpose: Purpose,
+    entity: str,
+    key: SubjectKey,
+    obj: Model,
+    row_id: object,
+    emergency: bool = False,
 ) -> tuple[dict[str, Any], list[str], list[str], dict[str, str]]:
     values: dict[str, Any] = {}
     masked: list[str] = []
     withheld: list[str] = []
     treatments: dict[str, str] = {}
     for spec in catalog.fields_of(entity):
-        t = decide(role, purpose, spec)
+        t = Treatment.PLAIN if emergency else decide(role, purpose, spec)
         treatments[spec.code] = t.value
         blob = getattr(obj, spec.code)
         if t is Treatment.WITHHELD:
@@ -132,7 +139,7 @@ def _present(
 
 
 def _records(
-    actor: Any, purpose: Purpose, key: SubjectKey, customer_id: uuid.UUID
+    actor: Any, purpose: Purpose, key: SubjectKey, customer_id: uuid.UUID, emergency: bool = False
 ) -> tuple[dict[str, list[RecordView]], dict[str, int]]:
     out: dict[str, list[RecordView]] = {}
     counts: dict[str, int] = {}
@@ -140,7 +147,7 @@ def _records(
         views = []
         for obj in model.objects.filter(customer_id=customer_id).order_by("-created_at"):  # type: ignore[attr-defined]
             values, masked, withheld, _ = _present(
-                actor.role_code, purpose, entity, key, obj, obj.pk
+                actor.role_code, purpose, entity, key, obj, obj.pk, emergency
             )
             meta = {m: str(getattr(obj, m)) for m in RECORD_META[entity]}
             meta["channel"] = obj.channel
@@ -163,6 +170,7 @@ def access_customers(
     ids = [uuid.UUID(str(c)) for c in customer_ids]
     rows = {c.id: c for c in Customer.objects.filter(id__in=ids)}
     keys = vault.subject_keys([c.id for c in rows.values() if c.erased_at is None])
+    grants = _break_glass_grants(actor, p, ids)
     views: list[CustomerView] = []
     events = []
     for cid in ids:
@@ -172,13 +180,14 @@ def access_customers(
         key = keys.get(str(cid))
         if row.erased_at is not None or key is None:
             continue
+        grant = grants.get(cid)
         values, masked, withheld, treatments = _present(
-            actor.role_code, p, "customer", key, row, None
+            actor.role_code, p, "customer", key, row, None, grant is not None
         )
         records: dict[str, list[RecordView]] = {}
         counts: dict[str, int] = {}
         if related:
-            records, counts = _records(actor, p, key, cid)
+            records, counts = _records(actor, p, key, cid, grant is not None)
         views.append(
             CustomerView(
                 id=str(cid),
@@ -191,9 +200,10 @@ def access_customers(
                 created_at=row.created_at.isoformat(),
                 updated_at=row.updated_at.isoformat(),
                 records=records,
+                break_glass=grant is not None,
             )
         )
-        events.append(audit_build(actor, p, cid, treatments, counts))
+        events.append(audit_build(actor, p, cid, treatments, counts, grant))
     from baomi.audit.services import record_many
 
     record_many(events)  # logged before the data leaves the server
@@ -206,9 +216,15 @@ def audit_build(
     cid: uuid.UUID,
     treatments: dict[str, str],
     counts: dict[str, int],
+    grant: int | None = None,
 ) -> Any:
     from baomi.audit.services import build
 
+    detail: dict[str, Any] = {}
+    if counts:
+        detail["records"] = counts
+    if grant is not None:
+        detail["break_glass"] = grant
     return build(
         Action.CUSTOMER_READ,
         actor,
@@ -216,8 +232,21 @@ def audit_build(
         object_type="customer",
         object_id=cid,
         fields=treatments,
-        detail={"records": counts} if counts else None,
+        detail=detail or None,
     )
+
+
+def _break_glass_grants(actor: Any, purpose: Purpose, ids: list[uuid.UUID]) -> dict[Any, int]:
+    """Active emergency grants of this actor for these customers: customer id → grant id."""
+    if getattr(actor, "pk", None) is None or not ids:
+        return {}
+    from baomi.access.models import BreakGlassGrant
+    from baomi.core import clock
+
+    rows = BreakGlassGrant.objects.filter(
+        staff_id=actor.pk, customer_id__in=ids, purpose=purpose, expires_at__gt=clock.now()
+    ).values_list("customer_id", "id")
+    return {cid: gid for cid, gid in rows}
 
 
 def access_customer(
@@ -277,6 +306,50 @@ def match_exact(criteria: dict[str, str], candidate_ids: Iterable[uuid.UUID]) ->
         if ok:
             hits.append(row.id)
     return hits
+
+
+def match_exact_many(
+    queries: Sequence[tuple[dict[str, str], Iterable[uuid.UUID]]],
+) -> list[list[uuid.UUID]]:
+    """`match_exact` for many (criteria, candidates) pairs at once (bulk import de-dup):
+    one row fetch and one key fetch per 500 candidates instead of two queries per pair.
+    Same rule and same privacy: values are opened only to compare, only ids come back."""
+    qs = [(c, list(dict.fromkeys(ids))) for c, ids in queries]
+    all_ids = list(dict.fromkeys(i for _, ids in qs for i in ids))
+    codes = sorted({k for c, _ in qs for k in c})
+    rows: dict[uuid.UUID, tuple[Any, ...]] = {}
+    keys: dict[str, SubjectKey] = {}
+    for n in range(0, len(all_ids), 500):
+        chunk = all_ids[n : n + 500]
+        for r in Customer.objects.filter(id__in=chunk, erased_at__isnull=True).values_list(
+            "id", *codes
+        ):
+            rows[r[0]] = r[1:]
+        keys.update(vault.subject_keys(chunk))
+    opened: dict[tuple[uuid.UUID, str], str | None] = {}
+
+    def value(cid: uuid.UUID, code: str) -> str | None:
+        if (cid, code) not in opened:
+            blob = rows[cid][codes.index(code)]
+            key = keys.get(str(cid))
+            opened[cid, code] = (
+                None
+                if blob is None or key is None
+                else _comparable(code, key.open("customer", code, bytes(blob)))
+            )
+        return opened[cid, code]
+
+    out = []
+    for criteria, ids in qs:
+        wanted = {k: _comparable(k, v) for k, v in criteria.items()}
+        out.append(
+            [
+                cid
+                for cid in ids
+                if cid in rows and all(value(cid, k) == v for k, v in wanted.items())
+            ]
+        )
+    return out
 
 
 def stored_id_type(customer: Customer) -> str | None:

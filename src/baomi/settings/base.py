@@ -29,6 +29,10 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
     "baomi.core",
     "baomi.vault",
     "baomi.catalog",
@@ -45,10 +49,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "baomi.access.middleware.SessionTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "baomi.core.middleware.RequestContextMiddleware",
     "baomi.core.middleware.NoStoreMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "baomi.urls"
@@ -92,6 +99,10 @@ DATABASES = {"default": database_config(DATABASE_URL)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "access.Staff"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # lock-out first (R-D5, ASVS V6)
+    "django.contrib.auth.backends.ModelBackend",
+]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
 ]
@@ -103,6 +114,8 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "baomi.access.passwords.MaximumLengthValidator", "OPTIONS": {"max_length": 128}},
+    {"NAME": "baomi.access.passwords.PasswordHistoryValidator", "OPTIONS": {"remember": 5}},
 ]
 LOGIN_URL = "console:login"
 LOGIN_REDIRECT_URL = "console:home"
@@ -117,7 +130,8 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = PROJECT_DIR / "var" / "static"
 
-SESSION_COOKIE_AGE = 8 * 3600
+SESSION_COOKIE_AGE = 8 * 3600  # absolute lifetime (also enforced by SessionTimeoutMiddleware)
+BAOMI_SESSION_IDLE_SECONDS = int(os.environ.get("BAOMI_SESSION_IDLE_SECONDS", str(15 * 60)))
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
@@ -131,6 +145,19 @@ BAOMI_KEY_DIR = Path(os.environ.get("BAOMI_KEY_DIR", PROJECT_DIR / "var" / "keys
 BAOMI_EXPECTED_CUSTOMERS = int(os.environ.get("BAOMI_EXPECTED_CUSTOMERS", "1000000"))
 BAOMI_TOKEN_TTL_SECONDS = int(os.environ.get("BAOMI_TOKEN_TTL_SECONDS", str(8 * 3600)))
 BAOMI_PAGE_SIZE = 20
+BAOMI_PASSWORD_MAX_AGE_DAYS = int(os.environ.get("BAOMI_PASSWORD_MAX_AGE_DAYS", "90"))
+BAOMI_DORMANT_DAYS = int(os.environ.get("BAOMI_DORMANT_DAYS", "90"))
+BAOMI_APPROVAL_TTL_HOURS = int(os.environ.get("BAOMI_APPROVAL_TTL_HOURS", "24"))
+BAOMI_BREAK_GLASS_MINUTES = int(os.environ.get("BAOMI_BREAK_GLASS_MINUTES", "60"))
+
+# django-axes: 5 failures per username + IP lock the pair for 15 minutes (audited)
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = 0.25  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "baomi.access.lockout.locked_out"
+AXES_VERBOSE = False
+OTP_TOTP_ISSUER = "baomi"
 
 LOGGING = {
     "version": 1,

@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from baomi.access.enums import Role
-from baomi.access.services import create_staff
+from baomi.access.services import create_staff_with_mfa
 from baomi.core.errors import BaomiError, ValidationFailed
 
 
@@ -24,12 +24,16 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **opts: Any) -> None:
         password = sys.stdin.readline().rstrip("\n") if opts["password_stdin"] else None
         try:
-            staff, pw = create_staff(None, opts["username"], opts["role"], password)
+            new = create_staff_with_mfa(None, opts["username"], opts["role"], password)
         except ValidationFailed as exc:
             raise CommandError("; ".join(f"{i.field}: {i.en}" for i in exc.issues)) from None
         except BaomiError as exc:
             raise CommandError(exc.detail) from None
-        out: dict[str, Any] = {"username": staff.username, "role": staff.role, "totp_secret": None}
+        out: dict[str, Any] = {
+            "username": new.staff.username,
+            "role": new.staff.role,
+            "totp_secret": new.totp_secret,
+        }
         if not opts["password_stdin"]:
-            out["password"] = pw
+            out["password"] = new.password
         self.stdout.write(json.dumps(out))

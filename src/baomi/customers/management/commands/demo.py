@@ -39,12 +39,12 @@ class Command(BaseCommand):
                 opts["seed"],
                 progress=lambda k: progress.advance(task, k),
             )
-        console = Console(file=io.StringIO(), width=120)
+        console = Console(file=io.StringIO(), width=160)
         table = Table(title="Demo staff (passwords shown once; re-run `baomi demo` to reset)")
-        for col in ("username", "role", "password"):
+        for col in ("username", "role", "password", "TOTP secret (add to an authenticator app)"):
             table.add_column(col)
         for a in accounts:
-            table.add_row(a.username, a.role, a.password)
+            table.add_row(a.username, a.role, a.password, a.totp_secret or "— (no MFA needed)")
         console.print(table)
         self.stdout.write(console.file.getvalue())  # type: ignore[attr-defined]
         self.stdout.write(f"{n} synthetic customers loaded. Console: http://127.0.0.1:8000/")
