@@ -13,11 +13,12 @@ _url = os.environ.get("BAOMI_TEST_DATABASE_URL") or "sqlite:///" + str(
 DATABASES = {"default": database_config(_url)}
 # SQLite: in-memory test database. PostgreSQL: one test database per process, so parallel
 # runs (developers, CI, helpers) never collide on "test_postgres".
-DATABASES["default"]["TEST"] = (
+_test_db: dict[str, str | None] = (
     {"NAME": None}
     if DATABASES["default"]["ENGINE"].endswith("sqlite3")
     else {"NAME": f"test_baomi_{os.getpid()}"}
 )
+DATABASES["default"]["TEST"] = _test_db
 # Test keys live in a per-run temp dir; never production keys (R-C7).
 BAOMI_KEY_DIR = Path(os.environ.get("BAOMI_TEST_KEY_DIR", tempfile.mkdtemp(prefix="baomi-keys-")))
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
