@@ -15,7 +15,7 @@ DATABASES = {"default": database_config(_url)}
 # runs (developers, CI, helpers) never collide on "test_postgres".
 _test_db: dict[str, str | None] = (
     {"NAME": None}
-    if DATABASES["default"]["ENGINE"].endswith("sqlite3")
+    if str(DATABASES["default"]["ENGINE"]).endswith("sqlite3")
     else {"NAME": f"test_baomi_{os.getpid()}"}
 )
 DATABASES["default"]["TEST"] = _test_db
