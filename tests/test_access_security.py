@@ -38,13 +38,18 @@ def _mfa_staff(role: str, name: str | None = None) -> Any:
 # -- passwords (R-D5) ------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "password",
-    ["short-pw-1", "x" * 129, "password1234", "123456789012345"],
-    ids=["too_short", "too_long", "common", "numeric"],
+    ["short-pw-1", "x" * 129, "password1234", "Baomi-Hotel-1"],
+    ids=["too_short", "too_long", "common", "context_words"],
 )
 def test_weak_passwords_refused(password: str) -> None:
     with pytest.raises(ValidationFailed) as exc:
         services.create_staff(None, "weakling", "finance", password)
     assert exc.value.issues[0].code == "password_weak"
+
+
+def test_all_digit_passphrase_allowed() -> None:
+    """ASVS V6.2.5: no composition rules — a long all-digit password is acceptable."""
+    services.create_staff(None, "digits", "finance", "8302957164028375")
 
 
 def test_password_similar_to_username_refused() -> None:
@@ -95,7 +100,12 @@ def test_lockout_after_five_failures_per_username_and_ip(client: Client) -> None
 
 
 # -- MFA (R-D3) ------------------------------------------------------------------------------
-def test_mfa_required_for_sensitive_and_admin_roles() -> None:
+def test_mfa_required_for_every_role_by_default() -> None:
+    assert all(mfa.requires_mfa(r.value) for r in Role)
+
+
+def test_mfa_business_minimum_when_not_all_roles(settings: Any) -> None:
+    settings.BAOMI_MFA_ALL_ROLES = False
     needs = {r.value for r in Role if mfa.requires_mfa(r.value)}
     assert needs == {
         "front_desk",
@@ -108,7 +118,8 @@ def test_mfa_required_for_sensitive_and_admin_roles() -> None:
     }
 
 
-def test_createstaff_prints_totp_secret_only_when_needed(capsys: Any) -> None:
+def test_createstaff_prints_totp_secret_only_when_needed(capsys: Any, settings: Any) -> None:
+    settings.BAOMI_MFA_ALL_ROLES = False
     import json
 
     from django.core.management import call_command
@@ -145,7 +156,10 @@ def test_enrolment_and_single_use_recovery_codes(client: Client, make_staff: Any
     assert _token(client, staff, otp=codes[0]).status_code == 401  # single use
 
 
-def test_mfa_not_required_for_marketing(client: Client, make_staff: Any) -> None:
+def test_mfa_not_required_for_marketing_when_configured(
+    client: Client, make_staff: Any, settings: Any
+) -> None:
+    settings.BAOMI_MFA_ALL_ROLES = False
     staff = make_staff("marketing")
     assert _token(client, staff).status_code == 200
 
@@ -266,8 +280,9 @@ def test_policy_override_refused_for_admin_roles() -> None:
 
 # -- break-glass -----------------------------------------------------------------------------
 def test_break_glass_grants_flags_and_expires(
-    client: Client, make_customer: Any, monkeypatch: Any
+    settings: Any, client: Client, make_customer: Any, monkeypatch: Any
 ) -> None:
+    settings.BAOMI_TOKEN_IDLE_SECONDS = 24 * 3600  # the test jumps 61 minutes ahead
     cust = make_customer(
         id_type="cn_resident_id", id_number="11010519491231002X", birth_date="1949-12-31"
     )
@@ -393,3 +408,132 @@ def test_api_token_at_most_eight_hours(api_client: Any, settings: Any) -> None:
     api_client("marketing")
     t = ApiToken.objects.latest("id")
     assert t.expires_at - t.created_at <= timedelta(hours=8, seconds=5)
+
+
+# -- round two: ASVS gaps (docs/security.md) -------------------------------------------------
+def test_recovery_codes_are_stored_hashed_with_120_bits(make_staff: Any) -> None:
+    from baomi.access.models import RecoveryCode
+
+    staff = make_staff("finance")
+    codes = mfa.new_recovery_codes(staff)
+    stored = set(RecoveryCode.objects.filter(staff=staff).values_list("digest", flat=True))
+    assert len(stored) == 10
+    for c in codes:
+        assert len(c.replace("-", "")) == 24  # 24 symbols × 5 bits
+        assert c not in stored and c.replace("-", "") not in stored
+
+
+def test_generated_password_must_be_changed_first(client: Client) -> None:
+    admin = _mfa_staff("security_admin", "sa")
+    new = services.create_staff_with_mfa(admin, "newbie", "customer_service")  # generated pw
+    staff = new.staff
+    r = _token(client, staff, new.password, otp=current_otp(staff))
+    assert r.status_code == 403 and r.json()["code"] == "password_expired"
+    r = client.post(
+        "/api/v1/auth/password",
+        {
+            "username": "newbie",
+            "old_password": new.password,
+            "new_password": "My-own-long-passphrase-9",
+            "otp": current_otp(staff),
+        },
+        content_type="application/json",
+    )
+    assert r.status_code == 401  # the same TOTP step cannot be used twice
+    staff.refresh_from_db()
+    services.change_password(staff, new.password, "My-own-long-passphrase-9")
+    staff.refresh_from_db()
+    assert not staff.must_change_password
+
+
+def test_change_password_endpoint(client: Client) -> None:
+    staff = _mfa_staff("customer_service", "cs")
+    r = client.post(
+        "/api/v1/auth/password",
+        {
+            "username": "cs",
+            "old_password": PASSWORD,
+            "new_password": "Fresh-long-passphrase-42",
+            "otp": current_otp(staff),
+        },
+        content_type="application/json",
+    )
+    assert r.status_code == 204, r.content
+    staff.refresh_from_db()
+    assert staff.check_password("Fresh-long-passphrase-42")
+
+
+def test_admin_account_creation_needs_second_admin(client: Client) -> None:
+    a1, a2 = _mfa_staff("security_admin", "sa1"), _mfa_staff("security_admin", "sa2")
+    h1 = _auth(client, a1)
+    r = client.post(
+        "/api/v1/staff",
+        {"username": "aud2", "role": "security_auditor"},
+        content_type="application/json",
+        headers=h1,
+    )
+    assert r.status_code == 201, r.content
+    body = r.json()
+    assert body["active"] is False and body["totp_secret"]
+    from baomi.access.models import Staff
+
+    new = Staff.objects.get(username="aud2")
+    assert _token(Client(), new, body["password"]).status_code == 401  # disabled
+    c2 = Client()
+    r = c2.post(
+        f"/api/v1/approvals/{body['approval_id']}/decision",
+        {"approve": True},
+        content_type="application/json",
+        headers=_auth(c2, a2),
+    )
+    assert r.status_code == 200, r.content
+    new.refresh_from_db()
+    assert new.is_active and new.role == "security_auditor"
+
+
+def test_reset_mfa_and_password_and_terminate(client: Client) -> None:
+    admin = _mfa_staff("security_admin", "sa")
+    user = _mfa_staff("finance", "fin")
+    uh = _auth(Client(), user)
+    h = _auth(client, admin)
+    r = client.post(
+        f"/api/v1/staff/{user.pk}/reset-mfa",
+        {"reason": "phone lost"},
+        content_type="application/json",
+        headers=h,
+    )
+    assert r.status_code == 200 and r.json()["otpauth_uri"].startswith("otpauth://")
+    assert Client().get("/api/v1/auth/tokens", headers=uh).status_code == 401
+    r = client.post(
+        f"/api/v1/staff/{user.pk}/reset-password",
+        {"reason": "forgotten"},
+        content_type="application/json",
+        headers=h,
+    )
+    temp = r.json()["temporary_password"]
+    user.refresh_from_db()
+    assert user.check_password(temp) and user.must_change_password
+    r = client.post(
+        f"/api/v1/staff/{admin.pk}/reset-mfa",
+        {"reason": "x"},
+        content_type="application/json",
+        headers=h,
+    )
+    assert r.status_code == 403  # not on yourself
+    assert client.post(f"/api/v1/staff/{user.pk}/terminate-sessions", headers=h).status_code == 204
+    actions = set(AuditEvent.objects.values_list("action", flat=True))
+    assert {"auth.mfa_reset", "auth.password_reset", "auth.sessions_terminated"} <= actions
+
+
+def test_token_idle_timeout_and_revoke_all(client: Client, settings: Any, monkeypatch: Any) -> None:
+    staff = _mfa_staff("finance", "fin")
+    h = _auth(client, staff)
+    assert client.get("/api/v1/auth/tokens", headers=h).status_code == 200
+    later = clock.now() + timedelta(seconds=settings.BAOMI_TOKEN_IDLE_SECONDS + 5)
+    monkeypatch.setattr(clock, "now", lambda: later)
+    assert client.get("/api/v1/auth/tokens", headers=h).status_code == 401
+    monkeypatch.undo()
+    staff2 = _mfa_staff("finance", "fin2")
+    h2 = _auth(client, staff2)
+    assert client.delete("/api/v1/auth/tokens", headers=h2).status_code == 204
+    assert client.get("/api/v1/auth/tokens", headers=h2).status_code == 401

@@ -47,6 +47,30 @@ class TokenInfo(Schema):
     last_used_at: datetime | None
 
 
+@router.delete("/tokens", response={204: None}, auth=bearer)
+def revoke_all(request: HttpRequest) -> Status[None]:
+    """Sign out everywhere: revoke every API token of the caller."""
+    services.revoke_all_tokens(request.staff)  # type: ignore[attr-defined]
+    return Status(204, None)
+
+
+class PasswordIn(Schema):
+    username: str
+    old_password: str
+    new_password: str
+    otp: str | None = None
+
+
+@router.post("/password", response={204: None}, auth=None)
+def change_password(request: HttpRequest, body: PasswordIn) -> Status[None]:
+    """Change your own password (also when it has expired): the old password and a one-time
+    code prove it is you. Every token is revoked afterwards."""
+    staff = services.check_password_only(request, body.username, body.old_password)
+    services.check_second_factor(staff, body.otp)
+    services.change_password(staff, body.old_password, body.new_password)
+    return Status(204, None)
+
+
 @router.get("/tokens", response=list[TokenInfo], auth=bearer)
 def list_tokens(request: HttpRequest) -> list[Any]:
     """Your own API tokens (metadata only; the token itself is never stored)."""
@@ -63,26 +87,63 @@ class StaffIn(Schema):
 
 
 class StaffCreated(Schema):
+    id: int
     username: str
     role: str
     password: str
     totp_secret: str | None
+    approval_id: int
+    active: bool
 
 
 @staff_router.post("", response={201: StaffCreated})
 def create_staff(request: HttpRequest, body: StaffIn) -> Status[dict[str, Any]]:
-    actor = request.staff  # type: ignore[attr-defined]
-    services.require_role(actor, Role.SECURITY_ADMIN)
-    new = services.create_staff_with_mfa(actor, body.username, body.role)
+    """Creates the account disabled; it works once a second security_admin approves the
+    role grant (`/approvals/{approval_id}/decision`). Credentials are shown once."""
+    new, req = services.create_staff_pending(request.staff, body.username, body.role)  # type: ignore[attr-defined]
     return Status(
         201,
         {
+            "id": new.staff.pk,
             "username": new.staff.username,
             "role": new.staff.role,
             "password": new.password,
             "totp_secret": new.totp_secret,
+            "approval_id": req.pk,
+            "active": False,
         },
     )
+
+
+class ReasonIn(Schema):
+    reason: str
+
+
+class ResetMfaOut(Schema):
+    totp_secret: str
+    otpauth_uri: str
+
+
+@staff_router.post("/{staff_id}/reset-mfa", response=ResetMfaOut)
+def reset_mfa(request: HttpRequest, staff_id: int, body: ReasonIn) -> dict[str, str]:
+    e = services.reset_mfa(request.staff, staff_id, body.reason)  # type: ignore[attr-defined]
+    return {"totp_secret": e.secret_b32, "otpauth_uri": e.otpauth_uri}
+
+
+class TempPasswordOut(Schema):
+    temporary_password: str
+
+
+@staff_router.post("/{staff_id}/reset-password", response=TempPasswordOut)
+def reset_password(request: HttpRequest, staff_id: int, body: ReasonIn) -> dict[str, str]:
+    temp = services.reset_password(request.staff, staff_id, body.reason)  # type: ignore[attr-defined]
+    return {"temporary_password": temp}
+
+
+@staff_router.post("/{staff_id}/terminate-sessions", response={204: None})
+def terminate_sessions(request: HttpRequest, staff_id: int) -> Status[None]:
+    services.terminate_sessions(request.staff, staff_id)  # type: ignore[attr-defined]
+    return Status(204, None)
 
 
 class DeactivateIn(Schema):

@@ -15,6 +15,8 @@ class Staff(AbstractUser):
 
     role = models.CharField(max_length=32, choices=Role.choices)
     password_changed_at = models.DateTimeField(null=True, blank=True)
+    # an administrator-issued (generated) password must be changed at first sign-in
+    must_change_password = models.BooleanField(default=False)
     deactivated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -148,3 +150,16 @@ class OffboardingReview(models.Model):
 
     class Meta:
         db_table = "access_offboarding_review"
+
+
+class RecoveryCode(models.Model):
+    """A single-use MFA recovery code: 120 random bits, stored as SHA-256 only."""
+
+    id = models.BigAutoField(primary_key=True)
+    staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="recovery_codes")
+    digest = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "access_recovery_code"
+        indexes = [models.Index(fields=["staff", "digest"], name="access_recovery_lookup")]

@@ -51,6 +51,71 @@ class PasswordHistoryValidator:
         return f"Your password cannot be one of your last {self.remember} passwords."
 
 
+CONTEXT_WORDS = (
+    "baomi",
+    "保密",
+    "password",
+    "passw0rd",
+    "hotel",
+    "travel",
+    "courier",
+    "express",
+    "frontdesk",
+    "front_desk",
+    "finance",
+    "marketing",
+    "customer",
+    "service",
+    "privacy",
+    "security",
+    "admin",
+    "auditor",
+    "system",
+    "reception",
+    "booking",
+    "waybill",
+    "酒店",
+    "旅行",
+    "快递",
+    "前台",
+    "客服",
+    "密码",
+)
+
+
+class ContextWordsValidator:
+    """ASVS V6.1.2/6.2.11: refuse passwords built around product, role or company words."""
+
+    def __init__(self, words: tuple[str, ...] | None = None) -> None:
+        extra = tuple(
+            w.strip().lower() for w in getattr(settings, "BAOMI_PASSWORD_CONTEXT_WORDS", ())
+        )
+        self.words = tuple(words or CONTEXT_WORDS) + extra
+
+    def validate(self, password: str, user: Any = None) -> None:
+        low = password.lower()
+        hits = [w for w in self.words if len(w) >= 4 and w in low]
+        stripped = low
+        for w in hits:
+            stripped = stripped.replace(w, "")
+        # a context word is fine inside a long passphrase, not as its backbone
+        if hits and len(stripped) < 12:
+            raise ValidationError(
+                "This password is built around a word tied to this system or its roles.",
+                code="password_context_word",
+            )
+
+    def get_help_text(self) -> str:
+        return "Your password cannot be built around product, company or role names."
+
+
 def password_expired(staff: Any) -> bool:
+    """Forced periodic change (R-D5): BAOMI_PASSWORD_MAX_AGE_DAYS, 0 disables it. An
+    administrator-issued password must be changed at first sign-in."""
+    if getattr(staff, "must_change_password", False):
+        return True
+    days = settings.BAOMI_PASSWORD_MAX_AGE_DAYS
+    if days <= 0:
+        return False
     changed = staff.password_changed_at or staff.date_joined
-    return clock.now() - changed > timedelta(days=settings.BAOMI_PASSWORD_MAX_AGE_DAYS)
+    return clock.now() - changed > timedelta(days=days)

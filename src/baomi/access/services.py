@@ -89,8 +89,9 @@ def create_staff(
         raise _invalid("username", "required", "username is required", "用户名必填")
     if Staff.objects.filter(username=username).exists():
         raise BaomiError("username already taken", code="username_taken")
+    generated = password is None
     password = password or secrets.token_urlsafe(15)
-    staff = Staff(username=username, role=role)
+    staff = Staff(username=username, role=role, must_change_password=generated)
     try:
         validate_password(password, staff)
     except DjangoValidationError as exc:
@@ -141,7 +142,8 @@ def change_password(staff: Staff, old: str, new: str) -> None:
         ) from None
     staff.set_password(new)
     staff.password_changed_at = clock.now()
-    staff.save(update_fields=["password", "password_changed_at"])
+    staff.must_change_password = False
+    staff.save(update_fields=["password", "password_changed_at", "must_change_password"])
     PasswordHistory.objects.create(staff=staff, password=staff.password)
     ApiToken.objects.filter(staff=staff, revoked_at__isnull=True).update(revoked_at=clock.now())
     audit.record(Action.PASSWORD_CHANGED, staff, object_type="staff", object_id=staff.pk)
@@ -260,6 +262,12 @@ def staff_for_token(token: str) -> Staff | None:
     )
     if row is None or not row.staff.is_active:
         return None
+    now = clock.now()
+    last = row.last_used_at or row.created_at
+    if (now - last).total_seconds() > settings.BAOMI_TOKEN_IDLE_SECONDS:
+        return None  # idle timeout (ASVS V7.3.1)
+    if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 60:
+        ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
     return row.staff
 
 
@@ -275,6 +283,100 @@ def revoke_token(staff: Staff, token: str) -> None:
     audit.record(
         Action.TOKEN_REVOKED, staff, object_type="staff", object_id=staff.pk, detail={"revoked": n}
     )
+
+
+@transaction.atomic
+def revoke_all_tokens(staff: Staff) -> int:
+    n = ApiToken.objects.filter(staff=staff, revoked_at__isnull=True).update(revoked_at=clock.now())
+    audit.record(
+        Action.TOKEN_REVOKED,
+        staff,
+        object_type="staff",
+        object_id=staff.pk,
+        detail={"revoked": n, "all": True},
+    )
+    return n
+
+
+def _target(actor: Any, target_id: int) -> Staff:
+    require_role(actor, Role.SECURITY_ADMIN)
+    staff = Staff.objects.select_for_update().filter(pk=target_id).first()
+    if staff is None:
+        raise NotFound("no such staff member")
+    if staff.pk == actor.pk:
+        raise Forbidden("use your own settings page for your own account", code="self_change")
+    return staff
+
+
+@transaction.atomic
+def terminate_sessions(actor: Any, target_id: int) -> None:
+    """End every console session and API token of one staff member (ASVS V7.4.5)."""
+    staff = _target(actor, target_id)
+    ApiToken.objects.filter(staff=staff, revoked_at__isnull=True).update(revoked_at=clock.now())
+    _kill_sessions(staff)
+    audit.record(Action.SESSIONS_TERMINATED, actor, object_type="staff", object_id=staff.pk)
+
+
+@transaction.atomic
+def reset_mfa(actor: Any, target_id: int, reason: str) -> mfa.Enrolment:
+    """Lost authenticator: a security_admin issues a new TOTP secret (shown once, handed to
+    the person out of band); old device, recovery codes, sessions and tokens are void."""
+    staff = _target(actor, target_id)
+    if not reason.strip():
+        raise _invalid("reason", "required", "a reason is required", "须填写理由")
+    mfa.reset(staff)
+    enrol = mfa.start_enrolment(staff, confirmed=True)
+    ApiToken.objects.filter(staff=staff, revoked_at__isnull=True).update(revoked_at=clock.now())
+    _kill_sessions(staff)
+    audit.record(
+        Action.MFA_RESET,
+        actor,
+        object_type="staff",
+        object_id=staff.pk,
+        detail={"reason": reason[:200]},
+    )
+    return enrol
+
+
+@transaction.atomic
+def reset_password(actor: Any, target_id: int, reason: str) -> str:
+    """Forgotten password: a temporary password (shown once) that must be changed at the
+    next sign-in; sessions and tokens are void."""
+    staff = _target(actor, target_id)
+    if not reason.strip():
+        raise _invalid("reason", "required", "a reason is required", "须填写理由")
+    temp = secrets.token_urlsafe(15)
+    staff.set_password(temp)
+    staff.must_change_password = True
+    staff.save(update_fields=["password", "must_change_password"])
+    ApiToken.objects.filter(staff=staff, revoked_at__isnull=True).update(revoked_at=clock.now())
+    _kill_sessions(staff)
+    audit.record(
+        Action.PASSWORD_RESET,
+        actor,
+        object_type="staff",
+        object_id=staff.pk,
+        detail={"reason": reason[:200]},
+    )
+    return temp
+
+
+@transaction.atomic
+def create_staff_pending(actor: Any, username: str, role: str) -> tuple[NewStaff, ApprovalRequest]:
+    """Console/API account creation: the account starts disabled with a generated password
+    and TOTP secret (handed over by the requester); granting its role is a four-eyes
+    approval, and the account works only once a second security_admin approves."""
+    require_role(actor, Role.SECURITY_ADMIN)
+    new = create_staff_with_mfa(actor, username, role)
+    new.staff.is_active = False
+    new.staff.save(update_fields=["is_active"])
+    req = request_approval(
+        actor,
+        ApprovalKind.ROLE_CHANGE,
+        {"staff_id": new.staff.pk, "role": role, "activate": True},
+        f"new account {username}",
+    )
+    return new, req
 
 
 # -- offboarding (R-D6) ----------------------------------------------------------------------
@@ -479,7 +581,9 @@ def _execute(actor: Any, req: ApprovalRequest) -> None:
         target = Staff.objects.select_for_update().get(pk=p["staff_id"])
         old = target.role
         target.role = p["role"]
-        target.save(update_fields=["role"])
+        if p.get("activate"):
+            target.is_active = True
+        target.save(update_fields=["role", "is_active"])
         ApiToken.objects.filter(staff=target, revoked_at__isnull=True).update(
             revoked_at=clock.now()
         )

@@ -16,6 +16,8 @@ class Action(models.TextChoices):
     MFA_ENROLLED = "auth.mfa_enrolled"
     MFA_FAILED = "auth.mfa_failed"
     MFA_RESET = "auth.mfa_reset"
+    PASSWORD_RESET = "auth.password_reset"
+    SESSIONS_TERMINATED = "auth.sessions_terminated"
     RECOVERY_CODE_USED = "auth.recovery_code_used"
     PASSWORD_CHANGED = "auth.password_changed"
     STAFF_DEACTIVATED = "staff.deactivated"
@@ -46,6 +48,22 @@ class Action(models.TextChoices):
     KEY_RETIRED = "key.retired"
     KEYS_CREATED = "key.created"
     DEMO_LOADED = "system.demo_loaded"
+    # consent, privacy notice, data-subject rights, portal, backups (issue #5)
+    NOTICE_PUBLISHED = "privacy.notice_published"
+    CONSENT_GIVEN = "consent.given"
+    CONSENT_WITHDRAWN = "consent.withdrawn"
+    RIGHTS_REQUESTED = "rights.requested"
+    RIGHTS_TRANSITION = "rights.transition"
+    RIGHTS_COPY = "rights.access_copy"
+    CUSTOMER_RESTRICTED = "customer.restricted"
+    RESTRICTION_LIFTED = "customer.restriction_lifted"
+    PORTAL_CODE_SENT = "portal.code_sent"
+    PORTAL_CODE_REFUSED = "portal.code_refused"
+    PORTAL_SIGNED_IN = "portal.signed_in"
+    PORTAL_SIGN_IN_FAILED = "portal.sign_in_failed"
+    PORTAL_SIGNED_OUT = "portal.signed_out"
+    BACKUP_CREATED = "system.backup_created"
+    BACKUP_RESTORED = "system.backup_restored"
 
 
 class Outcome(models.TextChoices):

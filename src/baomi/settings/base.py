@@ -31,7 +31,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_otp",
     "django_otp.plugins.otp_totp",
-    "django_otp.plugins.otp_static",
     "axes",
     "baomi.core",
     "baomi.vault",
@@ -113,7 +112,7 @@ AUTH_PASSWORD_VALIDATORS = [
         "OPTIONS": {"min_length": 12},
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "baomi.access.passwords.ContextWordsValidator"},
     {"NAME": "baomi.access.passwords.MaximumLengthValidator", "OPTIONS": {"max_length": 128}},
     {"NAME": "baomi.access.passwords.PasswordHistoryValidator", "OPTIONS": {"remember": 5}},
 ]
@@ -157,6 +156,14 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "baomi.access.lockout.locked_out"
 AXES_VERBOSE = False
+# Behind the TLS proxy the client address comes from X-Forwarded-For (BAOMI_PROXY_COUNT
+# trusted proxies); otherwise lock-out would count the proxy's address for everyone.
+AXES_IPWARE_PROXY_COUNT = int(os.environ.get("BAOMI_PROXY_COUNT", "0")) or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if AXES_IPWARE_PROXY_COUNT else ["REMOTE_ADDR"]
+)
+BAOMI_MFA_ALL_ROLES = env_bool("BAOMI_MFA_ALL_ROLES", True)
+BAOMI_TOKEN_IDLE_SECONDS = int(os.environ.get("BAOMI_TOKEN_IDLE_SECONDS", str(60 * 60)))
 OTP_TOTP_ISSUER = "baomi"
 
 LOGGING = {
