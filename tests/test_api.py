@@ -219,6 +219,9 @@ def test_search_needs_criteria(api_client: Any) -> None:
 
 def test_read_is_audited_with_treatments_not_values(api_client: Any, make_customer: Any) -> None:
     cust = make_customer(name="钱七")
+    from baomi.consent import services as consent
+
+    consent.give(None, cust.id, "marketing", channel="store", method="signature")
     c, h = api_client("marketing", "marketing")
     c.get(f"/api/v1/customers/{cust.id}", headers=h)
     ev = AuditEvent.objects.filter(action="customer.read").latest("seq")

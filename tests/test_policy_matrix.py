@@ -105,6 +105,11 @@ def full_customer(make_staff: Any, synth: Any) -> Any:
     body = "622202020011223"
     data["payment_card"]["number"] = body + luhn.calc_check_digit(body)
     c = services.create_customer(desk, "reception", data, channel="store")
+    # the table is about role × purpose × class: marketing reads need marketing consent
+    # (issue #5; without it every field is withheld — tests/test_consent.py)
+    from baomi.consent import services as consent
+
+    consent.give(None, c.id, "marketing", channel="store", method="signature")
     services.add_record(desk, "reception", c.id, "booking", synth.booking())
     services.add_record(desk, "reception", c.id, "stay", synth.stay())
     services.add_record(desk, "reception", c.id, "shipment", synth.shipment())

@@ -1,4 +1,5 @@
-"""django-axes lock-out callable: audit the lock-out, answer with a problem document."""
+"""django-axes lock-out callable: audit the lock-out, answer with a problem document (API)
+or the console's translated lock-out page (everything else)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,10 @@ def locked_out(
     audit.record(
         Action.LOCKED_OUT, None, object_type="staff", outcome=Outcome.DENIED, detail={"minutes": 15}
     )
+    if not request.path.startswith("/api/"):
+        from django.shortcuts import render
+
+        return render(request, "console/locked_out.html", {"minutes": 15}, status=429)
     return JsonResponse(
         {
             "type": "https://baomi.dev/problems/locked_out",

@@ -757,3 +757,11 @@ def break_glass_queue() -> list[BreakGlassGrant]:
         .filter(reviewed_at__isnull=True)
         .order_by("granted_at")[:200]
     )
+
+
+def offboarding_queue() -> list[OffboardingReview]:
+    return list(
+        OffboardingReview.objects.select_related("staff")
+        .filter(reviewed_at__isnull=True)
+        .order_by("created_at")[:200]
+    )

@@ -111,8 +111,11 @@ def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
 def mount() -> None:
     from baomi.access.api import approvals_router, break_glass_router, staff_router
     from baomi.access.api import router as auth_router
+    from baomi.consent.api import notice_router
+    from baomi.consent.api import router as consent_router
     from baomi.core.api import router as core_router
     from baomi.customers.api import router as customers_router
+    from baomi.rights.api import router as rights_router
 
     api.add_router("/", core_router)
     api.add_router("/auth", auth_router)
@@ -120,6 +123,10 @@ def mount() -> None:
     api.add_router("/approvals", approvals_router)
     api.add_router("/break-glass", break_glass_router)
     api.add_router("/customers", customers_router)
+    api.add_router("/", notice_router)
+    api.add_router("/consents", consent_router)
+    api.add_router("/rights-requests", rights_router)
+    api.add_router("/audit", "baomi.audit.api.router")
 
 
 mount()

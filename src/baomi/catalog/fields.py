@@ -46,6 +46,7 @@ _R_STAY = "2 years after check-out (public-security registration rules), then de
 _R_TRIP = "3 years after the trip, then destroyed"
 _R_WAYBILL = "1 year after delivery (Express Market rules), then destroyed"
 _R_PAY = "until the customer removes the card, or 1 year unused"
+_R_RIGHTS = "3 years after the request is closed (evidence of handling, R-F1), then destroyed"
 
 FIELDS: tuple[FieldSpec, ...] = (
     # -- customer profile -------------------------------------------------------------
@@ -480,6 +481,32 @@ FIELDS: tuple[FieldSpec, ...] = (
         method="waybill",
         industry=Industry.COURIER,
     ),
+    # -- data-subject requests (R-F1, R-F2): sealed under the customer's data key, so an
+    # erasure shreds them with the profile; opened only by the gate (open_attached) ---------
+    FieldSpec(
+        "rights_request",
+        "detail",
+        "请求说明",
+        "Request details",
+        FieldClass.SENSITIVE,  # free text from the customer: may hold anything
+        "text",
+        (P.RIGHTS_REQUEST,),
+        _R_RIGHTS,
+        masking.hidden,
+        method="rights_request",
+    ),
+    FieldSpec(
+        "rights_request",
+        "changes",
+        "更正内容",
+        "Proposed corrections",
+        FieldClass.SENSITIVE,  # proposed profile values, ID numbers included
+        "json",
+        (P.RIGHTS_REQUEST,),
+        _R_RIGHTS,
+        masking.hidden,
+        method="rights_request",
+    ),
 )
 
 BY_KEY: dict[str, FieldSpec] = {f.key: f for f in FIELDS}
@@ -555,4 +582,72 @@ NON_PERSONAL_COLUMNS: dict[str, frozenset[str]] = {
     "booking": frozenset({"id", "customer", "reference", "channel", "created_at"}),
     "stay": frozenset({"id", "customer", "reference", "channel", "created_at"}),
     "shipment": frozenset({"id", "customer", "waybill_no", "status", "channel", "created_at"}),
+    # staff-written refusal_reason / resolution and purpose codes; no customer values
+    "rights_request": frozenset(
+        {
+            "id",
+            "customer",
+            "kind",
+            "state",
+            "via",
+            "channel",
+            "consents",
+            "received_at",
+            "verified_at",
+            "started_at",
+            "completed_at",
+            "refused_at",
+            "refusal_reason",
+            "resolution",
+            "outcome",
+            "created_by_id",
+            "created_by_role",
+        }
+    ),
 }
+
+
+@dataclass(frozen=True)
+class LegalHold:
+    """A statutory retention that survives erasure (R-F1, R-C5): after a customer is erased,
+    only the listed non-personal columns of these records are kept, for the stated period.
+    Every personal column is crypto-shredded regardless; erasure certificates list these."""
+
+    entity: str
+    keeps: tuple[str, ...]  # columns from NON_PERSONAL_COLUMNS[entity]
+    basis_zh: str
+    basis_en: str
+    period_zh: str
+    period_en: str
+
+
+LEGAL_HOLDS: tuple[LegalHold, ...] = (
+    LegalHold(
+        "booking",
+        ("reference", "channel", "created_at"),
+        "《会计法》《会计档案管理办法》：发票与记账凭证须按法定期限保存（仅保留订单号与日期）",
+        "Accounting Law and Accounting Archives Measures: invoices and vouchers are kept for "
+        "the statutory period (booking reference and date only)",
+        "30 年",
+        "30 years",
+    ),
+    LegalHold(
+        "stay",
+        ("reference", "channel", "created_at"),
+        "《会计法》及《旅馆业治安管理办法》：账单凭证按法定期限保存（仅保留入住单号与日期）",
+        "Accounting Law and hotel public-security rules: folios are kept for the statutory "
+        "period (stay reference and date only)",
+        "30 年",
+        "30 years",
+    ),
+    LegalHold(
+        "shipment",
+        ("waybill_no", "status", "channel", "created_at"),
+        "《快递市场管理办法》：运单记录须保存（仅保留运单号与状态）",
+        "Express Market Administration Measures: waybill records are kept (waybill number "
+        "and status only)",
+        "签收后 1 年",
+        "1 year after delivery",
+    ),
+)
+LEGAL_HOLDS_BY_ENTITY: dict[str, LegalHold] = {h.entity: h for h in LEGAL_HOLDS}

@@ -7,6 +7,7 @@ Checksums come from python-stdnum and phonenumbers, never hand-written.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from datetime import date
@@ -50,8 +51,12 @@ def name(value: object) -> str:
 
 
 def name_key(value: str) -> str:
-    """Blind-index normalisation for names: NFKC, case-folded, no spaces or dots."""
-    return re.sub(r"[\s.·•]", "", unicodedata.normalize("NFKC", value)).casefold()
+    """Blind-index normalisation for names: NFKC, case-folded, no spaces or dots.
+
+    NFKC again at the end: dropping a space or case-folding can leave a sequence that NFKC
+    composes ("A ́" → "a\u0301" → "á"), and the key must be canonical (idempotent)."""
+    s = re.sub(r"[\s.·•]", "", unicodedata.normalize("NFKC", value)).casefold()
+    return unicodedata.normalize("NFKC", s)
 
 
 def phone(value: object, region: str = "CN") -> str:
@@ -166,6 +171,8 @@ def amount(value: object) -> str:
         v = round(float(str(value).strip()), 2)
     except ValueError as exc:
         raise Invalid("amount_invalid", "not a number", "金额无效") from exc
+    if not math.isfinite(v):  # float() accepts "nan" and "inf"; NaN passes both bounds below
+        raise Invalid("amount_invalid", "not a number", "金额无效")
     if v < 0 or v > 10_000_000:
         raise Invalid("amount_out_of_range", "amount out of range", "金额超出范围")
     return f"{v:.2f}"
@@ -179,6 +186,19 @@ def short_text(value: object) -> str:
 CVV_KEYS = frozenset(
     {"cvv", "cvc", "cvv2", "cvc2", "cid", "csc", "security_code", "card_security_code", "cav2"}
 )
+
+
+def _key_compact(key: object) -> str:
+    return re.sub(r"[\W_]+", "", unicodedata.normalize("NFKC", str(key))).casefold()
+
+
+_CVV_COMPACT = frozenset(_key_compact(k) for k in CVV_KEYS)
+
+
+def is_cvv_key(key: object) -> bool:
+    """A CVV_KEYS name in any case, width or spelling: `CVV`, `Cvc-2`, `security code`,
+    `securityCode`, `card.security.code`, full-width `ＣＶＶ` (R-C4)."""
+    return _key_compact(key) in _CVV_COMPACT
 
 
 def card_number(value: object) -> tuple[str, str, str]:

@@ -1,14 +1,102 @@
+"""Template context for every console page: who is signed in and under which purpose."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
 from typing import Any
 
 from django.http import HttpRequest
 
+from baomi.catalog.enums import Purpose
 
-def console(request: HttpRequest) -> dict[str, Any]:
-    from baomi.access.policy import allowed_purposes
+
+@dataclass(frozen=True)
+class PurposeChoice:
+    value: str
+    label: str
+    help: str
+
+
+def active_purpose(request: HttpRequest) -> Purpose | None:
+    """The purpose chosen in this session, if the signed-in role may still use it."""
+    from baomi.access.policy import may_use
 
     user = getattr(request, "user", None)
-    purposes = allowed_purposes(user.role) if user is not None and user.is_authenticated else []
+    session = getattr(request, "session", None)
+    if user is None or not user.is_authenticated or session is None:
+        return None
+    try:
+        p = Purpose(session.get("purpose") or "")
+    except ValueError:
+        return None
+    return p if may_use(user.role_code, p) else None
+
+
+@dataclass(frozen=True)
+class NavItem:
+    href: str
+    label: str
+    testid: str
+    current: bool
+
+
+# (url name, label, test id, roles) — each page appears only for the roles that may use it
+# (the pages check the role again). Pages of other apps are linked when they are installed.
+def _nav_spec() -> list[tuple[str, Any, str, frozenset[str]]]:
+    from django.utils.translation import gettext_lazy as _
+
+    sa, aud = "security_admin", "security_auditor"
+    requesters = frozenset({sa, "system_admin", "privacy_officer"})
+    return [
+        ("console:staff_list", _("Staff"), "nav-staff", frozenset({sa})),
+        ("console:approvals", _("Approvals"), "nav-approvals", requesters | {aud}),
+        ("console:review_break_glass", _("Emergency access"), "nav-break-glass", frozenset({aud})),
+        ("console:review_offboarding", _("Offboarding"), "nav-offboarding", frozenset({aud})),
+        ("console:access_review", _("Access review"), "nav-access-review", frozenset({sa, aud})),
+        ("audit:events", _("Audit log"), "nav-audit", frozenset({aud})),
+        ("audit:alerts", _("Alerts"), "nav-alerts", frozenset({sa})),
+        ("rights:dashboard", _("Rights requests"), "nav-rights", frozenset({"privacy_officer"})),
+    ]
+
+
+def nav_items(request: HttpRequest, role: str) -> list[NavItem]:
+    from django.urls import NoReverseMatch, reverse
+
+    match = getattr(request, "resolver_match", None)
+    here = f"{match.namespace}:{match.url_name}" if match else ""
+    items = []
+    for name, label, testid, roles in _nav_spec():
+        if role not in roles:
+            continue
+        try:
+            href = reverse(name)
+        except NoReverseMatch:  # an app that is not installed
+            continue
+        items.append(NavItem(href, str(label), testid, here == name))
+    return items
+
+
+def console(request: HttpRequest) -> dict[str, Any]:
+    from baomi.access.enums import Role
+    from baomi.access.policy import allowed_purposes, may_write
+
+    from . import labels
+
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"active_purpose": None, "allowed_purposes": [], "customer_access": False}
+    role = getattr(user, "role_code", "")
+    purposes = [
+        PurposeChoice(p.value, labels.bilingual(p.label), str(labels.PURPOSE_HELP.get(p, "")))
+        for p in allowed_purposes(role)
+    ]
+    p = active_purpose(request)
     return {
-        "active_purpose": request.session.get("purpose") if hasattr(request, "session") else None,
+        "active_purpose": p.value if p else None,
+        "active_purpose_label": labels.bilingual(p.label) if p else "",
         "allowed_purposes": purposes,
+        "customer_access": bool(purposes),
+        "can_write": bool(p and may_write(role, p)),
+        "role_label": labels.choice_label(Role, role),
+        "nav_items": nav_items(request, role),
     }

@@ -1,165 +1,254 @@
-"""Console views: thin — parse, call a service or the gate, render."""
+"""Console views: thin — parse, call a service or the gate, format, render.
+
+Every personal value on these pages comes from `baomi.customers.gate` (through
+`services.search_customers` or `gate.access_customer`), already masked or withheld as the
+policy decides for the viewer's role and the purpose chosen for the session. Search
+criteria travel in POST bodies, never in URLs (which end up in access logs and history).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import logout
-from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from baomi import audit
-from baomi.access.policy import may_use
-from baomi.audit.models import Action
-from baomi.catalog import fields as catalog
-from baomi.catalog.enums import Channel, Gender, IdType, Purpose
-from baomi.core.errors import BaomiError, ValidationFailed
+from baomi.access import services as access
+from baomi.access.enums import Role
+from baomi.access.passwords import password_expired
+from baomi.access.policy import allowed_purposes, may_write
+from baomi.audit.models import Action, Outcome
+from baomi.catalog.enums import Purpose
+from baomi.core.errors import BaomiError, Forbidden, ValidationFailed
 from baomi.customers import gate, services
 
+from . import forms, labels, presenters
+from .context import active_purpose
 
-class LoginView(auth_views.LoginView):
-    template_name = "console/login.html"
-    redirect_authenticated_user = True
-
-    def form_valid(self, form: Any) -> HttpResponse:
-        response = super().form_valid(form)
-        audit.record(
-            Action.LOGIN,
-            form.get_user(),
-            object_type="staff",
-            object_id=form.get_user().pk,
-            detail={"via": "console"},
-        )
-        return response
-
-    def form_invalid(self, form: Any) -> HttpResponse:
-        audit.record(
-            Action.LOGIN_FAILED,
-            None,
-            object_type="staff",
-            outcome="failed",
-            detail={"via": "console"},
-        )
-        return super().form_invalid(form)
+View = Callable[..., HttpResponse]
 
 
-@require_POST
-def logout_view(request: HttpRequest) -> HttpResponse:
-    if request.user.is_authenticated:
-        audit.record(Action.LOGOUT, request.user, object_type="staff", object_id=request.user.pk)
-    logout(request)
-    return redirect("console:login")
+def staff_required(view: View) -> View:
+    """Signed in (which the console grants only after the second factor) and with a
+    password that is not due: a due password sends every console page to the change form."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if password_expired(request.user):
+            return redirect("console:password_change")
+        return view(request, *args, **kwargs)
+
+    return login_required(wrapper)
 
 
-@login_required
+def role_required(*roles: Role) -> Callable[[View], View]:
+    """Pages of one or more roles: anyone else gets the console's 403 page."""
+    codes = {r.value for r in roles}
+
+    def deco(view: View) -> View:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if getattr(request.user, "role_code", "") not in codes:
+                return error_page(request, Forbidden(code="role_required"))
+            return view(request, *args, **kwargs)
+
+        return staff_required(wrapper)
+
+    return deco
+
+
+def error_page(request: HttpRequest, exc: BaomiError) -> HttpResponse:
+    ctx = {
+        "title": labels.error_title(exc.status),
+        "message": labels.error_message(exc.code, exc.status),
+        "code": exc.code,
+    }
+    return render(request, "console/error.html", ctx, status=exc.status)
+
+
+def purpose_required(view: View) -> View:
+    """Customer pages need a purpose the role may use; roles without any get a 403."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        purpose = active_purpose(request)
+        if purpose is None:
+            role = request.user.role_code  # type: ignore[union-attr]
+            status = 428 if allowed_purposes(role) else 403
+            ctx = {"next": request.get_full_path()}
+            return render(request, "console/need_purpose.html", ctx, status=status)
+        return view(request, purpose, *args, **kwargs)
+
+    return staff_required(wrapper)
+
+
+@staff_required
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "console/home.html", {})
+    return render(request, "console/home.html", {"next": ""})
 
 
-@login_required
+@staff_required
 @require_POST
 def choose_purpose(request: HttpRequest) -> HttpResponse:
-    value = request.POST.get("purpose", "")
     try:
-        p = gate.check_purpose(request.user, value)
+        p = gate.check_purpose(request.user, request.POST.get("purpose", ""))  # audits refusals
     except BaomiError as exc:
-        messages.error(request, exc.detail)
+        messages.error(request, labels.error_message(exc.code, exc.status))
         return redirect("console:home")
     request.session["purpose"] = p.value
     audit.record(Action.PURPOSE_SELECTED, request.user, purpose=p)
-    return redirect(request.POST.get("next") or "console:customer_search")
+    messages.success(
+        request,
+        _("Purpose set to “%(purpose)s”. Every read is recorded with it.")
+        % {"purpose": labels.bilingual(p.label)},
+    )
+    nxt = request.POST.get("next", "")
+    if nxt and url_has_allowed_host_and_scheme(
+        nxt, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(nxt)
+    return redirect("console:customer_search")
 
 
-def _purpose(request: HttpRequest) -> str | None:
-    p = request.session.get("purpose")
-    return p if p and may_use(request.user.role_code, Purpose(p)) else None  # type: ignore[union-attr]
+def _page_number(raw: str | None) -> int:
+    try:
+        return max(1, min(int(raw or 1), 10_000))
+    except ValueError:
+        return 1
 
 
-@login_required
-def customer_search(request: HttpRequest) -> HttpResponse:
-    purpose = _purpose(request)
-    ctx: dict[str, Any] = {"q": {k: request.GET.get(k, "") for k in services.SEARCH_FIELDS}}
-    if purpose is None:
-        return render(request, "console/need_purpose.html", ctx, status=403)
-    if any(ctx["q"].values()):
-        try:
-            page = services.search_customers(
-                request.user, purpose, ctx["q"], page=int(request.GET.get("page", "1") or 1)
-            )
-            ctx["page"] = page
-        except ValidationFailed as exc:
-            ctx["errors"] = exc.issues
-        except BaomiError as exc:
-            messages.error(request, exc.detail)
+@purpose_required
+@require_http_methods(["GET", "POST"])
+def customer_search(request: HttpRequest, purpose: Purpose) -> HttpResponse:
+    criteria = {k: request.POST.get(k, "").strip() for k in services.SEARCH_FIELDS}
+    ctx: dict[str, Any] = {"q": criteria, "errors": {}, "columns": presenters.search_columns()}
+    if request.method != "POST":
+        return render(request, "console/customer_search.html", ctx)
+    try:
+        page = services.search_customers(
+            request.user, purpose, criteria, page=_page_number(request.POST.get("page"))
+        )
+    except ValidationFailed as exc:
+        for issue in exc.issues:
+            key = issue.field if issue.field in criteria else "*"
+            ctx["errors"].setdefault(key, []).append(labels.issue_message(issue))
+        return render(request, "console/customer_search.html", ctx, status=422)
+    except BaomiError as exc:
+        ctx["errors"]["*"] = [labels.error_message(exc.code, exc.status)]
+        return render(request, "console/customer_search.html", ctx, status=exc.status)
+    pages, numbers = presenters.page_numbers(page.page, page.total, page.page_size)
+    ctx.update(
+        searched=True,
+        page=page,
+        pages=pages,
+        page_links=numbers,
+        rows=presenters.search_rows(page.results),
+        first=(page.page - 1) * page.page_size + 1,
+        last=(page.page - 1) * page.page_size + len(page.results),
+    )
     return render(request, "console/customer_search.html", ctx)
 
 
-@login_required
-def customer_detail(request: HttpRequest, customer_id: Any) -> HttpResponse:
-    purpose = _purpose(request)
-    if purpose is None:
-        return render(request, "console/need_purpose.html", {}, status=403)
+@purpose_required
+@require_http_methods(["GET"])
+def customer_detail(request: HttpRequest, purpose: Purpose, customer_id: Any) -> HttpResponse:
     try:
         view = gate.access_customer(request.user, purpose, customer_id)
     except BaomiError as exc:
-        return render(request, "console/error.html", {"error": exc}, status=exc.status)
-    rows = [
-        {
-            "spec": s,
-            "value": view.fields.get(s.code),
-            "treatment": view.treatment(s.code).value,
-            "lineage": view.lineage.get(s.code),
-        }
-        for s in catalog.fields_of("customer")
-    ]
-    records = {
-        entity: {"specs": catalog.fields_of(entity), "items": items}
-        for entity, items in view.records.items()
+        return error_page(request, exc)
+    page = presenters.customer_page(request.user.role_code, view)  # type: ignore[union-attr]
+    ctx = {"c": page, **_break_glass_context(purpose, page.break_glass, page.nothing_shown)}
+    return render(request, "console/customer_detail.html", ctx)
+
+
+def _consent_bound(purpose: Purpose) -> bool:
+    """A purpose the gate ties to the customer's consent (marketing): an emergency grant
+    does not override a missing consent, so none is offered when nothing is shown."""
+    from baomi.consent.purposes import GATE_CONSENT
+
+    return purpose in GATE_CONSENT
+
+
+def _break_glass_context(
+    purpose: Purpose, active: bool, nothing_shown: bool, reason: str = "", errors: Any = ()
+) -> dict[str, Any]:
+    blocked = nothing_shown and _consent_bound(purpose)
+    return {
+        "offer_break_glass": not active and not blocked,
+        "break_glass_blocked_by_consent": blocked,
+        "break_glass_minutes": settings.BAOMI_BREAK_GLASS_MINUTES,
+        "break_glass_reason": reason,
+        "break_glass_errors": list(errors),
     }
-    return render(
-        request, "console/customer_detail.html", {"view": view, "rows": rows, "records": records}
-    )
 
 
-@login_required
+@purpose_required
 @require_http_methods(["GET", "POST"])
-def customer_new(request: HttpRequest) -> HttpResponse:
-    purpose = _purpose(request)
-    if purpose is None:
-        return render(request, "console/need_purpose.html", {}, status=403)
-    ctx: dict[str, Any] = {
-        "channels": Channel.choices,
-        "id_types": IdType.choices,
-        "genders": Gender.choices,
-        "data": {},
-    }
+def break_glass(request: HttpRequest, purpose: Purpose, customer_id: Any) -> HttpResponse:
+    """Open an emergency grant for one named customer (R-D4): granted at once for a limited
+    time, flagged on every read, queued for the security auditor. No customer data is read
+    here; the 360 page reads it afterwards, through the gate, under the grant."""
+    ctx: dict[str, Any] = {"customer_id": str(customer_id), "purpose_label": ""}
+    ctx.update(_break_glass_context(purpose, False, False))
+    if request.method != "POST":
+        return render(request, "console/break_glass.html", ctx)
+    reason = request.POST.get("reason", "").strip()[:500]
+    try:
+        access.break_glass(request.user, str(customer_id), purpose.value, reason)
+    except ValidationFailed as exc:
+        errors = [labels.issue_message(i) for i in exc.issues]
+        ctx.update(_break_glass_context(purpose, False, False, reason, errors))
+        return render(request, "console/break_glass.html", ctx, status=422)
+    except BaomiError as exc:
+        return error_page(request, exc)
+    messages.warning(
+        request,
+        _(
+            "Emergency access granted for %(minutes)s minutes. Every read is flagged for the "
+            "security auditor."
+        )
+        % {"minutes": settings.BAOMI_BREAK_GLASS_MINUTES},
+    )
+    return redirect("console:customer_detail", customer_id=customer_id)
+
+
+@purpose_required
+@require_http_methods(["GET", "POST"])
+def customer_new(request: HttpRequest, purpose: Purpose) -> HttpResponse:
+    role = request.user.role_code  # type: ignore[union-attr]
+    if not may_write(role, purpose):
+        if request.method == "POST":
+            audit.record(
+                Action.ACCESS_DENIED,
+                request.user,
+                purpose=purpose,
+                object_type="customer",
+                outcome=Outcome.DENIED,
+                detail={"reason": "write_not_allowed", "via": "console"},
+            )
+        return error_page(request, Forbidden(code="write_forbidden"))
     if request.method == "POST":
-        data: dict[str, Any] = {
-            k: v
-            for k, v in request.POST.dict().items()
-            if k not in {"csrfmiddlewaretoken", "card_number", "card_expiry", "card_holder"}
-            and v.strip()
-        }
-        if request.POST.get("card_number"):
-            card = {
-                "number": request.POST["card_number"],
-                "expiry": request.POST.get("card_expiry", ""),
-                "holder": request.POST.get("card_holder", ""),
-            }
-            data["payment_card"] = {k: v for k, v in card.items() if v}
-        channel = str(data.pop("channel", "store"))
+        data, channel = forms.customer_input(request.POST)
         try:
-            c = services.create_customer(request.user, purpose, data, channel=channel)
+            customer = services.create_customer(request.user, purpose, data, channel=channel)
         except ValidationFailed as exc:
-            ctx["errors"] = exc.issues
-            ctx["data"] = {k: v for k, v in data.items() if k != "payment_card"}
+            errors = forms.form_errors(exc.issues)
+            ctx = forms.customer_form(forms.echo(request.POST), errors)
             return render(request, "console/customer_new.html", ctx, status=422)
         except BaomiError as exc:
-            messages.error(request, exc.detail)
+            errors = forms.FormErrors(general=[labels.error_message(exc.code, exc.status)])
+            ctx = forms.customer_form(forms.echo(request.POST), errors)
             return render(request, "console/customer_new.html", ctx, status=exc.status)
-        return redirect("console:customer_detail", customer_id=c.id)
+        messages.success(request, _("Customer saved."))
+        return redirect("console:customer_detail", customer_id=customer.id)
+    ctx = forms.customer_form({}, forms.FormErrors())
     return render(request, "console/customer_new.html", ctx)

@@ -73,6 +73,35 @@ class CustomerView:
         return Treatment.MASKED if code in self.masked else Treatment.PLAIN
 
 
+@dataclass(frozen=True)
+class DataSubject:
+    """The customer themself, signed in to the self-service portal with a one-time code
+    (issue #5). The gate lets this actor read that one customer, in full, under
+    `rights_request` and nothing else; audit events carry the role code, no name."""
+
+    customer_id: uuid.UUID
+    pk: None = None
+    username: str = "data_subject"
+    role_code: str = "data_subject"
+
+
+# Purposes that may still read a restricted customer (PIPL art. 44: restriction of processing)
+RESTRICTION_EXEMPT = frozenset({Purpose.RIGHTS_REQUEST, Purpose.LEGAL_REQUEST})
+
+
+def _deny(actor: Any, p: Purpose, customer_id: object, reason: str, message: str) -> Forbidden:
+    audit.record(
+        Action.ACCESS_DENIED,
+        actor,
+        purpose=p,
+        object_type="customer",
+        object_id=customer_id,
+        outcome=Outcome.DENIED,
+        detail={"reason": reason},
+    )
+    return Forbidden(message, code=reason)
+
+
 def parse_purpose(value: str | None) -> Purpose:
     if not value:
         raise PurposeMissing("send the X-Purpose header (or choose a purpose in the console)")
@@ -85,6 +114,20 @@ def parse_purpose(value: str | None) -> Purpose:
 def check_purpose(actor: Any, purpose: Purpose | str | None, customer_id: object = "") -> Purpose:
     """Parse the purpose and refuse (audited) when the actor's role may not use it."""
     p = purpose if isinstance(purpose, Purpose) else parse_purpose(purpose)
+    if isinstance(actor, DataSubject):  # only themself, only under rights_request
+        if p is not Purpose.RIGHTS_REQUEST:
+            raise _deny(
+                actor,
+                p,
+                customer_id,
+                "subject_purpose",
+                "the portal reads under rights_request only",
+            )
+        if customer_id and str(customer_id) != str(actor.customer_id):
+            raise _deny(
+                actor, p, customer_id, "subject_scope", "a data subject reads only their own data"
+            )
+        return p
     if not may_use(actor.role_code, p):
         audit.record(
             Action.ACCESS_DENIED,
@@ -116,13 +159,14 @@ def _present(
     obj: Model,
     row_id: object,
     emergency: bool = False,
+    force: Treatment | None = None,
 ) -> tuple[dict[str, Any], list[str], list[str], dict[str, str]]:
     values: dict[str, Any] = {}
     masked: list[str] = []
     withheld: list[str] = []
     treatments: dict[str, str] = {}
     for spec in catalog.fields_of(entity):
-        t = Treatment.PLAIN if emergency else decide(role, purpose, spec)
+        t = force or (Treatment.PLAIN if emergency else decide(role, purpose, spec))
         treatments[spec.code] = t.value
         blob = getattr(obj, spec.code)
         if t is Treatment.WITHHELD:
@@ -139,7 +183,12 @@ def _present(
 
 
 def _records(
-    actor: Any, purpose: Purpose, key: SubjectKey, customer_id: uuid.UUID, emergency: bool = False
+    actor: Any,
+    purpose: Purpose,
+    key: SubjectKey,
+    customer_id: uuid.UUID,
+    emergency: bool = False,
+    force: Treatment | None = None,
 ) -> tuple[dict[str, list[RecordView]], dict[str, int]]:
     out: dict[str, list[RecordView]] = {}
     counts: dict[str, int] = {}
@@ -147,7 +196,7 @@ def _records(
         views = []
         for obj in model.objects.filter(customer_id=customer_id).order_by("-created_at"):  # type: ignore[attr-defined]
             values, masked, withheld, _ = _present(
-                actor.role_code, purpose, entity, key, obj, obj.pk, emergency
+                actor.role_code, purpose, entity, key, obj, obj.pk, emergency, force
             )
             meta = {m: str(getattr(obj, m)) for m in RECORD_META[entity]}
             meta["channel"] = obj.channel
@@ -168,9 +217,13 @@ def access_customers(
     """The bulk gate: one policy decision per field, one audit event per customer read."""
     p = check_purpose(actor, purpose)
     ids = [uuid.UUID(str(c)) for c in customer_ids]
+    subject = isinstance(actor, DataSubject)
+    if subject and any(cid != actor.customer_id for cid in ids):
+        raise _deny(actor, p, "", "subject_scope", "a data subject reads only their own data")
     rows = {c.id: c for c in Customer.objects.filter(id__in=ids)}
     keys = vault.subject_keys([c.id for c in rows.values() if c.erased_at is None])
     grants = _break_glass_grants(actor, p, ids)
+    closed = _closed(p, ids)  # restricted, or no consent for a consent-bound purpose
     views: list[CustomerView] = []
     events = []
     for cid in ids:
@@ -181,13 +234,14 @@ def access_customers(
         if row.erased_at is not None or key is None:
             continue
         grant = grants.get(cid)
+        force = Treatment.WITHHELD if cid in closed else Treatment.PLAIN if subject else None
         values, masked, withheld, treatments = _present(
-            actor.role_code, p, "customer", key, row, None, grant is not None
+            actor.role_code, p, "customer", key, row, None, grant is not None, force
         )
         records: dict[str, list[RecordView]] = {}
         counts: dict[str, int] = {}
         if related:
-            records, counts = _records(actor, p, key, cid, grant is not None)
+            records, counts = _records(actor, p, key, cid, grant is not None, force)
         views.append(
             CustomerView(
                 id=str(cid),
@@ -203,7 +257,7 @@ def access_customers(
                 break_glass=grant is not None,
             )
         )
-        events.append(audit_build(actor, p, cid, treatments, counts, grant))
+        events.append(audit_build(actor, p, cid, treatments, counts, grant, closed.get(cid)))
     from baomi.audit.services import record_many
 
     record_many(events)  # logged before the data leaves the server
@@ -217,6 +271,7 @@ def audit_build(
     treatments: dict[str, str],
     counts: dict[str, int],
     grant: int | None = None,
+    closed: str | None = None,
 ) -> Any:
     from baomi.audit.services import build
 
@@ -225,6 +280,8 @@ def audit_build(
         detail["records"] = counts
     if grant is not None:
         detail["break_glass"] = grant
+    if closed:
+        detail["withheld_because"] = closed
     return build(
         Action.CUSTOMER_READ,
         actor,
@@ -234,6 +291,25 @@ def audit_build(
         fields=treatments,
         detail=detail or None,
     )
+
+
+def _closed(purpose: Purpose, ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """Customers whose every field is withheld for this read, and why: a restriction of
+    processing (any purpose but rights_request / legal_request) or a missing consent for a
+    consent-bound purpose (marketing). One query each per batch, never per customer."""
+    if not ids:
+        return {}
+    from baomi.consent.purposes import GATE_CONSENT
+    from baomi.consent.selectors import consented
+    from baomi.rights.selectors import restricted
+
+    out: dict[uuid.UUID, str] = {}
+    if purpose in GATE_CONSENT:
+        allowed = consented(ids, purpose)
+        out.update({cid: "no_consent" for cid in ids if cid not in allowed})
+    if purpose not in RESTRICTION_EXEMPT:
+        out.update({cid: "restricted" for cid in restricted(ids)})
+    return out
 
 
 def _break_glass_grants(actor: Any, purpose: Purpose, ids: list[uuid.UUID]) -> dict[Any, int]:
@@ -266,10 +342,44 @@ def access_customer(
         raise NotFound("no such customer")
     if row.erased_at is not None:
         raise Gone("this customer's data has been erased")
+    if p not in RESTRICTION_EXEMPT and _closed(p, [cid]).get(cid) == "restricted":
+        raise _deny(
+            actor, p, cid, "customer_restricted", "processing of this customer is restricted"
+        )
     views = access_customers(actor, p, [cid], related=related)
     if not views:
         raise Gone("this customer's data has been erased")
     return views[0]
+
+
+def open_attached(
+    actor: Any,
+    purpose: Purpose | str | None,
+    customer_id: uuid.UUID | str,
+    table: str,
+    blobs: dict[str, Any],
+    row_id: object,
+) -> dict[str, Any]:
+    """Personal text kept outside the profile but sealed under the customer's data key (a
+    rights request's free text or proposed corrections): opened here like a field — purpose
+    check, erasure check, decrypt, audit — so erasure shreds it with the rest."""
+    p = check_purpose(actor, purpose, customer_id)
+    cid = uuid.UUID(str(customer_id))
+    erased = Customer.objects.filter(id=cid).values_list("erased_at", flat=True).first()
+    key = None if erased is not None else vault.subject_keys([cid]).get(str(cid))
+    if key is None:
+        raise Gone("this customer's data has been erased")
+    out = {code: _open(key, table, code, blob, row_id) for code, blob in blobs.items()}
+    audit.record(
+        Action.CUSTOMER_READ,
+        actor,
+        purpose=p,
+        object_type=table,
+        object_id=row_id,
+        fields={code: Treatment.PLAIN.value for code in blobs},
+        detail={"customer": str(cid)},
+    )
+    return out
 
 
 # -- exact matching for search and de-duplication (values never leave this module) -------

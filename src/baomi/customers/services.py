@@ -112,8 +112,21 @@ def create_customer(
     payload.pop("consent", None)
     ch = clean_channel(channel or payload.pop("channel", None))
     payload.pop("channel", None)
-    values = clean_customer(payload)
-    card_values = clean_card(card) if card else None
+    # validate the profile and the card together so every problem is reported at once
+    issues: list[FieldIssue] = []
+    values: dict[str, str] = {}
+    card_values = None
+    try:
+        values = clean_customer(payload)
+    except ValidationFailed as exc:
+        issues.extend(exc.issues)
+    if card:
+        try:
+            card_values = clean_card(card)
+        except ValidationFailed as exc:
+            issues.extend(exc.issues)
+    if issues:
+        raise ValidationFailed(issues)
     p = _check_write(actor, purpose, list(values))
     if find_duplicates(values):
         raise Conflict(

@@ -23,8 +23,7 @@ def reject_cvv(data: Mapping[str, Any], where: str = "") -> None:
         prefix, node = stack.pop()
         if isinstance(node, Mapping):
             for k, v in node.items():
-                name = str(k).strip().lower().replace("-", "_").replace(" ", "_")
-                if name in validators.CVV_KEYS:
+                if validators.is_cvv_key(k):
                     raise ValidationFailed(
                         [
                             FieldIssue(

@@ -38,6 +38,9 @@ INSTALLED_APPS = [
     "baomi.audit",
     "baomi.access",
     "baomi.customers",
+    "baomi.consent",
+    "baomi.rights",
+    "baomi.portal",
     "baomi.console",
 ]
 

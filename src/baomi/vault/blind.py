@@ -5,7 +5,9 @@ separate secret from the KEK, so an index key leak reveals no ciphertext.
 
 Planner (CipherSweet's rule): with N expected subjects and b bits, a bucket holds on average
 N / 2^b subjects. We want at least 2 (so a bucket never pins one person) and fewer than √N
-(so lookups stay cheap). `plan_bits` picks b = floor(log2(N / 4)), i.e. ≈4–8 per bucket.
+(so lookups stay cheap). `plan_bits` picks b = floor(log2(N / 4)), i.e. 4–8 per bucket,
+plus one bit when that bucket would not be smaller than √N (only for 16 ≤ N < 32, where
+4–8 ≥ √N): so for every N ≥ 16, 2 ≤ N / 2^b < √N. Below 16 the plan is the one for 16.
 Leakage trade-off: more bits = fewer false candidates to decrypt, but a bucket closer to
 identifying one person; fewer bits = more decrypts per lookup. See docs/vault.md.
 """
@@ -14,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import math
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -23,8 +24,11 @@ MAX_BITS = 62  # stays within a signed 64-bit integer column
 
 
 def plan_bits(expected: int) -> int:
-    expected = max(expected, 16)
-    return max(2, min(MAX_BITS, math.floor(math.log2(expected / 4))))
+    n = max(int(expected), 16)
+    bits = (n // 4).bit_length() - 1  # floor(log2(n / 4)), exact in integers at any size
+    if n >= 4**bits:  # n / 2^bits >= sqrt(n): only for 16 <= n < 32, where 4-8 >= sqrt(n)
+        bits += 1
+    return max(2, min(MAX_BITS, bits))
 
 
 def derive_field_key(index_root: bytes, field: str) -> bytes:

@@ -71,24 +71,27 @@ def _unwrap(row: DataKey) -> SubjectKey:
 
 
 def subject_keys(subject_ids: Iterable[uuid.UUID]) -> dict[str, SubjectKey]:
-    """Unwrapped keys for many subjects with one query for those not cached."""
-    wanted = [str(s) for s in subject_ids]
+    """Unwrapped keys for many subjects, with one query.
+
+    The DataKey rows are read every time, also for keys in this process's cache: a key
+    shredded by another process (a worker, a CLI erasure job) must stop decrypting here at
+    once (R-F1, R-C5), not when the LRU evicts it. The cache only saves the unwrap."""
+    wanted = list(dict.fromkeys(str(s) for s in subject_ids))
     found: dict[str, SubjectKey] = {}
-    missing = []
-    with _cache_lock:
-        for sid in wanted:
+    if not wanted:
+        return found
+    for row in DataKey.objects.filter(subject_id__in=wanted):
+        sid = str(row.subject_id)
+        if row.destroyed_at is not None:
+            with _cache_lock:
+                _cache.pop(sid, None)
+            continue
+        with _cache_lock:
             k = _cache.get(sid)
-            if k is None:
-                missing.append(sid)
-            else:
-                found[sid] = k
-    if missing:
-        for row in DataKey.objects.filter(subject_id__in=missing):
-            if row.destroyed_at is not None:
-                continue
+        if k is None or k.dek_version != row.dek_version:
             k = _unwrap(row)
-            _remember(k)
-            found[k.subject_id] = k
+        _remember(k)
+        found[sid] = k
     return found
 
 

@@ -25,6 +25,18 @@ class Command(BaseCommand):
         parser.add_argument("--channel", required=True, choices=Channel.values)
         parser.add_argument("--mapping", help="YAML file: source column → field name")
         parser.add_argument("--industry", choices=[*Industry.values, "all"], default="all")
+        parser.add_argument(
+            "--batch-size",
+            type=int,
+            default=2000,
+            help="rows per transaction (a killed import loses at most one batch, whole)",
+        )
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=None,
+            help="validation processes (default: one per spare core, for files of 20,000+ rows)",
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
         path = Path(opts["file"])
@@ -45,6 +57,8 @@ class Command(BaseCommand):
                     opts["channel"],
                     mapping=opts.get("mapping"),
                     progress=lambda n: progress.advance(task, n),
+                    batch_size=opts["batch_size"],
+                    workers=opts["workers"],
                 )
         except BaomiError as exc:
             raise CommandError(f"{exc.code}: {exc.detail}") from None

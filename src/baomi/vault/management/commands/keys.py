@@ -58,6 +58,10 @@ class Command(BaseCommand):
             v = opts["version"]
             if v is None:
                 raise CommandError("retire needs a VERSION")
+            if v not in {kv.version for kv in ring.versions()}:
+                raise CommandError(f"no key version {v}")
+            if v == ring.primary_version():
+                raise CommandError(f"version {v} is the primary: rotate first")
             if DataKey.objects.filter(kek_version=v, destroyed_at__isnull=True).exists():
                 raise CommandError(f"version {v} still wraps data keys: run `baomi keys rewrap`")
             with transaction.atomic():

@@ -1,0 +1,27 @@
+"""Bilingual text next to the code that uses it (zh-Hans and en only).
+
+The notice, portal and rights pages keep their texts as (Chinese, English) pairs and pick
+one by Django's active language (LocaleMiddleware, `set_language`); see
+docs/decisions/0005-bilingual-pairs-for-customer-facing-text.md for why not gettext here.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import get_language
+
+
+def is_zh(lang: str | None = None) -> bool:
+    return (lang or get_language() or "zh-hans").lower().startswith("zh")
+
+
+def bi(zh: str, en: str, lang: str | None = None) -> str:
+    return zh if is_zh(lang) else en
+
+
+def half(label: object, lang: str | None = None) -> str:
+    """'接待 / reception' → '接待' in Chinese, 'Reception' in English."""
+    text = str(label)
+    zh, sep, en = text.partition(" / ")
+    if not sep:
+        return text
+    return zh if is_zh(lang) else en[:1].upper() + en[1:]

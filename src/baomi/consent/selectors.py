@@ -1,0 +1,149 @@
+"""Consent reads: state and history of one customer, the gate's batch lookup, the KPI."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Exists, OuterRef, Q
+
+from baomi.catalog.enums import Channel, Purpose
+from baomi.customers.models import Customer
+
+from .models import ConsentEvent, ConsentPurpose, ConsentState, PrivacyNotice
+from .purposes import CONSENTS, GATE_CONSENT
+
+KPI_TARGET = 0.95  # R-B3: at least 95 % of customers confirmed
+
+
+def consented(customer_ids: Iterable[uuid.UUID | str], purpose: Purpose) -> set[uuid.UUID]:
+    """Of these customers, those whose latest decision for the consent tied to `purpose` is
+    "given" — one query for the whole batch (the access gate calls this)."""
+    code = GATE_CONSENT.get(purpose)
+    ids = [uuid.UUID(str(c)) for c in customer_ids]
+    if code is None or not ids:
+        return set(ids) if code is None else set()
+    return set(
+        ConsentState.objects.filter(customer_id__in=ids, purpose=code, given=True).values_list(
+            "customer_id", flat=True
+        )
+    )
+
+
+@dataclass
+class ConsentLine:
+    purpose: str
+    label_zh: str
+    label_en: str
+    text_zh: str
+    text_en: str
+    separate: bool
+    industry: str
+    given: bool | None  # None: never asked
+    at: str | None
+    channel: str
+    method: str
+    notice_version: int | None
+
+
+def state_of(customer_id: uuid.UUID | str) -> list[ConsentLine]:
+    rows = {
+        s.purpose: s
+        for s in ConsentState.objects.filter(customer_id=customer_id).select_related(
+            "event", "event__notice"
+        )
+    }
+    out = []
+    for spec in CONSENTS:
+        s = rows.get(spec.code.value)
+        out.append(
+            ConsentLine(
+                purpose=spec.code.value,
+                label_zh=spec.label_zh,
+                label_en=spec.label_en,
+                text_zh=spec.text_zh,
+                text_en=spec.text_en,
+                separate=spec.separate,
+                industry=spec.industry.value if spec.industry else "all",
+                given=None if s is None else s.given,
+                at=None if s is None else s.at.isoformat(),
+                channel="" if s is None else s.event.channel,
+                method="" if s is None else s.event.method,
+                notice_version=None if s is None else s.event.notice.version,
+            )
+        )
+    return out
+
+
+def history(customer_id: uuid.UUID | str) -> list[dict[str, Any]]:
+    """Every decision, oldest first: codes, times and evidence — never staff names."""
+    return [
+        {
+            "purpose": e.purpose,
+            "given": e.given,
+            "at": e.at.isoformat(),
+            "channel": e.channel,
+            "method": e.method,
+            "notice_version": e.notice.version,
+            "self_service": e.self_service,
+            "operator_role": e.operator_role,
+            "evidence": e.evidence,
+        }
+        for e in ConsentEvent.objects.filter(customer_id=customer_id)
+        .select_related("notice")
+        .order_by("at", "id")
+    ]
+
+
+def kpi(notice: PrivacyNotice | None = None) -> dict[str, Any]:
+    """Share of (not erased) customers with a recorded consent decision under the notice
+    version in force, overall and per channel (the customer's primary channel, where the
+    data was collected). Target ≥ 95 % (R-B3). Two queries."""
+    if notice is None:
+        from .services import current_notice
+
+        notice = current_notice()
+    recorded = ConsentEvent.objects.filter(customer_id=OuterRef("pk"), notice=notice)
+    rows = (
+        Customer.objects.filter(erased_at__isnull=True)
+        .values("primary_channel")
+        .annotate(total=Count("id"), confirmed=Count("id", filter=Q(Exists(recorded))))
+        .order_by("primary_channel")
+    )
+    labels = dict(Channel.choices)
+    per_channel = []
+    total = confirmed = 0
+    for r in rows:
+        t, c = int(r["total"]), int(r["confirmed"])
+        total += t
+        confirmed += c
+        per_channel.append(
+            {
+                "channel": r["primary_channel"],
+                "label": str(labels.get(r["primary_channel"], r["primary_channel"])),
+                "total": t,
+                "confirmed": c,
+                "share": round(c / t, 4) if t else None,
+                "meets_target": bool(t) and c / t >= KPI_TARGET,
+            }
+        )
+    share = round(confirmed / total, 4) if total else None
+    return {
+        "notice_version": notice.version,
+        "target": KPI_TARGET,
+        "total": total,
+        "confirmed": confirmed,
+        "share": share,
+        "meets_target": bool(total) and confirmed / total >= KPI_TARGET,
+        "per_channel": per_channel,
+    }
+
+
+def notice_versions() -> Sequence[PrivacyNotice]:
+    return list(PrivacyNotice.objects.order_by("-version").defer("content"))
+
+
+def purposes() -> list[str]:
+    return list(ConsentPurpose.values)

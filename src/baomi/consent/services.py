@@ -1,0 +1,310 @@
+"""Consent and notice state changes: publish a notice version, record consent decisions.
+
+Every decision appends a `ConsentEvent` (never edited), moves the `ConsentState` projection
+and writes its audit event in the same transaction. Entry points — API, console, portal,
+import — all call `record` / `capture` / `capture_many`.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+
+from baomi import audit
+from baomi.access.policy import may_write
+from baomi.audit.models import Action, Outcome
+from baomi.catalog.enums import Channel, Purpose
+from baomi.core import clock
+from baomi.core.errors import FieldIssue, Forbidden, Gone, NotFound, ValidationFailed
+from baomi.customers import gate
+from baomi.customers.models import Customer
+
+from . import notice as notice_text
+from .models import ConsentEvent, ConsentMethod, ConsentPurpose, ConsentState, PrivacyNotice
+
+_EVIDENCE = re.compile(r"^[A-Za-z0-9._:/-]{0,64}$")
+
+
+# -- the privacy notice ----------------------------------------------------------------
+def current_notice() -> PrivacyNotice:
+    """The version in force: the one whose digest matches the notice rendered from the
+    catalogue deployed now. Published (version n+1, audited) the first time it is asked for."""
+    content, digest = notice_text.rendered()
+    row = PrivacyNotice.objects.filter(digest=digest).first()
+    return row if row is not None else _publish(content, digest)
+
+
+def _publish(content: dict[str, Any], digest: str) -> PrivacyNotice:
+    try:
+        with transaction.atomic():
+            last = PrivacyNotice.objects.aggregate(v=Max("version"))["v"] or 0
+            row = PrivacyNotice.objects.create(
+                version=last + 1, digest=digest, published_at=clock.now(), content=content
+            )
+            audit.record(
+                Action.NOTICE_PUBLISHED,
+                None,
+                object_type="privacy_notice",
+                object_id=row.version,
+                detail={"version": row.version, "digest": digest},
+            )
+            return row
+    except IntegrityError:  # published by a concurrent request
+        return PrivacyNotice.objects.get(digest=digest)
+
+
+# -- consent decisions ---------------------------------------------------------------------
+def _issue(field: str, code: str, en: str, zh: str) -> ValidationFailed:
+    return ValidationFailed([FieldIssue(field, code, en, zh)])
+
+
+def clean_purpose(value: object) -> ConsentPurpose:
+    try:
+        return ConsentPurpose(str(value))
+    except ValueError:
+        raise _issue(
+            "purpose",
+            "consent_purpose_unknown",
+            f"purpose must be one of {', '.join(ConsentPurpose.values)}",
+            "同意事项代码无效",
+        ) from None
+
+
+def _clean(channel: object, method: object, evidence: object) -> tuple[str, str, str]:
+    issues = []
+    ch = str(channel or "").strip().lower()
+    if ch not in Channel.values:
+        issues.append(FieldIssue("channel", "channel_unknown", "unknown channel", "渠道代码无效"))
+    m = str(method or "").strip().lower()
+    if m not in ConsentMethod.values:
+        issues.append(
+            FieldIssue(
+                "method",
+                "consent_method_unknown",
+                f"method must be one of {', '.join(ConsentMethod.values)}",
+                "同意方式代码无效",
+            )
+        )
+    ev = str(evidence or "").strip()
+    if not _EVIDENCE.match(ev):
+        issues.append(
+            FieldIssue(
+                "evidence",
+                "evidence_format",
+                "evidence is a reference code (letters, digits . _ : / -, at most 64)",
+                "凭证编号只能包含字母、数字及 . _ : / -，最多 64 个字符",
+            )
+        )
+    if issues:
+        raise ValidationFailed(issues)
+    return ch, m, ev
+
+
+def authorise(actor: Any, purpose: Purpose | str | None, customer_id: object) -> None:
+    """Who may record a decision: the data subject for themself (portal), the system
+    (import jobs), or staff whose role may change customer data under the purpose."""
+    if isinstance(actor, gate.DataSubject):
+        gate.check_purpose(actor, Purpose.RIGHTS_REQUEST, customer_id)
+        return
+    if actor is None or actor.role_code == "system":
+        return
+    p = gate.check_purpose(actor, purpose, customer_id)
+    if not may_write(actor.role_code, p):
+        audit.record(
+            Action.ACCESS_DENIED,
+            actor,
+            purpose=p,
+            object_type="consent",
+            object_id=customer_id,
+            outcome=Outcome.DENIED,
+            detail={"reason": "write_not_allowed"},
+        )
+        raise Forbidden(f"role {actor.role_code} may not record consent", code="write_forbidden")
+
+
+def _live_customer(customer_id: object) -> uuid.UUID:
+    try:
+        cid = uuid.UUID(str(customer_id))
+    except ValueError:
+        raise NotFound("no such customer") from None
+    row = Customer.objects.filter(id=cid).values("erased_at").first()
+    if row is None:
+        raise NotFound("no such customer")
+    if row["erased_at"] is not None:
+        raise Gone("this customer's data has been erased")
+    return cid
+
+
+def _event(
+    actor: Any,
+    cid: uuid.UUID,
+    purpose: ConsentPurpose,
+    given: bool,
+    ch: str,
+    method: str,
+    evidence: str,
+    notice: PrivacyNotice,
+) -> ConsentEvent:
+    self_service = isinstance(actor, gate.DataSubject)
+    staff_id = None if self_service or actor is None else actor.pk
+    event = ConsentEvent(
+        customer_id=cid,
+        purpose=purpose.value,
+        given=given,
+        channel=ch,
+        method=method,
+        notice=notice,
+        at=clock.now(),
+        operator_id=staff_id,
+        operator_role="" if actor is None else actor.role_code,
+        self_service=self_service,
+        evidence=evidence,
+    )
+    return event
+
+
+@transaction.atomic
+def record(
+    actor: Any,
+    customer_id: uuid.UUID | str,
+    purpose: str,
+    given: bool,
+    *,
+    channel: str,
+    method: str,
+    evidence: str = "",
+    staff_purpose: Purpose | str | None = None,
+) -> ConsentEvent:
+    """Append one decision. `staff_purpose` is the processing purpose a staff member works
+    under (X-Purpose / console); the data subject and the system need none."""
+    cp = clean_purpose(purpose)
+    ch, m, ev = _clean(channel, method, evidence)
+    authorise(actor, staff_purpose, customer_id)
+    cid = _live_customer(customer_id)
+    notice = current_notice()
+    event = _event(actor, cid, cp, bool(given), ch, m, ev, notice)
+    event.save(force_insert=True)
+    ConsentState.objects.update_or_create(
+        customer_id=cid,
+        purpose=cp.value,
+        defaults={"given": event.given, "event": event, "at": event.at},
+    )
+    audit.record(
+        Action.CONSENT_GIVEN if given else Action.CONSENT_WITHDRAWN,
+        actor,
+        purpose=str(staff_purpose or ""),
+        object_type="customer",
+        object_id=cid,
+        detail={
+            "consent": cp.value,
+            "channel": ch,
+            "method": m,
+            "notice_version": notice.version,
+            "self_service": event.self_service,
+        },
+    )
+    return event
+
+
+def give(actor: Any, customer_id: uuid.UUID | str, purpose: str, **kw: Any) -> ConsentEvent:
+    return record(actor, customer_id, purpose, True, **kw)
+
+
+def withdraw(actor: Any, customer_id: uuid.UUID | str, purpose: str, **kw: Any) -> ConsentEvent:
+    return record(actor, customer_id, purpose, False, **kw)
+
+
+def capture(
+    actor: Any, customer_id: uuid.UUID | str, choices: Mapping[str, bool], **kw: Any
+) -> list[ConsentEvent]:
+    """Several decisions at once (a sign-up form's tick boxes, a counter form)."""
+    with transaction.atomic():
+        return [record(actor, customer_id, p, bool(g), **kw) for p, g in choices.items()]
+
+
+@transaction.atomic
+def capture_many(
+    actor: Any,
+    items: Iterable[tuple[uuid.UUID | str, Mapping[str, bool]]],
+    *,
+    channel: str,
+    method: str = ConsentMethod.IMPORT,
+    evidence: str = "",
+    staff_purpose: Purpose | str | None = None,
+) -> int:
+    """Bulk capture for imports (a consent column): a few statements for the whole batch,
+    one audit event per customer. Erased or unknown customers are skipped."""
+    ch, m, ev = _clean(channel, method, evidence)
+    wanted = [
+        (uuid.UUID(str(c)), {clean_purpose(p): bool(g) for p, g in decisions.items()})
+        for c, decisions in items
+    ]
+    if not wanted:
+        return 0
+    if isinstance(actor, gate.DataSubject):
+        raise Forbidden("bulk capture is for imports and staff", code="role_forbidden")
+    authorise(actor, staff_purpose, "")
+    live = set(
+        Customer.objects.filter(id__in=[c for c, _ in wanted], erased_at__isnull=True).values_list(
+            "id", flat=True
+        )
+    )
+    notice = current_notice()
+    events: list[ConsentEvent] = []
+    for cid, decisions in wanted:
+        if cid not in live:
+            continue
+        for cp, given in decisions.items():
+            events.append(_event(actor, cid, cp, given, ch, m, ev, notice))
+    ConsentEvent.objects.bulk_create(events, batch_size=500)  # ids come back (RETURNING)
+    latest: dict[tuple[uuid.UUID, str], ConsentEvent] = {}
+    for e in events:
+        latest[(e.customer_id, e.purpose)] = e
+    existing = {
+        (s.customer_id, s.purpose): s
+        for s in ConsentState.objects.filter(customer_id__in=[k[0] for k in latest])
+    }
+    new, changed = [], []
+    for key, e in latest.items():
+        s = existing.get(key)
+        if s is None:
+            new.append(
+                ConsentState(customer_id=key[0], purpose=key[1], given=e.given, event=e, at=e.at)
+            )
+        else:
+            s.given, s.event, s.at = e.given, e, e.at
+            changed.append(s)
+    ConsentState.objects.bulk_create(new, batch_size=500)
+    ConsentState.objects.bulk_update(changed, ["given", "event", "at"], batch_size=500)
+    from baomi.audit.services import build, record_many
+
+    per_customer: dict[uuid.UUID, list[str]] = {}
+    for e in events:
+        per_customer.setdefault(e.customer_id, []).append(
+            f"{e.purpose}:{'given' if e.given else 'withdrawn'}"
+        )
+    record_many(
+        [
+            build(
+                Action.CONSENT_GIVEN,
+                actor,
+                purpose=str(staff_purpose or ""),
+                object_type="customer",
+                object_id=cid,
+                detail={
+                    "decisions": sorted(d),
+                    "channel": ch,
+                    "method": m,
+                    "notice_version": notice.version,
+                    "bulk": True,
+                },
+            )
+            for cid, d in per_customer.items()
+        ]
+    )
+    return len(events)

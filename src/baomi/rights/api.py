@@ -1,0 +1,177 @@
+"""Rights-request API (INTERFACES.md): intake by staff, the privacy officer's queue,
+transitions, access copies and erasure certificates. Thin: parse, authorise, call, shape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Router, Schema, Status
+
+from baomi.access.enums import Role
+from baomi.access.services import require_role
+from baomi.api.auth import bearer, purpose_header
+from baomi.catalog.enums import Purpose
+from baomi.core.errors import Conflict, Gone, NotFound
+
+from . import selectors, services, sla
+from .models import RequestKind, RequestState, RightsRequest, Via
+
+router = Router(tags=["rights requests"], auth=bearer)
+
+
+class RequestIn(Schema):
+    customer_id: str
+    kind: str
+    detail: str | None = None
+    changes: dict[str, Any] | None = None  # rectify: field → corrected value
+    consents: list[str] | None = None  # withdraw_consent: purpose codes (default: all)
+    channel: str | None = None  # where the customer asked (call_center, store, …)
+
+
+class TransitionIn(Schema):
+    to: str
+    reason: str | None = None
+
+
+class RequestOut(Schema):
+    id: int
+    customer_id: str
+    kind: str
+    state: str
+    via: str
+    channel: str
+    consents: list[str]
+    received_at: str
+    verified_at: str | None = None
+    started_at: str | None = None
+    completed_at: str | None = None
+    refused_at: str | None = None
+    refusal_reason: str = ""
+    resolution: str = ""
+    outcome: dict[str, Any]
+    sla: dict[str, Any]
+    transitions: list[dict[str, Any]]
+    detail: str | None = None
+    changes: dict[str, Any] | None = None
+
+
+def _iso(v: Any) -> str | None:
+    return v.isoformat() if v else None
+
+
+def shape(req: RightsRequest, texts: dict[str, Any] | None = None) -> dict[str, Any]:
+    out = {
+        "id": req.pk,
+        "customer_id": str(req.customer_id),
+        "kind": req.kind,
+        "state": req.state,
+        "via": req.via,
+        "channel": req.channel,
+        "consents": list(req.consents),
+        "received_at": req.received_at.isoformat(),
+        "verified_at": _iso(req.verified_at),
+        "started_at": _iso(req.started_at),
+        "completed_at": _iso(req.completed_at),
+        "refused_at": _iso(req.refused_at),
+        "refusal_reason": req.refusal_reason,
+        "resolution": req.resolution,
+        "outcome": req.outcome,
+        "sla": sla.clock(req).as_dict(),
+        "transitions": [
+            {
+                "from": m.from_state,
+                "to": m.to_state,
+                "at": m.at.isoformat(),
+                "actor_role": m.actor_role,
+                "reason": m.reason,
+            }
+            for m in selectors.moves(req)
+        ],
+    }
+    if texts:
+        out.update({k: v for k, v in texts.items() if v is not None})
+    return out
+
+
+def _staff(request: HttpRequest) -> Any:
+    return request.staff  # type: ignore[attr-defined]
+
+
+@router.post("", response={201: RequestOut}, exclude_none=True)
+def create_request(request: HttpRequest, body: RequestIn) -> Status[dict[str, Any]]:
+    """Enter a request made by phone, at a counter or through an app (privacy_officer,
+    customer_service, front_desk). The SLA clock starts now."""
+    req = services.create_request(
+        _staff(request),
+        body.customer_id,
+        body.kind,
+        detail=body.detail,
+        changes=body.changes,
+        consents=body.consents,
+        via=Via.API,
+        channel=body.channel,
+    )
+    return Status(201, shape(req))
+
+
+@router.get("", response=list[RequestOut], exclude_none=True)
+def queue(request: HttpRequest, include_closed: bool = False) -> list[dict[str, Any]]:
+    """The privacy officer's queue: open requests, least time left first."""
+    require_role(_staff(request), Role.PRIVACY_OFFICER)
+    return [shape(i.request) for i in selectors.queue(include_closed=include_closed)]
+
+
+@router.get("/{request_id}", response=RequestOut, exclude_none=True)
+def get_request(request: HttpRequest, request_id: str) -> dict[str, Any]:
+    """One request with its history and SLA clock (the privacy officer: any request; intake
+    staff: those they entered). With `X-Purpose: rights_request` the privacy officer also
+    gets the free text and proposed corrections (read audited)."""
+    actor = _staff(request)
+    require_role(actor, Role.PRIVACY_OFFICER, Role.CUSTOMER_SERVICE, Role.FRONT_DESK)
+    req = selectors.get(request_id)
+    if actor.role_code != Role.PRIVACY_OFFICER and req.created_by_id != actor.pk:
+        raise NotFound("no such rights request")  # intake staff see the requests they entered
+    texts = None
+    if purpose_header(request) == Purpose.RIGHTS_REQUEST.value:
+        try:
+            texts = services.texts(actor, req)
+        except Gone:
+            texts = None
+    return shape(req, texts)
+
+
+@router.post("/{request_id}/transition", response=RequestOut, exclude_none=True)
+def transition(request: HttpRequest, request_id: str, body: TransitionIn) -> dict[str, Any]:
+    """Move a request (privacy_officer): verified, in_progress, completed, refused (with a
+    reason). Completing carries the request out (erasure, restriction, correction, …)."""
+    req = services.transition(_staff(request), request_id, body.to, body.reason or "")
+    return shape(req)
+
+
+@router.get("/{request_id}/copy", response=dict[str, Any])
+def access_copy(request: HttpRequest, request_id: str) -> dict[str, Any]:
+    """The access copy for an `access` request being handled or completed (JSON)."""
+    actor = _staff(request)
+    require_role(actor, Role.PRIVACY_OFFICER)
+    req = selectors.get(request_id)
+    if req.kind != RequestKind.ACCESS or req.state not in (
+        RequestState.IN_PROGRESS,
+        RequestState.COMPLETED,
+    ):
+        raise Conflict(
+            "a copy is produced for an access request in progress or completed",
+            code="copy_not_available",
+        )
+    return services.access_copy(actor, req.customer_id)
+
+
+@router.get("/{request_id}/certificate", response=dict[str, Any])
+def certificate(request: HttpRequest, request_id: str) -> dict[str, Any]:
+    """The erasure certificate of a completed `erase` request."""
+    require_role(_staff(request), Role.PRIVACY_OFFICER, Role.SECURITY_AUDITOR)
+    req = selectors.get(request_id)
+    tomb = selectors.tombstone(req.customer_id) if req.kind == RequestKind.ERASE else None
+    if tomb is None:
+        raise NotFound("no erasure certificate for this request")
+    return dict(tomb.certificate)

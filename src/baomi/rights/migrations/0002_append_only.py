@@ -1,0 +1,51 @@
+"""Request history and tombstones are append-only: UPDATE and DELETE are refused by the database."""
+
+from typing import Any
+
+from django.db import migrations
+
+TABLES = ("rights_transition", "rights_tombstone")
+
+
+def forwards(apps: Any, schema_editor: Any) -> None:
+    for table in TABLES:
+        _forwards(schema_editor, table)
+
+
+def backwards(apps: Any, schema_editor: Any) -> None:
+    for table in TABLES:
+        _backwards(schema_editor, table)
+
+
+def _forwards(schema_editor: Any, TABLE: str) -> None:  # noqa: N803
+    vendor = schema_editor.connection.vendor
+    if vendor == "sqlite":
+        for op in ("UPDATE", "DELETE"):
+            schema_editor.execute(
+                f"CREATE TRIGGER {TABLE}_no_{op.lower()} BEFORE {op} ON {TABLE} "
+                f"BEGIN SELECT RAISE(ABORT, '{TABLE} is append-only'); END;"
+            )
+    elif vendor == "postgresql":
+        schema_editor.execute(
+            f"CREATE OR REPLACE FUNCTION {TABLE}_append_only() RETURNS trigger AS $$ "
+            f"BEGIN RAISE EXCEPTION '{TABLE} is append-only'; END; $$ LANGUAGE plpgsql;"
+        )
+        schema_editor.execute(
+            f"CREATE TRIGGER {TABLE}_no_change BEFORE UPDATE OR DELETE ON {TABLE} "
+            f"FOR EACH ROW EXECUTE FUNCTION {TABLE}_append_only();"
+        )
+
+
+def _backwards(schema_editor: Any, TABLE: str) -> None:  # noqa: N803
+    vendor = schema_editor.connection.vendor
+    if vendor == "sqlite":
+        schema_editor.execute(f"DROP TRIGGER IF EXISTS {TABLE}_no_update")
+        schema_editor.execute(f"DROP TRIGGER IF EXISTS {TABLE}_no_delete")
+    elif vendor == "postgresql":
+        schema_editor.execute(f"DROP TRIGGER IF EXISTS {TABLE}_no_change ON {TABLE}")
+        schema_editor.execute(f"DROP FUNCTION IF EXISTS {TABLE}_append_only()")
+
+
+class Migration(migrations.Migration):
+    dependencies = [("rights", "0001_initial")]
+    operations = [migrations.RunPython(forwards, backwards)]

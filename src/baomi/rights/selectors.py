@@ -1,0 +1,107 @@
+"""Rights reads: the privacy officer's queue (sorted by time left), one request with its
+history and SLA clock, a customer's requests, restrictions (the gate's batch lookup)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.utils import timezone
+
+from baomi.core.errors import NotFound
+
+from . import sla
+from .models import OPEN_STATES, Restriction, RightsRequest, RightsTransition, Tombstone
+
+
+def restricted(customer_ids: Iterable[uuid.UUID | str]) -> set[uuid.UUID]:
+    """Of these customers, those under an active restriction — one query per batch."""
+    ids = [uuid.UUID(str(c)) for c in customer_ids]
+    if not ids:
+        return set()
+    return set(
+        Restriction.objects.filter(customer_id__in=ids, lifted_at__isnull=True).values_list(
+            "customer_id", flat=True
+        )
+    )
+
+
+def is_restricted(customer_id: uuid.UUID | str) -> bool:
+    return bool(restricted([customer_id]))
+
+
+@dataclass
+class QueueItem:
+    request: RightsRequest
+    clock: sla.Clock
+
+
+def get(request_id: int | str) -> RightsRequest:
+    try:
+        pk = int(str(request_id))
+    except ValueError:
+        raise NotFound("no such rights request") from None
+    req = RightsRequest.objects.filter(pk=pk).first()
+    if req is None:
+        raise NotFound("no such rights request")
+    return req
+
+
+def moves(req: RightsRequest) -> list[RightsTransition]:
+    return list(req.moves.order_by("at", "id"))
+
+
+def queue(*, include_closed: bool = False, now: datetime | None = None) -> list[QueueItem]:
+    """Open requests, least time left first (overdue at the top); closed ones after, most
+    recent first, when asked. The clock is computed from timestamps for each read."""
+    now = now or timezone.now()
+    qs = RightsRequest.objects.defer("detail", "changes")
+    if not include_closed:
+        qs = qs.filter(state__in=OPEN_STATES)
+    items = [QueueItem(r, sla.clock(r, now)) for r in qs.order_by("received_at")]
+    open_items = sorted((i for i in items if i.request.is_open), key=lambda i: i.clock.seconds_left)
+    closed = sorted(
+        (i for i in items if not i.request.is_open),
+        key=lambda i: i.request.closed_at or now,  # type: ignore[arg-type,return-value]
+        reverse=True,
+    )
+    return open_items + closed
+
+
+def for_customer(customer_id: uuid.UUID | str) -> list[QueueItem]:
+    now = timezone.now()
+    return [
+        QueueItem(r, sla.clock(r, now))
+        for r in RightsRequest.objects.filter(customer_id=customer_id)
+        .defer("detail", "changes")
+        .order_by("-received_at")
+    ]
+
+
+def tombstone(customer_id: uuid.UUID | str) -> Tombstone | None:
+    return Tombstone.objects.filter(customer_id=customer_id).first()
+
+
+def stats(now: datetime | None = None, days: int = 90) -> dict[str, Any]:
+    """Dashboard figures: open, overdue, near due; answered in time over the last N days."""
+    now = now or timezone.now()
+    open_items = queue(now=now)
+    closed = [
+        sla.clock(r, now)
+        for r in RightsRequest.objects.exclude(state__in=OPEN_STATES)
+        .filter(received_at__gte=now - timedelta(days=days))
+        .defer("detail", "changes")
+    ]
+    met = sum(1 for c in closed if c.met)
+    return {
+        "open": len(open_items),
+        "overdue": sum(1 for i in open_items if i.clock.overdue),
+        "near_due": sum(1 for i in open_items if i.clock.near_due),
+        "closed_recent": len(closed),
+        "met_recent": met,
+        "on_time_share": round(met / len(closed), 4) if closed else None,
+        "window_days": days,
+    }

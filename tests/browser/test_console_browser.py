@@ -1,0 +1,211 @@
+"""The console in a real browser (Debian's Chromium via Playwright): a new user enrols an
+authenticator at first sign-in and lands signed in; everyone else signs in with password
+and one-time code; a front-desk clerk sees a masked ID number, a courier sees masked
+recipient details, a security administrator gets no customer page at all (R-A4, R-D2,
+R-D3, R-D4, R-M2; ASVS V6.3.3)."""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+from typing import Any
+from urllib.parse import urlparse
+
+import pytest
+from django_otp.oath import totp
+
+from baomi.access.services import create_staff_with_mfa
+from baomi.customers import services
+from conftest import PASSWORD, current_otp
+
+pytestmark = pytest.mark.browser
+
+FULL_ID = "11010519491231002X"
+MASKED_ID = "110105********002X"
+NAME = "王小明"
+PHONE = "13812345678"
+SHIPMENT = {
+    "sender_name": "赵六",
+    "sender_phone": "13700002222",
+    "sender_address": "广州市天河区体育西路1号",
+    "recipient_name": "李四",
+    "recipient_phone": "13900001111",
+    "recipient_address": "上海市徐汇区漕溪北路1号",
+    "item_type": "文件",
+}
+SCREENSHOT_DIR = os.environ.get("BAOMI_SCREENSHOT_DIR", "")
+
+
+@pytest.fixture
+def customer(make_customer: Any, make_staff: Any, synth: Any) -> Any:
+    c = make_customer(
+        name=NAME,
+        phone=PHONE,
+        id_type="cn_resident_id",
+        id_number=FULL_ID,
+        birth_date="1949-12-31",
+        address="北京市朝阳区建国路88号",
+        preferences={"language": "zh", "seat": "window", "meal": "vegetarian"},
+    )
+    desk = make_staff("front_desk")
+    services.add_record(desk, "reception", c.id, "booking", synth.booking())
+    services.add_record(desk, "reception", c.id, "stay", synth.stay())
+    services.add_record(desk, "reception", c.id, "shipment", SHIPMENT)
+    return c
+
+
+def at(path: str) -> Any:
+    return lambda url: urlparse(url).path == path
+
+
+def mfa_staff(role: str) -> Any:
+    """An account with a confirmed authenticator, as `baomi createstaff` makes it."""
+    return create_staff_with_mfa(None, f"{role}_{os.urandom(4).hex()}", role, PASSWORD).staff
+
+
+def password_step(page: Any, username: str) -> None:
+    page.goto("/login/")
+    form = page.get_by_test_id("login-form")
+    form.locator("input[name=username]").fill(username)
+    form.locator("input[name=password]").fill(PASSWORD)
+    form.locator("button[type=submit]").click()
+
+
+def sign_in(page: Any, staff: Any) -> None:
+    """The real two-step sign-in: password, then the current code of the authenticator."""
+    password_step(page, staff.username)
+    page.wait_for_url(at("/login/code/"))
+    page.get_by_test_id("code-input").fill(current_otp(staff))
+    page.get_by_test_id("code-submit").click()
+    page.wait_for_url(at("/"))
+    assert page.get_by_test_id("who").inner_text().startswith(staff.username)
+
+
+def shot(page: Any, name: str) -> None:
+    if SCREENSHOT_DIR:
+        page.screenshot(path=os.path.join(SCREENSHOT_DIR, name), full_page=True)
+
+
+def choose_purpose(page: Any, purpose: str) -> None:
+    page.get_by_test_id(f"purpose-{purpose}").check()
+    page.get_by_test_id("purpose-submit").click()
+    page.wait_for_url("**/customers/")
+    assert page.get_by_test_id("active-purpose").get_attribute("data-purpose") == purpose
+
+
+def open_by_phone(page: Any, phone: str) -> None:
+    page.get_by_test_id("search-form").locator("input[name=phone]").fill(phone)
+    page.get_by_test_id("search-submit").click()
+    rows = page.get_by_test_id("result-row")
+    rows.first.wait_for()
+    assert rows.count() == 1
+    rows.first.get_by_test_id("open-customer").click()
+    page.wait_for_url("**/customers/*-*/")
+
+
+def test_front_desk_sees_a_masked_id_number(page: Any, customer: Any) -> None:
+    sign_in(page, mfa_staff("front_desk"))
+    choose_purpose(page, "reception")
+    open_by_phone(page, "138 1234 5678")
+
+    assert page.get_by_test_id("value-id_number").inner_text() == MASKED_ID
+    assert page.locator("tr[data-field=id_number]").get_attribute("data-treatment") == "masked"
+    assert page.get_by_test_id("value-name").inner_text() == NAME
+    content = page.content()
+    assert FULL_ID not in content and "19491231" not in content
+    assert page.get_by_test_id("active-purpose").is_visible()
+    shot(page, "baomi-360-front-desk.png")
+
+
+def test_courier_sees_masked_recipient_name_and_phone(page: Any, customer: Any) -> None:
+    sign_in(page, mfa_staff("courier"))
+    choose_purpose(page, "delivery")
+    open_by_phone(page, PHONE)
+
+    shipment = page.get_by_test_id("records-shipment")
+    assert shipment.locator("td[data-field=recipient_name]").inner_text().strip() == "李*"
+    phone_cell = shipment.locator("td[data-field=recipient_phone]")
+    assert phone_cell.inner_text().strip() == "139****1111"
+    assert phone_cell.get_attribute("data-treatment") == "masked"
+    assert SHIPMENT["recipient_address"] in shipment.inner_text()
+    content = page.content()
+    for secret in ("李四", "13900001111", NAME, PHONE, FULL_ID, MASKED_ID):
+        assert secret not in content, secret
+    shot(page, "baomi-360-courier.png")
+
+
+def test_security_admin_has_no_customer_page(page: Any, customer: Any) -> None:
+    sign_in(page, mfa_staff("security_admin"))
+    assert page.get_by_test_id("no-customer-access").is_visible()
+    assert page.get_by_test_id("purpose-form").count() == 0
+    for path in ("/customers/", f"/customers/{customer.id}/", "/customers/new/"):
+        response = page.goto(path)
+        assert response is not None and response.status == 403, path
+        assert page.get_by_test_id("no-customer-access").is_visible()
+        assert NAME not in page.content() and MASKED_ID not in page.content()
+
+
+def test_language_switch_keeps_the_masking(page: Any, customer: Any) -> None:
+    sign_in(page, mfa_staff("front_desk"))
+    choose_purpose(page, "reception")
+    page.goto(f"/customers/{customer.id}/")
+    assert page.locator("html").get_attribute("lang") == "zh-Hans"
+    page.get_by_test_id("lang-en").click()
+    page.wait_for_load_state()
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert "ID number" in page.get_by_test_id("profile").inner_text()
+    assert page.get_by_test_id("value-id_number").inner_text() == MASKED_ID
+    assert FULL_ID not in page.content()
+    shot(page, "baomi-360-en.png")
+
+
+def test_a_new_user_enrols_an_authenticator_and_lands_signed_in(page: Any, make_staff: Any) -> None:
+    newcomer = make_staff("front_desk")  # an account without an authenticator yet
+    password_step(page, newcomer.username)
+    page.wait_for_url(at("/login/enrol/"))
+    assert page.locator("[data-testid=totp-qr] svg").is_visible()
+    secret = page.get_by_test_id("totp-secret").get_attribute("data-secret")
+    assert secret and re.fullmatch(r"[A-Z2-7]{32}", secret)
+    shown = page.get_by_test_id("totp-secret").inner_text().replace(" ", "")
+    assert shown == secret
+    shot(page, "baomi-enrol.png")
+    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
+    page.get_by_test_id("code-input").fill(f"{totp(key):06d}")
+    page.get_by_test_id("enrol-submit").click()
+    codes = page.get_by_test_id("recovery-codes").locator("li")
+    codes.first.wait_for()
+    assert codes.count() == 10
+    assert all(re.fullmatch(r"[A-Z2-9]{4}(-[A-Z2-9]{4}){5}", c) for c in codes.all_inner_texts())
+    shot(page, "baomi-recovery-codes.png")
+    page.get_by_test_id("continue").click()
+    page.wait_for_url(at("/"))
+    assert page.get_by_test_id("who").inner_text().startswith(newcomer.username)
+    assert page.get_by_test_id("purpose-form").is_visible()
+    # signed out, the same person now needs a code from the app
+    page.get_by_test_id("logout").click()
+    page.wait_for_url(at("/login/"))
+    password_step(page, newcomer.username)
+    page.wait_for_url(at("/login/code/"))
+    shot(page, "baomi-login-code.png")
+
+
+def test_security_admin_sees_the_staff_and_approval_pages(page: Any) -> None:
+    admin = mfa_staff("security_admin")
+    other = mfa_staff("front_desk")
+    sign_in(page, admin)
+    page.get_by_test_id("nav-staff").click()
+    page.wait_for_url(at("/staff/"))
+    assert page.locator(f"[data-username='{other.username}']").is_visible()
+    form = page.get_by_test_id("staff-form")
+    form.locator("input[name=username]").fill("new_courier")
+    form.locator("select[name=role]").select_option("courier")
+    page.get_by_test_id("staff-create").click()
+    page.get_by_test_id("shown-once").wait_for()
+    assert page.get_by_test_id("secret-password").inner_text()
+    assert page.get_by_test_id("secret-totp").get_attribute("data-secret")
+    shot(page, "baomi-staff-created.png")
+    page.get_by_test_id("nav-approvals").click()
+    page.wait_for_url(at("/approvals/"))
+    assert page.get_by_test_id("own-request").is_visible()
+    shot(page, "baomi-approvals.png")
