@@ -537,3 +537,22 @@ def test_token_idle_timeout_and_revoke_all(client: Client, settings: Any, monkey
     h2 = _auth(client, staff2)
     assert client.delete("/api/v1/auth/tokens", headers=h2).status_code == 204
     assert client.get("/api/v1/auth/tokens", headers=h2).status_code == 401
+
+
+def test_chinese_context_words_refused() -> None:
+    with pytest.raises(ValidationFailed):
+        services.create_staff(None, "zh1", "finance", "保密保密酒店酒店密码密码")
+
+
+def test_lockout_uses_forwarded_client_behind_proxy(settings: Any) -> None:
+    """With one trusted proxy, two clients behind it are locked out separately (V6.1.1)."""
+    settings.BAOMI_PROXY_COUNT = 1
+    staff = _mfa_staff("customer_service", "behind")
+    a = Client(REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.7")
+    for _ in range(5):
+        _token(a, staff, "wrong-password")
+    assert _token(a, staff, otp=current_otp(staff)).status_code == 429
+    b = Client(REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.9")
+    assert _token(b, staff, otp=current_otp(staff)).status_code == 200
+    ev = AuditEvent.objects.filter(action="auth.token_issued").latest("seq")
+    assert ev.client_ip == "198.51.100.9"

@@ -94,7 +94,12 @@ class ContextWordsValidator:
 
     def validate(self, password: str, user: Any = None) -> None:
         low = password.lower()
-        hits = [w for w in self.words if len(w) >= 4 and w in low]
+        # Latin words from 4 letters; CJK words (2+ characters carry a whole word) always
+        hits = [
+            w
+            for w in self.words
+            if (len(w) >= 4 or any("\u3400" <= ch <= "\u9fff" for ch in w)) and w in low
+        ]
         stripped = low
         for w in hits:
             stripped = stripped.replace(w, "")

@@ -161,12 +161,11 @@ AXES_LOCKOUT_CALLABLE = "baomi.access.lockout.locked_out"
 AXES_VERBOSE = False
 # Behind the TLS proxy the client address comes from X-Forwarded-For (BAOMI_PROXY_COUNT
 # trusted proxies); otherwise lock-out would count the proxy's address for everyone.
-AXES_IPWARE_PROXY_COUNT = int(os.environ.get("BAOMI_PROXY_COUNT", "0")) or None
-AXES_IPWARE_META_PRECEDENCE_ORDER = (
-    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if AXES_IPWARE_PROXY_COUNT else ["REMOTE_ADDR"]
-)
+BAOMI_PROXY_COUNT = int(os.environ.get("BAOMI_PROXY_COUNT", "0"))
+AXES_CLIENT_IP_CALLABLE = "baomi.core.middleware.client_ip"
 BAOMI_MFA_ALL_ROLES = env_bool("BAOMI_MFA_ALL_ROLES", True)
-BAOMI_TOKEN_IDLE_SECONDS = int(os.environ.get("BAOMI_TOKEN_IDLE_SECONDS", str(60 * 60)))
+# 30 minutes idle (NIST SP 800-63B AAL2 reauthentication after inactivity)
+BAOMI_TOKEN_IDLE_SECONDS = int(os.environ.get("BAOMI_TOKEN_IDLE_SECONDS", str(30 * 60)))
 OTP_TOTP_ISSUER = "baomi"
 
 LOGGING = {
