@@ -617,7 +617,7 @@ class Importer:
         if queries:
             for (kind, n), hits in zip(owners, gate.match_exact_many(queries), strict=True):
                 if hits:
-                    (id_hits if kind == "id" else pn_hits)[n] = min(hits)  # oldest id wins ties
+                    (id_hits if kind == "id" else pn_hits)[n] = min(hits)  # lowest id: stable
         return id_hits, pn_hits
 
     def _flush_batch(self, batch: list[tuple[int, dict[str, str]]], summary: ImportSummary) -> None:
