@@ -308,33 +308,35 @@ def _target(actor: Any, target_id: int) -> Staff:
     return staff
 
 
+def _void_access(actor: Any, staff: Staff, action: Action, reason: str | None = None) -> None:
+    """Revoke every token and console session of `staff`, then audit `action`."""
+    ApiToken.objects.filter(staff=staff, revoked_at__isnull=True).update(revoked_at=clock.now())
+    _kill_sessions(staff)
+    detail = {"reason": reason[:200]} if reason is not None else None
+    audit.record(action, actor, object_type="staff", object_id=staff.pk, detail=detail)
+
+
+def _target_with_reason(actor: Any, target_id: int, reason: str) -> Staff:
+    staff = _target(actor, target_id)
+    if not reason.strip():
+        raise _invalid("reason", "required", "a reason is required", "须填写理由")
+    return staff
+
+
 @transaction.atomic
 def terminate_sessions(actor: Any, target_id: int) -> None:
     """End every console session and API token of one staff member (ASVS V7.4.5)."""
-    staff = _target(actor, target_id)
-    ApiToken.objects.filter(staff=staff, revoked_at__isnull=True).update(revoked_at=clock.now())
-    _kill_sessions(staff)
-    audit.record(Action.SESSIONS_TERMINATED, actor, object_type="staff", object_id=staff.pk)
+    _void_access(actor, _target(actor, target_id), Action.SESSIONS_TERMINATED)
 
 
 @transaction.atomic
 def reset_mfa(actor: Any, target_id: int, reason: str) -> mfa.Enrolment:
     """Lost authenticator: a security_admin issues a new TOTP secret (shown once, handed to
     the person out of band); old device, recovery codes, sessions and tokens are void."""
-    staff = _target(actor, target_id)
-    if not reason.strip():
-        raise _invalid("reason", "required", "a reason is required", "须填写理由")
+    staff = _target_with_reason(actor, target_id, reason)
     mfa.reset(staff)
     enrol = mfa.start_enrolment(staff, confirmed=True)
-    ApiToken.objects.filter(staff=staff, revoked_at__isnull=True).update(revoked_at=clock.now())
-    _kill_sessions(staff)
-    audit.record(
-        Action.MFA_RESET,
-        actor,
-        object_type="staff",
-        object_id=staff.pk,
-        detail={"reason": reason[:200]},
-    )
+    _void_access(actor, staff, Action.MFA_RESET, reason)
     return enrol
 
 
@@ -342,22 +344,12 @@ def reset_mfa(actor: Any, target_id: int, reason: str) -> mfa.Enrolment:
 def reset_password(actor: Any, target_id: int, reason: str) -> str:
     """Forgotten password: a temporary password (shown once) that must be changed at the
     next sign-in; sessions and tokens are void."""
-    staff = _target(actor, target_id)
-    if not reason.strip():
-        raise _invalid("reason", "required", "a reason is required", "须填写理由")
+    staff = _target_with_reason(actor, target_id, reason)
     temp = secrets.token_urlsafe(15)
     staff.set_password(temp)
     staff.must_change_password = True
     staff.save(update_fields=["password", "must_change_password"])
-    ApiToken.objects.filter(staff=staff, revoked_at__isnull=True).update(revoked_at=clock.now())
-    _kill_sessions(staff)
-    audit.record(
-        Action.PASSWORD_RESET,
-        actor,
-        object_type="staff",
-        object_id=staff.pk,
-        detail={"reason": reason[:200]},
-    )
+    _void_access(actor, staff, Action.PASSWORD_RESET, reason)
     return temp
 
 
