@@ -75,6 +75,18 @@ class NewStaff:
     totp_secret: str | None
 
 
+def _set_password(staff: Staff, password: str, field: str) -> None:
+    """Check the password policy (Django validators + ours), then hash it (argon2)."""
+    try:
+        validate_password(password, staff)
+    except DjangoValidationError as exc:
+        raise _invalid(
+            field, "password_weak", "; ".join(exc.messages), "密码不符合安全策略"
+        ) from None
+    staff.set_password(password)
+    staff.password_changed_at = clock.now()
+
+
 @transaction.atomic
 def create_staff(
     actor: Any, username: str, role: str, password: str | None = None, *, with_totp: bool = False
@@ -92,14 +104,7 @@ def create_staff(
     generated = password is None
     password = password or secrets.token_urlsafe(15)
     staff = Staff(username=username, role=role, must_change_password=generated)
-    try:
-        validate_password(password, staff)
-    except DjangoValidationError as exc:
-        raise _invalid(
-            "password", "password_weak", "; ".join(exc.messages), "密码不符合安全策略"
-        ) from None
-    staff.set_password(password)
-    staff.password_changed_at = clock.now()
+    _set_password(staff, password, "password")
     staff.save()
     PasswordHistory.objects.create(staff=staff, password=staff.password)
     audit.record(
@@ -134,14 +139,7 @@ def change_password(staff: Staff, old: str, new: str) -> None:
         raise _invalid(
             "old_password", "wrong_password", "current password is wrong", "当前密码错误"
         )
-    try:
-        validate_password(new, staff)
-    except DjangoValidationError as exc:
-        raise _invalid(
-            "new_password", "password_weak", "; ".join(exc.messages), "新密码不符合安全策略"
-        ) from None
-    staff.set_password(new)
-    staff.password_changed_at = clock.now()
+    _set_password(staff, new, "new_password")
     staff.must_change_password = False
     staff.save(update_fields=["password", "password_changed_at", "must_change_password"])
     PasswordHistory.objects.create(staff=staff, password=staff.password)

@@ -24,7 +24,6 @@ import base64
 import contextlib
 import hashlib
 import os
-import stat
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -42,6 +41,7 @@ from django.db import connection, transaction
 
 from baomi.core import clock
 from baomi.core.errors import BaomiError
+from baomi.vault.keys import check_private, write_private
 
 from . import conf, merkle, tree
 from .models import Checkpoint
@@ -68,23 +68,6 @@ def _key_path() -> Path:
     return Path(settings.BAOMI_KEY_DIR) / KEY_FILE
 
 
-def _check_private(path: Path) -> None:
-    mode = path.stat().st_mode
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise SigningKeyInsecure(f"{path.name} has mode {oct(mode & 0o777)}; expected 0600/0700")
-
-
-def _write_private(path: Path, data: bytes) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
-
-
 def signing_key(create: bool = True) -> Ed25519PrivateKey:
     """The checkpoint signing key, created (0600) when missing and `create` is true."""
     path = _key_path()
@@ -99,9 +82,9 @@ def signing_key(create: bool = True) -> Ed25519PrivateKey:
             os.chmod(path.parent, 0o700)
             raw = Ed25519PrivateKey.generate().private_bytes_raw()
             with contextlib.suppress(FileExistsError):  # another process just made it
-                _write_private(path, base64.b64encode(raw) + b"\n")
-        _check_private(path.parent)
-        _check_private(path)
+                write_private(path, base64.b64encode(raw) + b"\n")
+        check_private(path.parent, SigningKeyInsecure)
+        check_private(path, SigningKeyInsecure)
         key = Ed25519PrivateKey.from_private_bytes(base64.b64decode(path.read_bytes().strip()))
         _cache[str(path)] = key
         return key

@@ -61,13 +61,17 @@ class KeyProvider(Protocol):
     def index_root(self) -> bytes: ...
 
 
-def _check_mode(path: Path) -> None:
+def check_private(path: Path, error: type[BaomiError] | None = None) -> None:
+    """Refuse a key file or key directory that group or others can reach."""
     mode = path.stat().st_mode
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise KeyFilesInsecure(f"{path.name} has mode {oct(mode & 0o777)}; expected 0600/0700")
+        raise (error or KeyFilesInsecure)(
+            f"{path.name} has mode {oct(mode & 0o777)}; expected 0600/0700"
+        )
 
 
-def _write_private(path: Path, data: bytes) -> None:
+def write_private(path: Path, data: bytes) -> None:
+    """Write a secret file atomically with mode 0600 (temp file, fsync, rename)."""
     tmp = path.with_suffix(path.suffix + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
@@ -95,10 +99,10 @@ class LocalKeyring:
         ring = directory / KEYRING_FILE
         if not ring.exists():
             doc = {"primary": 1, "keys": [_new_key_entry(1)]}
-            _write_private(ring, json.dumps(doc, indent=1).encode())
+            write_private(ring, json.dumps(doc, indent=1).encode())
         root = directory / INDEX_ROOT_FILE
         if not root.exists():
-            _write_private(root, base64.b64encode(os.urandom(32)))
+            write_private(root, base64.b64encode(os.urandom(32)))
         return cls(directory)
 
     def _load(self) -> None:
@@ -107,7 +111,7 @@ class LocalKeyring:
         if not ring.exists() or not root.exists():
             raise KeysMissing(f"no keyring in {self.directory}")
         for p in (self.directory, ring, root):
-            _check_mode(p)
+            check_private(p)
         doc = json.loads(ring.read_text())
         self._primary = int(doc["primary"])
         self._entries = {int(k["version"]): k for k in doc["keys"]}
@@ -120,7 +124,7 @@ class LocalKeyring:
 
     def _save(self) -> None:
         doc = {"primary": self._primary, "keys": [self._entries[v] for v in sorted(self._entries)]}
-        _write_private(self.directory / KEYRING_FILE, json.dumps(doc, indent=1).encode())
+        write_private(self.directory / KEYRING_FILE, json.dumps(doc, indent=1).encode())
         self._load()
 
     # -- KeyProvider ------------------------------------------------------------
