@@ -304,3 +304,27 @@ def test_consent_kpi_per_channel_and_notice_version(
     k2 = selectors.kpi()
     assert k2["notice_version"] == 2 and k2["confirmed"] == 0
     assert PrivacyNotice.objects.count() == 2
+
+
+def test_consent_captured_with_post_customers(api_client: Any, synth: Any) -> None:
+    """R-B3: a `consent` object sent with POST /customers lands in the ledger, audited;
+    a malformed one is refused and nothing is written."""
+    from baomi.audit.models import AuditEvent
+    from baomi.consent.models import ConsentState
+    from baomi.customers.models import Customer
+
+    c, h = api_client("front_desk", "reception")
+    data = {**synth.customer(), "channel": "web", "consent": {"marketing": True}}
+    r = c.post("/api/v1/customers", data, content_type="application/json", headers=h)
+    assert r.status_code == 201, r.content
+    state = ConsentState.objects.get(customer_id=r.json()["id"], purpose="marketing")
+    assert state.given is True
+    assert AuditEvent.objects.filter(action="consent.given", object_id=r.json()["id"]).exists()
+    bad = {**synth.customer(), "channel": "web", "consent": ["marketing"]}
+    before = Customer.objects.count()
+    r = c.post("/api/v1/customers", bad, content_type="application/json", headers=h)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "consent"
+    bad2 = {**synth.customer(), "channel": "web", "consent": {"no_such_purpose": True}}
+    r = c.post("/api/v1/customers", bad2, content_type="application/json", headers=h)
+    assert r.status_code in (400, 422)
+    assert Customer.objects.count() == before

@@ -444,3 +444,19 @@ def test_staff_import_needs_a_write_purpose(tmp_path: Path, synth: Any, make_sta
     s = Importer(make_staff("front_desk"), "reception", "web").run(path)
     assert s.created == 1
     assert uuid.UUID(AuditEvent.objects.filter(action=Action.CUSTOMER_CREATED).get().object_id)
+
+
+def test_consent_column_refused_not_silently_dropped(tmp_path: Any) -> None:
+    """A consent column is refused with a clear error (nothing written) instead of being
+    dropped without a word, until import capture of consent exists (issue #5)."""
+    import pytest as _pytest
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    from baomi.customers.models import Customer
+
+    f = tmp_path / "c.csv"
+    f.write_text("name,phone,consent\n张三,13812345678,marketing\n", encoding="utf-8")
+    with _pytest.raises(CommandError, match="consent"):
+        call_command("import_data", str(f), "--channel", "store")
+    assert Customer.objects.count() == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.db import transaction
 from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
 from pydantic import ConfigDict
@@ -153,7 +154,33 @@ def raw_body(request: HttpRequest) -> dict[str, Any]:
 def create_customer(request: HttpRequest, body: CustomerIn) -> Status[dict[str, Any]]:
     purpose = purpose_header(request)
     data = raw_body(request)
-    c = services.create_customer(_actor(request), purpose, data)
+    consent = data.pop("consent", None)
+    if consent is not None and not isinstance(consent, dict):
+        raise ValidationFailed(
+            [
+                FieldIssue(
+                    "consent",
+                    "consent_object",
+                    "consent must map purpose → true/false",
+                    "同意项须为 用途 → true/false 的对象",
+                )
+            ]
+        )
+    # The consent ledger depends on customers, not the reverse: the API composes the two,
+    # in one transaction, so a refused consent leaves no customer behind (R-B3).
+    from baomi.consent import services as consent_services
+
+    with transaction.atomic():
+        c = services.create_customer(_actor(request), purpose, data)
+        if consent:
+            consent_services.capture(
+                _actor(request),
+                c.id,
+                consent,
+                channel=c.primary_channel,
+                method="api",
+                staff_purpose=purpose,
+            )
     return Status(201, shape(gate.access_customer(_actor(request), purpose, c.id)))
 
 

@@ -88,8 +88,10 @@ _CVV_STEMS = ("cvv", "cvc", "cvn", "安全码", "验证码", "校验码")
 _CVV_NAMES = frozenset(k.replace("_", "") for k in validators.CVV_KEYS)
 # Catalogue input keys an import file may not carry: cards never come by file (a PAN
 # column would put card numbers in a file on disk); the channel is the --channel option.
-_NOT_IMPORTABLE = {"payment_card": "column_not_importable"}
-_DROPPED = {"channel", "consent"}  # consent is recorded by the consent ledger (issue #5)
+# Refused rather than silently dropped: cards are taken at the counter or through the API;
+# consents are recorded through /api/v1/consents or the portal (import capture: issue #5).
+_NOT_IMPORTABLE = {"payment_card": "column_not_importable", "consent": "column_not_importable"}
+_DROPPED = {"channel"}  # the channel is given once for the whole file (--channel)
 _CODES = frozenset({*IdType.values, *Gender.values})  # choice codes may appear in messages
 
 
@@ -400,7 +402,8 @@ class Importer:
         if refused:
             raise ImportRefused(
                 f"columns that cannot be imported from a file: {', '.join(refused)} (payment "
-                "cards are added at the counter or through the API, never by file)",
+                "cards are added at the counter or through the API; consents are recorded "
+                "through /api/v1/consents or the portal)",
                 code="column_not_importable",
             )
         columns = [
