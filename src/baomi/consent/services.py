@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max
@@ -27,7 +27,7 @@ from baomi.customers.models import Customer
 from . import notice as notice_text
 from .models import ConsentEvent, ConsentMethod, ConsentPurpose, ConsentState, PrivacyNotice
 
-_EVIDENCE = re.compile(r"^[A-Za-z0-9._:/-]{0,64}$")
+EVIDENCE_FORMAT = re.compile(r"^[A-Za-z0-9._:/-]{0,64}$")
 
 
 # -- the privacy notice ----------------------------------------------------------------
@@ -91,7 +91,7 @@ def _clean(channel: object, method: object, evidence: object) -> tuple[str, str,
             )
         )
     ev = str(evidence or "").strip()
-    if not _EVIDENCE.match(ev):
+    if not EVIDENCE_FORMAT.match(ev):
         issues.append(
             FieldIssue(
                 "evidence",
@@ -227,40 +227,55 @@ def capture(
         return [record(actor, customer_id, p, bool(g), **kw) for p, g in choices.items()]
 
 
+class Capture(NamedTuple):
+    """One customer's decisions in a bulk capture; method / evidence "" = the batch's."""
+
+    customer_id: uuid.UUID | str
+    choices: Mapping[str, bool]
+    method: str = ""
+    evidence: str = ""
+
+
 @transaction.atomic
 def capture_many(
     actor: Any,
-    items: Iterable[tuple[uuid.UUID | str, Mapping[str, bool]]],
+    items: Iterable[Capture | tuple[uuid.UUID | str, Mapping[str, bool]]],
     *,
     channel: str,
     method: str = ConsentMethod.IMPORT,
     evidence: str = "",
     staff_purpose: Purpose | str | None = None,
 ) -> int:
-    """Bulk capture for imports (a consent column): a few statements for the whole batch,
-    one audit event per customer. Erased or unknown customers are skipped."""
+    """Bulk capture for imports (consent columns): a few statements for the whole batch,
+    one audit event per customer. Each item may state its own method and evidence (a
+    signed form number per row). Erased or unknown customers are skipped."""
     ch, m, ev = _clean(channel, method, evidence)
-    wanted = [
-        (uuid.UUID(str(c)), {clean_purpose(p): bool(g) for p, g in decisions.items()})
-        for c, decisions in items
-    ]
+    how: dict[tuple[str, str], tuple[str, str]] = {("", ""): (m, ev)}
+    wanted = []
+    for item in items:
+        cap = item if isinstance(item, Capture) else Capture(*item)
+        key = (cap.method, cap.evidence)
+        if key not in how:
+            how[key] = _clean(ch, cap.method or m, cap.evidence or ev)[1:]
+        choices = {clean_purpose(p): bool(g) for p, g in cap.choices.items()}
+        wanted.append((uuid.UUID(str(cap.customer_id)), choices, how[key]))
     if not wanted:
         return 0
     if isinstance(actor, gate.DataSubject):
         raise Forbidden("bulk capture is for imports and staff", code="role_forbidden")
     authorise(actor, staff_purpose, "")
     live = set(
-        Customer.objects.filter(id__in=[c for c, _ in wanted], erased_at__isnull=True).values_list(
-            "id", flat=True
-        )
+        Customer.objects.filter(
+            id__in=[c for c, _, _ in wanted], erased_at__isnull=True
+        ).values_list("id", flat=True)
     )
     notice = current_notice()
     events: list[ConsentEvent] = []
-    for cid, decisions in wanted:
+    for cid, decisions, (em, eev) in wanted:
         if cid not in live:
             continue
         for cp, given in decisions.items():
-            events.append(_event(actor, cid, cp, given, ch, m, ev, notice))
+            events.append(_event(actor, cid, cp, given, ch, em, eev, notice))
     ConsentEvent.objects.bulk_create(events, batch_size=500)  # ids come back (RETURNING)
     latest: dict[tuple[uuid.UUID, str], ConsentEvent] = {}
     for e in events:
@@ -270,11 +285,11 @@ def capture_many(
         for s in ConsentState.objects.filter(customer_id__in=[k[0] for k in latest])
     }
     new, changed = [], []
-    for key, e in latest.items():
-        s = existing.get(key)
+    for key2, e in latest.items():
+        s = existing.get(key2)
         if s is None:
             new.append(
-                ConsentState(customer_id=key[0], purpose=key[1], given=e.given, event=e, at=e.at)
+                ConsentState(customer_id=key2[0], purpose=key2[1], given=e.given, event=e, at=e.at)
             )
         else:
             s.given, s.event, s.at = e.given, e, e.at
@@ -283,28 +298,28 @@ def capture_many(
     ConsentState.objects.bulk_update(changed, ["given", "event", "at"], batch_size=500)
     from baomi.audit.services import build, record_many
 
-    per_customer: dict[uuid.UUID, list[str]] = {}
+    per_customer: dict[uuid.UUID, list[ConsentEvent]] = {}
     for e in events:
-        per_customer.setdefault(e.customer_id, []).append(
-            f"{e.purpose}:{'given' if e.given else 'withdrawn'}"
-        )
+        per_customer.setdefault(e.customer_id, []).append(e)
     record_many(
         [
             build(
-                Action.CONSENT_GIVEN,
+                Action.CONSENT_GIVEN if any(e.given for e in es) else Action.CONSENT_WITHDRAWN,
                 actor,
                 purpose=str(staff_purpose or ""),
                 object_type="customer",
                 object_id=cid,
                 detail={
-                    "decisions": sorted(d),
+                    "decisions": sorted(
+                        f"{e.purpose}:{'given' if e.given else 'withdrawn'}" for e in es
+                    ),
                     "channel": ch,
-                    "method": m,
+                    "method": ",".join(sorted({e.method for e in es})),
                     "notice_version": notice.version,
                     "bulk": True,
                 },
             )
-            for cid, d in per_customer.items()
+            for cid, es in per_customer.items()
         ]
     )
     return len(events)

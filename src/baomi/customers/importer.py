@@ -33,7 +33,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 from django.db import connection, transaction
@@ -71,6 +71,7 @@ class ImportSummary:
     seconds: float = 0.0
     rejects_file: str | None = None
     reasons: dict[str, int] = field(default_factory=dict)
+    extra: dict[str, int] = field(default_factory=dict)  # per column extension: records
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -78,8 +79,38 @@ class ImportSummary:
             "created": self.created,
             "merged": self.merged,
             "rejected": self.rejected,
+            **self.extra,
             "seconds": round(self.seconds, 3),
         }
+
+
+class ColumnExtension(Protocol):
+    """Columns outside the customer profile that another domain takes from each import row
+    (the consent ledger's consent columns, decision 0007). The importer depends on no
+    domain app: its caller passes the extensions. An extension must be picklable (it is
+    sent to the validation worker processes) and keep no state between calls."""
+
+    name: str  # its count's key in the summary
+
+    def claims(self, column: str) -> bool:
+        """Whether a (mapped) column name is this extension's."""
+        ...
+
+    def check_header(self, columns: Sequence[str]) -> None:
+        """Refuse the file (ImportRefused) for a claimed column it cannot take."""
+        ...
+
+    def parse(self, cells: Mapping[str, str]) -> tuple[Any, list[FieldIssue]]:
+        """A row's non-empty claimed cells → (payload or None, issues). Pure: no database.
+        Any issue rejects the whole row."""
+        ...
+
+    def write(
+        self, actor: Any, purpose: Any, channel: str, items: list[tuple[uuid.UUID, Any]]
+    ) -> int:
+        """Store the payloads for the customers the rows landed on, inside the batch's
+        transaction; returns how many records it wrote."""
+        ...
 
 
 # Column headers that name a card security code (R-C4), compared after removing case,
@@ -88,8 +119,9 @@ _CVV_STEMS = ("cvv", "cvc", "cvn", "安全码", "验证码", "校验码")
 _CVV_NAMES = frozenset(k.replace("_", "") for k in validators.CVV_KEYS)
 # Catalogue input keys an import file may not carry: cards never come by file (a PAN
 # column would put card numbers in a file on disk); the channel is the --channel option.
-# Refused rather than silently dropped: cards are taken at the counter or through the API;
-# consents are recorded through /api/v1/consents or the portal (import capture: issue #5).
+# Refused rather than silently dropped: cards are taken at the counter or through the API.
+# Consent columns are taken by the consent ledger's column extension (consent.imports),
+# which `baomi import` passes; an importer built without it refuses them too.
 _NOT_IMPORTABLE = {"payment_card": "column_not_importable", "consent": "column_not_importable"}
 _DROPPED = {"channel"}  # the channel is given once for the whole file (--channel)
 _CODES = frozenset({*IdType.values, *Gender.values})  # choice codes may appear in messages
@@ -100,8 +132,11 @@ def is_cvv_header(name: str) -> bool:
     return bool(s) and (s in _CVV_NAMES or any(stem in s for stem in _CVV_STEMS))
 
 
-def load_mapping(path: str | Path | None) -> dict[str, str]:
-    """YAML mapping of source column → catalogue field (`columns:` key optional)."""
+def load_mapping(
+    path: str | Path | None, extensions: Sequence[ColumnExtension] = ()
+) -> dict[str, str]:
+    """YAML mapping of source column → catalogue field or an extension's column
+    (`columns:` key optional)."""
     if not path:
         return {}
     p = Path(path)
@@ -120,7 +155,11 @@ def load_mapping(path: str | Path | None) -> dict[str, str]:
     cvv = [k for k, v in out.items() if is_cvv_header(k) or is_cvv_header(v)]
     if cvv:
         raise _cvv_refusal()
-    bad = [v for v in out.values() if v not in CUSTOMER_INPUT and v != "ignore"]
+    bad = [
+        v
+        for v in out.values()
+        if v not in CUSTOMER_INPUT and v != "ignore" and not any(e.claims(v) for e in extensions)
+    ]
     if bad:
         raise ImportRefused(
             f"mapping names unknown fields: {', '.join(map(str, bad))}",
@@ -236,19 +275,29 @@ def _cell(v: Any) -> str:
 
 
 # -- validation stage: pure (no database), so it can run in worker processes -------------
-_Spec = tuple[list[tuple[int, str]], int]  # (position, field) per column; header width
-_Result = tuple[dict[str, str], list[FieldIssue] | None]
+@dataclass(frozen=True)
+class _Spec:
+    """What the validation stage needs to know of the header (sent to the workers)."""
+
+    columns: list[tuple[int, str]]  # (position, catalogue field)
+    width: int  # header width
+    ext_columns: list[tuple[int, str, int]] = field(default_factory=list)  # (pos, col, ext)
+    extensions: tuple[ColumnExtension, ...] = ()
+
+
+# (profile values, one payload per extension, issues or None)
+_Result = tuple[dict[str, str], list[Any], list[FieldIssue] | None]
 _TOO_LONG = FieldIssue(
     "*", "row_too_long", "more values than columns in the header", "数据列数多于表头列数"
 )
 
 
 def _validate_chunk(spec: _Spec, chunk: list[tuple[int, Sequence[Any]]]) -> list[_Result]:
-    columns, width = spec
+    columns, width, exts = spec.columns, spec.width, spec.extensions
     out: list[_Result] = []
     for _, raw in chunk:
         if len(raw) > width and any(_cell(v) for v in raw[width:]):
-            out.append(({}, [_TOO_LONG]))
+            out.append(({}, [], [_TOO_LONG]))
             continue
         values: dict[str, str] = {}
         m = len(raw)
@@ -257,10 +306,25 @@ def _validate_chunk(spec: _Spec, chunk: list[tuple[int, Sequence[Any]]]) -> list
                 v = _cell(raw[i])
                 if v:
                     values[code] = v
+        issues: list[FieldIssue] = []
         try:
-            out.append((clean_customer(values), None))
+            values = clean_customer(values)
         except ValidationFailed as exc:
-            out.append(({}, exc.issues))
+            values = {}
+            issues.extend(exc.issues)
+        payloads: list[Any] = []
+        if exts:
+            cells: list[dict[str, str]] = [{} for _ in exts]
+            for i, col, k in spec.ext_columns:
+                if i < m:
+                    v = _cell(raw[i])
+                    if v:
+                        cells[k][col] = v
+            for ext, c in zip(exts, cells, strict=True):
+                payload, problems = ext.parse(c)
+                payloads.append(payload)
+                issues.extend(problems)
+        out.append((values, payloads, issues or None))
     return out
 
 
@@ -362,6 +426,7 @@ class Importer:
         mapping: Mapping[str, str] | None = None,
         batch_size: int = 2000,
         workers: int | None = None,
+        extensions: Sequence[ColumnExtension] = (),
         _crypto: bool = True,
     ) -> None:
         self.actor = actor
@@ -379,6 +444,8 @@ class Importer:
         self.crypto = _crypto
         self.columns: list[tuple[int, str]] = []  # (position in row, catalogue field)
         self.width = 0
+        self.extensions = tuple(extensions)
+        self.ext_columns: list[tuple[int, str, int]] = []  # (position, column, extension)
 
     # -- header ---------------------------------------------------------------------------
     def check_header(self, header: list[str]) -> None:
@@ -387,10 +454,16 @@ class Importer:
         mapped = [self.mapping.get(h, h) for h in header]
         if any(is_cvv_header(h) or is_cvv_header(m) for h, m in zip(header, mapped, strict=True)):
             raise _cvv_refusal()
+        owner = {
+            i: k
+            for i, m in enumerate(mapped)
+            for k, ext in enumerate(self.extensions)
+            if header[i] != "" and ext.claims(m)
+        }
         unknown = [
             h or "(blank)"
-            for h, m in zip(header, mapped, strict=True)
-            if m not in CUSTOMER_INPUT and m != "ignore" and h != ""
+            for i, (h, m) in enumerate(zip(header, mapped, strict=True))
+            if m not in CUSTOMER_INPUT and m != "ignore" and h != "" and i not in owner
         ]
         if unknown:
             raise ImportRefused(
@@ -398,18 +471,33 @@ class Importer:
                 "with --mapping or remove them (nothing outside the catalogue is collected)",
                 code="column_unknown",
             )
-        refused = [h for h, m in zip(header, mapped, strict=True) if m in _NOT_IMPORTABLE]
+        refused = [
+            h
+            for i, (h, m) in enumerate(zip(header, mapped, strict=True))
+            if m in _NOT_IMPORTABLE and i not in owner
+        ]
         if refused:
             raise ImportRefused(
                 f"columns that cannot be imported from a file: {', '.join(refused)} (payment "
-                "cards are added at the counter or through the API; consents are recorded "
-                "through /api/v1/consents or the portal)",
+                "cards are added at the counter or through the API; consent columns are "
+                "taken by `baomi import`, or recorded through /api/v1/consents)",
                 code="column_not_importable",
+            )
+        for k, ext in enumerate(self.extensions):
+            ext.check_header([mapped[i] for i, o in owner.items() if o == k])
+        self.ext_columns = [(i, mapped[i], k) for i, k in owner.items()]
+        claimed = {mapped[i] for i in owner}
+        twice = sorted(
+            {m for i, m in enumerate(mapped) if i in owner and mapped.count(m) > 1} & claimed
+        )
+        if twice:
+            raise ImportRefused(
+                f"more than one column maps to: {', '.join(twice)}", code="column_duplicate"
             )
         columns = [
             (i, m)
             for i, (h, m) in enumerate(zip(header, mapped, strict=True))
-            if h != "" and m != "ignore" and m not in _DROPPED
+            if h != "" and m != "ignore" and m not in _DROPPED and i not in owner
         ]
         seen: set[str] = set()
         dupes: set[str] = set()
@@ -437,7 +525,7 @@ class Importer:
             self.actor,
             purpose=self.purpose,
             object_type="import",
-            fields=[c for _, c in self.columns],
+            fields=[c for _, c in self.columns] + [c for _, c, _ in self.ext_columns],
             detail={"channel": self.channel, "file_type": path.suffix.lower()},
         )
         cache_size = None
@@ -456,18 +544,23 @@ class Importer:
             with rejects_path.open("w", encoding="utf-8", newline="") as rej_fh:
                 rej = csv.writer(rej_fh)
                 rej.writerow(["row", "field", "code", "message"])
-                spec = (self.columns, self.width)
+                spec = _Spec(self.columns, self.width, self.ext_columns, self.extensions)
+                for k in sorted({k for _, _, k in self.ext_columns}):
+                    summary.extra[self.extensions[k].name] = 0  # reported even when 0
                 for chunk, results in _validated(spec, self._chunks(rows), workers):
                     valid = []
-                    for (n, raw), (values, issues) in zip(chunk, results, strict=True):
+                    attached: dict[int, list[Any]] = {}
+                    for (n, raw), (values, payloads, issues) in zip(chunk, results, strict=True):
                         summary.rows += 1
                         if issues is None:
                             valid.append((n, values))
+                            if any(p is not None for p in payloads):
+                                attached[n] = payloads
                         else:
                             summary.rejected += 1
                             self._reject(rej, n, issues, raw, summary)
                     if valid:
-                        self._flush(valid, summary)
+                        self._flush(valid, attached, summary)
                     if progress:
                         progress(len(chunk))
         except BaseException:
@@ -530,14 +623,20 @@ class Importer:
             summary.reasons[i.code] = summary.reasons.get(i.code, 0) + 1
 
     # -- one batch, one transaction ----------------------------------------------------------
-    def _flush(self, batch: list[tuple[int, dict[str, str]]], summary: ImportSummary) -> None:
+    def _flush(
+        self,
+        batch: list[tuple[int, dict[str, str]]],
+        attached: dict[int, list[Any]],
+        summary: ImportSummary,
+    ) -> None:
         self._buckets = {}
-        created, merged = summary.created, summary.merged
+        created, merged, extra = summary.created, summary.merged, dict(summary.extra)
         try:
             with transaction.atomic():
-                self._flush_batch(batch, summary)
+                self._flush_batch(batch, attached, summary)
         except BaseException:
-            summary.created, summary.merged = created, merged  # rolled back: not counted
+            # rolled back: not counted
+            summary.created, summary.merged, summary.extra = created, merged, extra
             raise
 
     def _bucket(self, field: str, normalised: str) -> int:
@@ -623,13 +722,19 @@ class Importer:
                     (id_hits if kind == "id" else pn_hits)[n] = min(hits)  # lowest id: stable
         return id_hits, pn_hits
 
-    def _flush_batch(self, batch: list[tuple[int, dict[str, str]]], summary: ImportSummary) -> None:
+    def _flush_batch(
+        self,
+        batch: list[tuple[int, dict[str, str]]],
+        attached: dict[int, list[Any]],
+        summary: ImportSummary,
+    ) -> None:
         now = clock.now()
         at = now.isoformat()
         id_hits, pn_hits = self._stored_matches(batch)
         profiles: dict[uuid.UUID, _Profile] = {}
         seen: dict[str, _Profile] = {}  # de-dup key → profile, as rows before this one left it
         events = []
+        ext_items: list[list[tuple[uuid.UUID, Any]]] = [[] for _ in self.extensions]
         for n, values in batch:
             idk, pnk = self._keys(values)
             target = None
@@ -660,9 +765,16 @@ class Importer:
                     detail={"channel": self.channel, "via": "import", "row": n},
                 )
             )
+            for i, payload in enumerate(attached.get(n, ())):
+                if payload is not None:
+                    ext_items[i].append((target.id, payload))
         self._write_new([p for p in profiles.values() if p.new], now, at)
         self._write_merged([p for p in profiles.values() if not p.new], now, at)
         record_many(events)
+        for ext, items in zip(self.extensions, ext_items, strict=True):
+            if items:
+                wrote = ext.write(self.actor, self.purpose, self.channel, items)
+                summary.extra[ext.name] = summary.extra.get(ext.name, 0) + wrote
 
     @staticmethod
     def _stored(cid: uuid.UUID | None, profiles: dict[uuid.UUID, _Profile]) -> _Profile | None:
@@ -793,6 +905,7 @@ def import_file(
     progress: Callable[[int], None] | None = None,
     batch_size: int = 2000,
     workers: int | None = None,
+    extensions: Sequence[ColumnExtension] = (),
 ) -> ImportSummary:
     p = Path(path)
     if not p.exists():
@@ -801,11 +914,19 @@ def import_file(
         actor,
         purpose,
         channel,
-        mapping=load_mapping(mapping),
+        mapping=load_mapping(mapping, extensions),
         batch_size=batch_size,
         workers=workers,
+        extensions=extensions,
     )
     return imp.run(p, progress)
 
 
-__all__ = ["FieldIssue", "ImportRefused", "ImportSummary", "Importer", "import_file"]
+__all__ = [
+    "ColumnExtension",
+    "FieldIssue",
+    "ImportRefused",
+    "ImportSummary",
+    "Importer",
+    "import_file",
+]

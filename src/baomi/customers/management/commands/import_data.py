@@ -10,14 +10,24 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from baomi.audit.services import SYSTEM
 from baomi.catalog.enums import Channel, Industry
 from baomi.core.errors import BaomiError
-from baomi.customers.importer import count_rows, import_file
+from baomi.customers.importer import ColumnExtension, count_rows, import_file
+
+
+def _extensions() -> tuple[ColumnExtension, ...]:
+    """Columns other domains take from an import row. The CLI is the composition root:
+    the importer itself depends on no domain app (decision 0007)."""
+    from baomi.consent.imports import CONSENT_COLUMNS
+
+    return (CONSENT_COLUMNS,)
 
 
 class Command(BaseCommand):
     help = (
         "Import customers from CSV or XLSX (column headers = catalogue field names unless "
-        "--mapping says otherwise). Rejected rows go to FILE.rejects.csv with reasons "
-        "(row number, field, code — never the values). Prints a JSON summary."
+        "--mapping says otherwise). Consent columns (consent.<purpose> = yes/no, "
+        "consent_method, consent_evidence) go to the consent ledger. Rejected rows go to "
+        "FILE.rejects.csv with reasons (row number, field, code — never the values). "
+        "Prints a JSON summary."
     )
 
     def add_arguments(self, parser: Any) -> None:
@@ -59,6 +69,7 @@ class Command(BaseCommand):
                     progress=lambda n: progress.advance(task, n),
                     batch_size=opts["batch_size"],
                     workers=opts["workers"],
+                    extensions=_extensions(),
                 )
         except BaomiError as exc:
             raise CommandError(f"{exc.code}: {exc.detail}") from None
