@@ -34,8 +34,19 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 
 def test_check_deploy_has_no_warnings(tmp_path: Path) -> None:
+    # a deployment keeps the working-day calendar ahead of time (baomi.W101 otherwise): here
+    # a file covers this year and the next (Monday–Friday, no holidays)
+    import datetime
+
+    year = datetime.date.today().year
+    cal = tmp_path / "workdays.yaml"
+    cal.write_text("".join(f"{y}:\n  holidays: []\n" for y in (year, year + 1)))
     r = _run(
-        _env(tmp_path, BAOMI_SECRET_KEY=secrets.token_urlsafe(50)),
+        _env(
+            tmp_path,
+            BAOMI_SECRET_KEY=secrets.token_urlsafe(50),
+            BAOMI_WORKDAY_CALENDAR=str(cal),
+        ),
         "check",
         "--deploy",
         "--fail-level",

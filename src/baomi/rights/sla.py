@@ -1,7 +1,8 @@
 """The SLA clock on the mainland China working-day calendar (R-F1: 15 working days).
 
 Working days come from `chinese-calendar` (statutory holidays and the adjusted working days
-调休, e.g. a Sunday that is a working day). Its data cover 2004–2026; outside them the clock
+调休, e.g. a Sunday that is a working day), whose data cover 2004–2026, and from the
+operator's calendar file for later years (`baomi.core.workdays`); outside both the clock
 falls back to Monday–Friday and says so (`estimated`). Everything here is computed from the
 request's timestamps — nothing is stored.
 
@@ -15,19 +16,18 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-import chinese_calendar
 from django.utils import timezone
+
+from baomi.core import workdays
 
 from . import conf
 from .models import RequestState, RightsRequest
 
 
 def is_workday(d: date) -> tuple[bool, bool]:
-    """(working day?, estimated?) — estimated when the year is outside the calendar data."""
-    try:
-        return bool(chinese_calendar.is_workday(d)), False
-    except NotImplementedError:
-        return d.weekday() < 5, True
+    """(working day?, estimated?) — from baomi.core.workdays: the operator's calendar file
+    (BAOMI_WORKDAY_CALENDAR) for years not packaged yet, then chinese-calendar."""
+    return workdays.is_workday(d)
 
 
 def add_working_days(start: date, n: int) -> tuple[date, bool]:
