@@ -49,6 +49,11 @@ def report(results: list[dict[str, Any]]) -> str:
                 f"rows/s · ratio {r['ratio']:.2f}  [targets ≥20,000 rows/s, ≥0.5, ≤300 MB: "
                 f"{', '.join(k for k, ok in r['met'].items() if ok) or 'none'} met]"
             )
+            c = r["with_consent"]
+            lines.append(
+                f"       with 3 consent columns: {c['rows_per_s']:>8,.0f} rows/s "
+                f"({c['consents']:,} decisions) · ratio to vault {r['consent_ratio']:.2f}"
+            )
         elif r["bench"] == "lookup":
             p, v, s = r["plaintext"], r["vault"], r["search_service"]
             lines.append(

@@ -46,6 +46,8 @@ def test_ingest_json() -> None:
         assert r[side]["rows_per_s"] > 0
         assert 10 < r[side]["peak_rss_mb"] < 4000
     assert r["ratio"] > 0
+    c = r["with_consent"]  # the same rows with consent columns: 2 decisions per row
+    assert (c["created"], c["consents"]) == (40, 80) and r["consent_ratio"] > 0
     assert set(r["met"]) == set(r["targets"]) == {"rows_per_s", "ratio", "peak_rss_mb"}
     assert r["machine"]["nproc"] >= 1 and r["machine"]["python"]
 

@@ -28,6 +28,10 @@ from . import notice as notice_text
 from .models import ConsentEvent, ConsentMethod, ConsentPurpose, ConsentState, PrivacyNotice
 
 EVIDENCE_FORMAT = re.compile(r"^[A-Za-z0-9._:/-]{0,64}$")
+# Django's `Choices.values` builds a new list on every access: bulk capture checks one
+# method / evidence per imported row, so the code sets are computed once.
+_CHANNELS = frozenset(Channel.values)
+_METHODS = frozenset(ConsentMethod.values)
 
 
 # -- the privacy notice ----------------------------------------------------------------
@@ -78,10 +82,10 @@ def clean_purpose(value: object) -> ConsentPurpose:
 def _clean(channel: object, method: object, evidence: object) -> tuple[str, str, str]:
     issues = []
     ch = str(channel or "").strip().lower()
-    if ch not in Channel.values:
+    if ch not in _CHANNELS:
         issues.append(FieldIssue("channel", "channel_unknown", "unknown channel", "渠道代码无效"))
     m = str(method or "").strip().lower()
-    if m not in ConsentMethod.values:
+    if m not in _METHODS:
         issues.append(
             FieldIssue(
                 "method",
