@@ -209,3 +209,40 @@ def test_security_admin_sees_the_staff_and_approval_pages(page: Any) -> None:
     page.wait_for_url(at("/approvals/"))
     assert page.get_by_test_id("own-request").is_visible()
     shot(page, "baomi-approvals.png")
+
+
+def test_front_desk_records_consent_with_a_new_customer(page: Any) -> None:
+    """R-B3 at the counter: the clerk fills the new-customer form with the customer's
+    answers (given, refused, not asked), the method and the form number; one save writes the
+    customer and exactly those ledger rows."""
+    from baomi.consent.models import ConsentEvent
+    from baomi.customers.models import Customer
+
+    staff = mfa_staff("front_desk")
+    sign_in(page, staff)
+    choose_purpose(page, "reception")
+    page.get_by_test_id("nav-new-customer").click()
+    page.wait_for_url(at("/customers/new/"))
+    form = page.get_by_test_id("customer-form")
+    form.locator("input[name=name]").fill("周杰")
+    form.locator("input[name=phone]").fill("136 0000 1234")
+    form.locator("select[name=channel]").select_option("store")
+    consent = page.get_by_test_id("consent-fieldset")
+    assert consent.get_by_test_id("separate-partner_sharing").is_visible()
+    assert consent.get_by_test_id("consent_marketing-not_asked").is_checked()
+    consent.get_by_test_id("consent_marketing-given").check()
+    consent.get_by_test_id("consent_partner_sharing-refused").check()
+    consent.get_by_test_id("consent_method-checkbox").check()
+    consent.locator("input[name=consent_evidence]").fill("FORM-2026-0042")
+    shot(page, "baomi-new-customer-consent.png")
+    page.get_by_test_id("save-customer").click()
+    page.wait_for_url("**/customers/*-*/")
+    assert page.get_by_test_id("value-name").inner_text() == "周杰"
+    cid = page.get_by_test_id("customer-id").inner_text().strip()
+    assert Customer.objects.filter(id=cid).exists()
+    rows = ConsentEvent.objects.filter(customer_id=cid)
+    assert {(e.purpose, e.given, e.method, e.evidence, e.channel) for e in rows} == {
+        ("marketing", True, "checkbox", "FORM-2026-0042", "store"),
+        ("partner_sharing", False, "checkbox", "FORM-2026-0042", "store"),
+    }
+    assert {e.operator_id for e in rows} == {staff.pk}

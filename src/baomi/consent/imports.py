@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from baomi.core.errors import FieldIssue
@@ -140,27 +140,13 @@ class ConsentColumns:
                 )
             choices[purpose] = given
         method = cells.get(METHOD_COLUMN, "").strip().lower() or ConsentMethod.IMPORT.value
-        if method not in IMPORT_METHODS:
-            issues.append(
-                FieldIssue(
-                    METHOD_COLUMN,
-                    "consent_method_unknown",
-                    f"consent_method must be one of {', '.join(sorted(IMPORT_METHODS))}",
-                    "同意方式代码无效",
-                )
-            )
         evidence = cells.get(EVIDENCE_COLUMN, "").strip()
-        from .services import EVIDENCE_FORMAT
+        from .services import how_issues
 
-        if not EVIDENCE_FORMAT.match(evidence):
-            issues.append(
-                FieldIssue(
-                    EVIDENCE_COLUMN,
-                    "evidence_format",
-                    "evidence is a reference code (letters, digits . _ : / -, at most 64)",
-                    "凭证编号只能包含字母、数字及 . _ : / -，最多 64 个字符",
-                )
-            )
+        column = {"method": METHOD_COLUMN, "evidence": EVIDENCE_COLUMN}
+        issues.extend(
+            replace(i, field=column[i.field]) for i in how_issues(method, evidence, IMPORT_METHODS)
+        )
         if issues:
             return None, issues
         return (RowConsent(choices, method, evidence) if choices else None), []

@@ -79,23 +79,24 @@ def clean_purpose(value: object) -> ConsentPurpose:
         ) from None
 
 
-def _clean(channel: object, method: object, evidence: object) -> tuple[str, str, str]:
+def how_issues(
+    method: object, evidence: object, methods: Iterable[str] = _METHODS
+) -> list[FieldIssue]:
+    """What is wrong with a decision's method and evidence code (empty: nothing). Entry
+    points check these before they write anything (console form, import rows); `methods`
+    narrows the codes an entry point may use."""
     issues = []
-    ch = str(channel or "").strip().lower()
-    if ch not in _CHANNELS:
-        issues.append(FieldIssue("channel", "channel_unknown", "unknown channel", "渠道代码无效"))
-    m = str(method or "").strip().lower()
-    if m not in _METHODS:
+    allowed = frozenset(methods)
+    if str(method or "").strip().lower() not in allowed:
         issues.append(
             FieldIssue(
                 "method",
                 "consent_method_unknown",
-                f"method must be one of {', '.join(ConsentMethod.values)}",
+                f"method must be one of {', '.join(sorted(allowed))}",
                 "同意方式代码无效",
             )
         )
-    ev = str(evidence or "").strip()
-    if not EVIDENCE_FORMAT.match(ev):
+    if not EVIDENCE_FORMAT.match(str(evidence or "").strip()):
         issues.append(
             FieldIssue(
                 "evidence",
@@ -104,9 +105,18 @@ def _clean(channel: object, method: object, evidence: object) -> tuple[str, str,
                 "凭证编号只能包含字母、数字及 . _ : / -，最多 64 个字符",
             )
         )
+    return issues
+
+
+def _clean(channel: object, method: object, evidence: object) -> tuple[str, str, str]:
+    issues = []
+    ch = str(channel or "").strip().lower()
+    if ch not in _CHANNELS:
+        issues.append(FieldIssue("channel", "channel_unknown", "unknown channel", "渠道代码无效"))
+    issues.extend(how_issues(method, evidence))
     if issues:
         raise ValidationFailed(issues)
-    return ch, m, ev
+    return ch, str(method).strip().lower(), str(evidence or "").strip()
 
 
 def authorise(actor: Any, purpose: Purpose | str | None, customer_id: object) -> None:

@@ -1,19 +1,24 @@
 """The new-customer form: POST → service input, and service errors → per-field messages.
 
 Validation itself lives in the services (catalogue-driven, whole-or-nothing); this module
-only maps HTML input names to the service's field names and back.
+only maps HTML input names to the service's field names and back. The form's consent box
+(consent_<purpose>, consent_method, consent_evidence) maps to `consent.services.capture`.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from baomi.catalog import fields as catalog
-from baomi.catalog.enums import Channel, Gender, IdType
-from baomi.core.errors import FieldIssue
+from baomi.catalog.enums import Channel, Gender, IdType, Industry
+from baomi.consent.models import ConsentMethod
+from baomi.consent.purposes import BY_CODE as CONSENT_BY_CODE
+from baomi.consent.purposes import CONSENTS
+from baomi.consent.services import clean_purpose, how_issues
+from baomi.core.errors import FieldIssue, ValidationFailed
 
 from . import labels
 
@@ -24,6 +29,21 @@ CARD_KEYS = frozenset({"number", "expiry", "holder"})
 PREF_PREFIX = "pref_"
 LIST_PREFERENCES = frozenset({"interests"})
 IGNORED = frozenset({"csrfmiddlewaretoken"})
+# Consent inputs: one three-way choice per purpose (consent_<purpose>), the method and the
+# evidence reference. They go to the consent ledger, never to the customer service.
+CONSENT_PREFIX = "consent_"
+CONSENT_METHOD = "consent_method"
+CONSENT_EVIDENCE = "consent_evidence"
+NOT_ASKED, GIVEN, REFUSED = "not_asked", "given", "refused"
+DECISIONS = {NOT_ASKED: None, "": None, GIVEN: True, REFUSED: False}
+# What a counter can use; `signature` first and by default (see `consent_form`).
+COUNTER_METHODS = (ConsentMethod.SIGNATURE, ConsentMethod.CHECKBOX, ConsentMethod.VERBAL_RECORDED)
+DEFAULT_METHOD = ConsentMethod.SIGNATURE
+# Ledger (consent.services) issue codes → the consent input they are about.
+CONSENT_ISSUE_INPUTS = {
+    "consent_method_unknown": CONSENT_METHOD,
+    "evidence_format": CONSENT_EVIDENCE,
+}
 # Form inputs whose service field name differs.
 INPUT_FOR_FIELD = {
     "payment_card.number": "card_number",
@@ -39,7 +59,7 @@ def customer_input(post: Mapping[str, str]) -> tuple[dict[str, Any], str]:
     card: dict[str, str] = {}
     prefs: dict[str, Any] = {}
     for key, raw in post.items():
-        if key in IGNORED:
+        if key in IGNORED or key.startswith(CONSENT_PREFIX):  # consent: see consent_input
             continue
         value = raw.strip()
         if key.startswith(CARD_PREFIX):
@@ -74,20 +94,88 @@ def echo(post: Mapping[str, str]) -> dict[str, str]:
 
 
 @dataclass
+class ConsentInput:
+    """The consent part of the form: decisions for the ledger ({purpose: given?}; purposes
+    left "not asked" are absent), how they were captured, and what was wrong with the
+    inputs themselves (a tampered purpose or decision) — never silently dropped."""
+
+    choices: dict[str, bool] = field(default_factory=dict)
+    method: str = ""
+    evidence: str = ""
+    issues: list[FieldIssue] = field(default_factory=list)
+
+
+def consent_input(post: Mapping[str, str]) -> ConsentInput:
+    """Parse consent_<purpose> (not_asked / given / refused), consent_method and
+    consent_evidence. Purpose codes are checked by the ledger's own `clean_purpose`;
+    formats of method and evidence are left to `consent.services` (one rule, one place)."""
+    out = ConsentInput()
+    for key, raw in post.items():
+        if not key.startswith(CONSENT_PREFIX):
+            continue
+        value = raw.strip()
+        if key == CONSENT_METHOD:
+            out.method = value
+            continue
+        if key == CONSENT_EVIDENCE:
+            out.evidence = value
+            continue
+        code = key[len(CONSENT_PREFIX) :]
+        try:
+            purpose = clean_purpose(code)
+        except ValidationFailed as exc:
+            out.issues.extend(replace(i, field=key[:64]) for i in exc.issues)
+            continue
+        if value not in DECISIONS:
+            out.issues.append(
+                FieldIssue(
+                    key,
+                    "consent_decision",
+                    "choose not asked, given or refused",
+                    "请选择“未询问”“同意”或“拒绝”",
+                )
+            )
+        elif DECISIONS[value] is not None:
+            out.choices[purpose.value] = bool(DECISIONS[value])
+    if out.choices:  # checked now, so every problem shows in one submit
+        inputs = {"method": CONSENT_METHOD, "evidence": CONSENT_EVIDENCE}
+        out.issues.extend(
+            replace(i, field=inputs[i.field])
+            for i in how_issues(out.method, out.evidence, COUNTER_METHODS)
+        )
+    return out
+
+
+@dataclass
 class FormErrors:
     by_input: dict[str, list[str]] = field(default_factory=dict)
     general: list[str] = field(default_factory=list)
+    consent: list[str] = field(default_factory=list)  # shown at the top of the consent box
 
     def __bool__(self) -> bool:
-        return bool(self.by_input or self.general)
+        return bool(self.by_input or self.general or self.consent)
 
 
-def form_errors(issues: list[FieldIssue]) -> FormErrors:
-    """Attach each issue to its input; issues about inputs the form lacks go on top."""
+def form_errors(issues: list[FieldIssue], consent: ConsentInput | None = None) -> FormErrors:
+    """Attach each issue to its input; issues about inputs the form lacks go on top. The
+    consent ledger's issues (by code) and the consent inputs' own go to the consent box."""
     out = FormErrors()
     inputs = {*PROFILE_INPUTS, *PROFILE_INPUTS_2, "channel", *INPUT_FOR_FIELD.values()}
-    for issue in issues:
-        name = INPUT_FOR_FIELD.get(issue.field, issue.field)
+    consent_inputs = {
+        CONSENT_METHOD,
+        CONSENT_EVIDENCE,
+        *(CONSENT_PREFIX + c for c in CONSENT_BY_CODE),
+    }
+    extra = [i for i in (consent.issues if consent else []) if i not in issues]
+    for issue in [*issues, *extra]:
+        name = CONSENT_ISSUE_INPUTS.get(issue.code) or INPUT_FOR_FIELD.get(issue.field, issue.field)
+        if name in consent_inputs:
+            out.by_input.setdefault(name, []).append(labels.issue_message(issue))
+            continue
+        if issue.code == "consent_purpose_unknown" or name.startswith(CONSENT_PREFIX):
+            msg = labels.issue_message(issue)
+            out.consent.append(f"{name}: {msg}" if name.startswith(CONSENT_PREFIX) else msg)
+            continue
         if name.startswith("preferences"):
             name = "preferences"
         msg = labels.issue_message(issue)
@@ -139,8 +227,86 @@ def _spec_input(code: str, data: Mapping[str, str], errors: FormErrors) -> Input
     return inp
 
 
-def customer_form(data: Mapping[str, str], errors: FormErrors) -> dict[str, Any]:
-    """Template context for the new-customer form."""
+@dataclass
+class ConsentChoice:
+    """One purpose on the form: what the customer is told, and the three-way answer."""
+
+    name: str  # input name: consent_<purpose>
+    code: str
+    label: str
+    text: str
+    separate: bool  # PIPL separate consent (单独同意)
+    value: str = NOT_ASKED
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ConsentGroup:
+    industry: str  # "" for every customer, else an Industry code
+    title: str
+    items: list[ConsentChoice]
+
+
+def consent_form(
+    data: Mapping[str, str], errors: FormErrors, notice_version: int
+) -> dict[str, Any]:
+    """Template context for the consent box: every purpose of `consent.purposes.CONSENTS`,
+    general ones first, industry ones grouped under their industry (none is hidden: a travel
+    agency may also deliver parcels). The method defaults to a signed form, the usual proof
+    at a counter (registration card, travel contract), which the evidence input numbers."""
+    from django.utils.translation import gettext as _
+
+    zh = labels.is_zh()
+    groups: dict[str, ConsentGroup] = {"": ConsentGroup("", _("For every customer"), [])}
+    for ind in Industry:
+        groups[ind.value] = ConsentGroup(
+            ind.value,
+            _("Industry: %(industry)s") % {"industry": labels.choice_label(Industry, ind)},
+            [],
+        )
+    for spec in CONSENTS:
+        name = CONSENT_PREFIX + spec.code.value
+        value = data.get(name, NOT_ASKED)
+        groups[spec.industry.value if spec.industry else ""].items.append(
+            ConsentChoice(
+                name,
+                spec.code.value,
+                spec.label_zh if zh else spec.label_en,
+                spec.text_zh if zh else spec.text_en,
+                spec.separate,
+                value if value in (GIVEN, REFUSED) else NOT_ASKED,
+                errors.by_input.get(name, []),
+            )
+        )
+    method = data.get(CONSENT_METHOD, DEFAULT_METHOD)
+    return {
+        "consent_groups": [g for g in groups.values() if g.items],
+        "consent_decisions": [
+            (NOT_ASKED, _("Not asked")),
+            (GIVEN, _("Given")),
+            (REFUSED, _("Refused")),
+        ],
+        "consent_methods": [
+            (m.value, labels.choice_label(ConsentMethod, m)) for m in COUNTER_METHODS
+        ],
+        "consent_method": method,
+        "consent_method_errors": errors.by_input.get(CONSENT_METHOD, []),
+        "consent_evidence": Input(
+            CONSENT_EVIDENCE,
+            _("Evidence reference (optional)"),
+            value=data.get(CONSENT_EVIDENCE, ""),
+            errors=errors.by_input.get(CONSENT_EVIDENCE, []),
+            attrs={"maxlength": "64", "autocomplete": "off", "placeholder": "FORM-2026-0042"},
+        ),
+        "consent_errors": errors.consent,
+        "notice_version": notice_version,
+    }
+
+
+def customer_form(
+    data: Mapping[str, str], errors: FormErrors, *, notice_version: int
+) -> dict[str, Any]:
+    """Template context for the new-customer form (with its consent box)."""
     from django.utils.translation import gettext as _
 
     channel = Input(
@@ -175,6 +341,7 @@ def customer_form(data: Mapping[str, str], errors: FormErrors) -> dict[str, Any]
         "pref_errors": errors.by_input.get("preferences", []),
         "general_errors": errors.general,
         "has_errors": bool(errors),
+        **consent_form(data, errors, notice_version),
     }
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -28,6 +29,7 @@ from baomi.access.passwords import password_expired
 from baomi.access.policy import allowed_purposes, may_write
 from baomi.audit.models import Action, Outcome
 from baomi.catalog.enums import Purpose
+from baomi.consent import services as consent_services
 from baomi.core.errors import BaomiError, Forbidden, ValidationFailed
 from baomi.customers import gate, services
 
@@ -236,19 +238,38 @@ def customer_new(request: HttpRequest, purpose: Purpose) -> HttpResponse:
                 detail={"reason": "write_not_allowed", "via": "console"},
             )
         return error_page(request, Forbidden(code="write_forbidden"))
+
+    def form_page(data: Any, errors: forms.FormErrors, status: int = 200) -> HttpResponse:
+        notice = consent_services.current_notice().version
+        ctx = forms.customer_form(data, errors, notice_version=notice)
+        return render(request, "console/customer_new.html", ctx, status=status)
+
     if request.method == "POST":
         data, channel = forms.customer_input(request.POST)
+        consent = forms.consent_input(request.POST)
         try:
-            customer = services.create_customer(request.user, purpose, data, channel=channel)
+            # One transaction, as POST /api/v1/customers: a refused consent input leaves no
+            # customer behind (R-B3). The profile is validated first, so its problems and
+            # a tampered consent input are reported together.
+            with transaction.atomic():
+                customer = services.create_customer(request.user, purpose, data, channel=channel)
+                if consent.issues:
+                    raise ValidationFailed(consent.issues)
+                if consent.choices:
+                    consent_services.capture(
+                        request.user,
+                        customer.id,
+                        consent.choices,
+                        channel=channel,
+                        method=consent.method,
+                        evidence=consent.evidence,
+                        staff_purpose=purpose,
+                    )
         except ValidationFailed as exc:
-            errors = forms.form_errors(exc.issues)
-            ctx = forms.customer_form(forms.echo(request.POST), errors)
-            return render(request, "console/customer_new.html", ctx, status=422)
+            return form_page(forms.echo(request.POST), forms.form_errors(exc.issues, consent), 422)
         except BaomiError as exc:
             errors = forms.FormErrors(general=[labels.error_message(exc.code, exc.status)])
-            ctx = forms.customer_form(forms.echo(request.POST), errors)
-            return render(request, "console/customer_new.html", ctx, status=exc.status)
+            return form_page(forms.echo(request.POST), errors, exc.status)
         messages.success(request, _("Customer saved."))
         return redirect("console:customer_detail", customer_id=customer.id)
-    ctx = forms.customer_form({}, forms.FormErrors())
-    return render(request, "console/customer_new.html", ctx)
+    return form_page({}, forms.FormErrors())
