@@ -109,8 +109,8 @@ def test_non_personal_declarations_belong_to_models() -> None:
 def test_non_personal_columns_are_not_free_text_about_people() -> None:
     """Columns declared non-personal on the customer entities are ids, keys, codes,
     timestamps or lineage — never a free-text field that could quietly hold a name or
-    address. (rights_request declares two staff-written free-text columns, refusal_reason
-    and resolution: outside this check, reported to its owner.)"""
+    address. (The rights tables' staff-written texts are sealed and catalogued; their
+    non-personal columns are checked in tests/test_rights_sealed_text.py.)"""
     for entity, model in ENTITY_MODELS.items():
         for name in catalog.NON_PERSONAL_COLUMNS[entity]:
             f = model._meta.get_field(name)

@@ -482,7 +482,10 @@ FIELDS: tuple[FieldSpec, ...] = (
         industry=Industry.COURIER,
     ),
     # -- data-subject requests (R-F1, R-F2): sealed under the customer's data key, so an
-    # erasure shreds them with the profile; opened only by the gate (open_attached) ---------
+    # erasure shreds them with the profile; opened only by the gate (open_attached,
+    # open_attached_many). The customer's own text and what staff write about the request
+    # (refusal reason, resolution, reason for a move, why a restriction was lifted) alike:
+    # staff notes routinely quote an ID number or an address ---------------------------
     FieldSpec(
         "rights_request",
         "detail",
@@ -502,6 +505,54 @@ FIELDS: tuple[FieldSpec, ...] = (
         "Proposed corrections",
         FieldClass.SENSITIVE,  # proposed profile values, ID numbers included
         "json",
+        (P.RIGHTS_REQUEST,),
+        _R_RIGHTS,
+        masking.hidden,
+        method="rights_request",
+    ),
+    FieldSpec(
+        "rights_request",
+        "refusal_reason",
+        "拒绝理由",
+        "Refusal reason",
+        FieldClass.SENSITIVE,  # staff free text about the customer: may hold anything
+        "text",
+        (P.RIGHTS_REQUEST,),
+        _R_RIGHTS,
+        masking.hidden,
+        method="rights_request",
+    ),
+    FieldSpec(
+        "rights_request",
+        "resolution",
+        "处理结果",
+        "Resolution",
+        FieldClass.SENSITIVE,
+        "text",
+        (P.RIGHTS_REQUEST,),
+        _R_RIGHTS,
+        masking.hidden,
+        method="rights_request",
+    ),
+    FieldSpec(
+        "rights_transition",
+        "reason",
+        "请求处理步骤说明",
+        "Reason for a request step",
+        FieldClass.SENSITIVE,
+        "text",
+        (P.RIGHTS_REQUEST,),
+        _R_RIGHTS,
+        masking.hidden,
+        method="rights_request",
+    ),
+    FieldSpec(
+        "rights_restriction",
+        "lift_reason",
+        "解除限制理由",
+        "Reason a restriction was lifted",
+        FieldClass.SENSITIVE,
+        "text",
         (P.RIGHTS_REQUEST,),
         _R_RIGHTS,
         masking.hidden,
@@ -582,7 +633,8 @@ NON_PERSONAL_COLUMNS: dict[str, frozenset[str]] = {
     "booking": frozenset({"id", "customer", "reference", "channel", "created_at"}),
     "stay": frozenset({"id", "customer", "reference", "channel", "created_at"}),
     "shipment": frozenset({"id", "customer", "waybill_no", "status", "channel", "created_at"}),
-    # staff-written refusal_reason / resolution and purpose codes; no customer values
+    # codes, timestamps and staff ids only: every free-text column of the rights tables
+    # (detail, changes, refusal_reason, resolution, reason, lift_reason) is sealed above
     "rights_request": frozenset(
         {
             "id",
@@ -597,13 +649,15 @@ NON_PERSONAL_COLUMNS: dict[str, frozenset[str]] = {
             "started_at",
             "completed_at",
             "refused_at",
-            "refusal_reason",
-            "resolution",
             "outcome",
             "created_by_id",
             "created_by_role",
         }
     ),
+    "rights_transition": frozenset(
+        {"id", "request", "from_state", "to_state", "at", "actor_id", "actor_role"}
+    ),
+    "rights_restriction": frozenset({"id", "customer", "request", "started_at", "lifted_at"}),
 }
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -378,6 +378,50 @@ def open_attached(
         object_id=row_id,
         fields={code: Treatment.PLAIN.value for code in blobs},
         detail={"customer": str(cid)},
+    )
+    return out
+
+
+def open_attached_many(
+    actor: Any,
+    purpose: Purpose | str | None,
+    customer_id: uuid.UUID | str,
+    rows: Sequence[tuple[str, object, Mapping[str, Any]]],
+) -> list[dict[str, Any]]:
+    """`open_attached` for several rows of one customer in one call — a rights request and
+    its history, or the list of a customer's requests (portal, access copy): one purpose
+    check, one erasure check, one key fetch, then one audit event per row (object type
+    = table, object id = row), appended together before the values are returned.
+
+    `rows` are `(table, row_id, {code: blob})`; the answer is `{code: plaintext}` per row,
+    in the same order. Gone once the customer is erased (the texts went with the key)."""
+    p = check_purpose(actor, purpose, customer_id)
+    cid = uuid.UUID(str(customer_id))
+    if not rows:
+        return []
+    erased = Customer.objects.filter(id=cid).values_list("erased_at", flat=True).first()
+    key = None if erased is not None else vault.subject_keys([cid]).get(str(cid))
+    if key is None:
+        raise Gone("this customer's data has been erased")
+    out = [
+        {code: _open(key, table, code, blob, row_id) for code, blob in blobs.items()}
+        for table, row_id, blobs in rows
+    ]
+    from baomi.audit.services import build, record_many
+
+    record_many(
+        [
+            build(
+                Action.CUSTOMER_READ,
+                actor,
+                purpose=p,
+                object_type=table,
+                object_id=row_id,
+                fields={code: Treatment.PLAIN.value for code in blobs},
+                detail={"customer": str(cid)},
+            )
+            for table, row_id, blobs in rows
+        ]
     )
     return out
 

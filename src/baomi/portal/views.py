@@ -28,6 +28,7 @@ from baomi.core.errors import BaomiError, ValidationFailed
 from baomi.customers import gate
 from baomi.rights import presenters
 from baomi.rights import selectors as rights
+from baomi.rights import services as rights_services
 
 from . import services
 
@@ -176,12 +177,17 @@ def home(request: HttpRequest, subject: gate.DataSubject) -> HttpResponse:
                 }
             )
     mine = rights.for_customer(subject.customer_id)
+    # refusal reasons are sealed: opened for the whole list in one gate call (audited)
+    said = rights_services.open_texts(
+        subject, subject.customer_id, [i.request for i in mine], codes=("refusal_reason",)
+    )
     reqs = [
         {
             "r": i.request,
             "clock": i.clock,
             "kind": presenters.kind_label(i.request.kind),
             "state": presenters.state_label(i.request.state),
+            "refusal_reason": said.text(i.request, "refusal_reason"),
         }
         for i in mine
     ]

@@ -12,10 +12,10 @@ from baomi.access.enums import Role
 from baomi.access.services import require_role
 from baomi.api.auth import bearer, purpose_header
 from baomi.catalog.enums import Purpose
-from baomi.core.errors import Conflict, Gone, NotFound
+from baomi.core.errors import Conflict, NotFound
 
 from . import selectors, services, sla
-from .models import RequestKind, RequestState, RightsRequest, Via
+from .models import RequestKind, RequestState, RightsRequest, RightsTransition, Via
 
 router = Router(tags=["rights requests"], auth=bearer)
 
@@ -60,7 +60,16 @@ def _iso(v: Any) -> str | None:
     return v.isoformat() if v else None
 
 
-def shape(req: RightsRequest, texts: dict[str, Any] | None = None) -> dict[str, Any]:
+def shape(
+    req: RightsRequest,
+    texts: services.Texts | None = None,
+    moves: list[RightsTransition] | None = None,
+) -> dict[str, Any]:
+    """The request as JSON. Its texts (refusal_reason, resolution, the moves' reasons,
+    detail, changes) are sealed: they appear only as opened by the gate (`texts`), else
+    "" (detail and changes: absent) — never the stored ciphertext."""
+    opened = texts or services.Texts()
+    moves = selectors.moves(req) if moves is None else moves
     out = {
         "id": req.pk,
         "customer_id": str(req.customer_id),
@@ -74,8 +83,8 @@ def shape(req: RightsRequest, texts: dict[str, Any] | None = None) -> dict[str, 
         "started_at": _iso(req.started_at),
         "completed_at": _iso(req.completed_at),
         "refused_at": _iso(req.refused_at),
-        "refusal_reason": req.refusal_reason,
-        "resolution": req.resolution,
+        "refusal_reason": opened.text(req, "refusal_reason"),
+        "resolution": opened.text(req, "resolution"),
         "outcome": req.outcome,
         "sla": sla.clock(req).as_dict(),
         "transitions": [
@@ -84,14 +93,26 @@ def shape(req: RightsRequest, texts: dict[str, Any] | None = None) -> dict[str, 
                 "to": m.to_state,
                 "at": m.at.isoformat(),
                 "actor_role": m.actor_role,
-                "reason": m.reason,
+                "reason": opened.reason(m),
             }
-            for m in selectors.moves(req)
+            for m in moves
         ],
     }
-    if texts:
-        out.update({k: v for k, v in texts.items() if v is not None})
+    for code in ("detail", "changes"):
+        if opened.of(req).get(code) is not None:
+            out[code] = opened.of(req)[code]
     return out
+
+
+def _opened(request: HttpRequest, actor: Any, req: RightsRequest) -> dict[str, Any]:
+    """The request as JSON; with `X-Purpose: rights_request` its texts and its moves'
+    reasons, opened by the gate in one call (audited). Without that purpose, or once the
+    customer is erased (the texts went with the data key): "" (detail, changes: absent)."""
+    moves = selectors.moves(req)
+    texts = None
+    if purpose_header(request) == Purpose.RIGHTS_REQUEST.value:
+        texts = services.open_texts(actor, req.customer_id, [req], moves)
+    return shape(req, texts, moves)
 
 
 def _staff(request: HttpRequest) -> Any:
@@ -125,28 +146,26 @@ def queue(request: HttpRequest, include_closed: bool = False) -> list[dict[str, 
 @router.get("/{request_id}", response=RequestOut, exclude_none=True)
 def get_request(request: HttpRequest, request_id: str) -> dict[str, Any]:
     """One request with its history and SLA clock (the privacy officer: any request; intake
-    staff: those they entered). With `X-Purpose: rights_request` the privacy officer also
-    gets the free text and proposed corrections (read audited)."""
+    staff: those they entered). Its texts are personal and sealed: with `X-Purpose:
+    rights_request` the gate opens them (read audited) — free text, proposed corrections,
+    refusal reason, resolution, the moves' reasons; otherwise they are "" (or absent).
+    After the customer's erasure they are "" for good."""
     actor = _staff(request)
     require_role(actor, Role.PRIVACY_OFFICER, Role.CUSTOMER_SERVICE, Role.FRONT_DESK)
     req = selectors.get(request_id)
     if actor.role_code != Role.PRIVACY_OFFICER and req.created_by_id != actor.pk:
         raise NotFound("no such rights request")  # intake staff see the requests they entered
-    texts = None
-    if purpose_header(request) == Purpose.RIGHTS_REQUEST.value:
-        try:
-            texts = services.texts(actor, req)
-        except Gone:
-            texts = None
-    return shape(req, texts)
+    return _opened(request, actor, req)
 
 
 @router.post("/{request_id}/transition", response=RequestOut, exclude_none=True)
 def transition(request: HttpRequest, request_id: str, body: TransitionIn) -> dict[str, Any]:
     """Move a request (privacy_officer): verified, in_progress, completed, refused (with a
-    reason). Completing carries the request out (erasure, restriction, correction, …)."""
-    req = services.transition(_staff(request), request_id, body.to, body.reason or "")
-    return shape(req)
+    reason). Completing carries the request out (erasure, restriction, correction, …).
+    The reason is sealed; the answer shows texts like `GET` (with `X-Purpose`)."""
+    actor = _staff(request)
+    req = services.transition(actor, request_id, body.to, body.reason or "")
+    return _opened(request, actor, req)
 
 
 @router.get("/{request_id}/copy", response=dict[str, Any])

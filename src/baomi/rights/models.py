@@ -4,8 +4,10 @@ A `RightsRequest` is a state machine (received → verified → in_progress → 
 refused) with one timestamp per state; every move is also a `RightsTransition` row
 (append-only) and an audit event. The SLA clock is computed from `received_at` on the
 mainland working-day calendar (rights.sla), never stored. Free text and proposed
-corrections are personal: they are sealed under the customer's data key (SealedField), so
-erasing the customer shreds them too.
+corrections are personal, and so is what staff write about a request (a refusal reason, a
+resolution, the reason for a move, why a restriction was lifted — "customer showed passport
+E12345678"): all of it is sealed under the customer's data key (SealedField), opened only by
+the gate (`open_attached*`), so erasing the customer shreds it too.
 """
 
 from __future__ import annotations
@@ -61,8 +63,8 @@ class RightsRequest(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     refused_at = models.DateTimeField(null=True, blank=True)
-    refusal_reason = models.CharField(max_length=500, blank=True)
-    resolution = models.CharField(max_length=500, blank=True)
+    refusal_reason = SealedField()  # staff text (≤ 500 chars), sealed under the DEK
+    resolution = SealedField()  # staff note on completion, sealed under the DEK
     outcome = models.JSONField(default=dict, blank=True)  # codes and counts, never values
     created_by_id = models.BigIntegerField(null=True, blank=True)
     created_by_role = models.CharField(max_length=32, blank=True)
@@ -84,7 +86,11 @@ class RightsRequest(models.Model):
 
 
 class RightsTransition(models.Model):
-    """Append-only history of a request's moves (who by role and id, when, why)."""
+    """Append-only history of a request's moves (who by role and id, when, why).
+
+    `reason` is sealed at insert (the table refuses UPDATE) and bound to `sealed_row` —
+    request id and target state — because the row's own id does not exist before the
+    insert; a request enters each state at most once, so the pair names one row."""
 
     id = models.BigAutoField(primary_key=True)
     request = models.ForeignKey(RightsRequest, on_delete=models.PROTECT, related_name="moves")
@@ -93,10 +99,19 @@ class RightsTransition(models.Model):
     at = models.DateTimeField()
     actor_id = models.BigIntegerField(null=True, blank=True)
     actor_role = models.CharField(max_length=32, blank=True)
-    reason = models.CharField(max_length=500, blank=True)
+    reason = SealedField()  # staff text, sealed under the DEK (row: sealed_row)
 
     class Meta:
         db_table = "rights_transition"
+
+    @property
+    def sealed_row(self) -> str:
+        return transition_row(self.request_id, self.to_state)
+
+
+def transition_row(request_id: object, to_state: str) -> str:
+    """The row id a transition's reason is sealed to (associated data): `<request>:<state>`."""
+    return f"{request_id}:{to_state}"
 
 
 class Restriction(models.Model):
@@ -110,7 +125,7 @@ class Restriction(models.Model):
     )
     started_at = models.DateTimeField()
     lifted_at = models.DateTimeField(null=True, blank=True)
-    lift_reason = models.CharField(max_length=500, blank=True)
+    lift_reason = SealedField()  # staff text, sealed under the DEK
 
     class Meta:
         db_table = "rights_restriction"

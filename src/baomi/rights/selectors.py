@@ -16,6 +16,8 @@ from baomi.core.errors import NotFound
 from . import sla
 from .models import OPEN_STATES, Restriction, RightsRequest, RightsTransition, Tombstone
 
+SEALED = ("detail", "changes", "refusal_reason", "resolution")  # never needed by a list
+
 
 def restricted(customer_ids: Iterable[uuid.UUID | str]) -> set[uuid.UUID]:
     """Of these customers, those under an active restriction — one query per batch."""
@@ -54,11 +56,16 @@ def moves(req: RightsRequest) -> list[RightsTransition]:
     return list(req.moves.order_by("at", "id"))
 
 
+def lifted_restrictions(req: RightsRequest) -> list[Restriction]:
+    """The restrictions this request imposed that have been lifted (with a sealed reason)."""
+    return list(Restriction.objects.filter(request=req, lifted_at__isnull=False).order_by("id"))
+
+
 def queue(*, include_closed: bool = False, now: datetime | None = None) -> list[QueueItem]:
     """Open requests, least time left first (overdue at the top); closed ones after, most
     recent first, when asked. The clock is computed from timestamps for each read."""
     now = now or timezone.now()
-    qs = RightsRequest.objects.defer("detail", "changes")
+    qs = RightsRequest.objects.defer(*SEALED)
     if not include_closed:
         qs = qs.filter(state__in=OPEN_STATES)
     items = [QueueItem(r, sla.clock(r, now)) for r in qs.order_by("received_at")]
@@ -76,7 +83,7 @@ def for_customer(customer_id: uuid.UUID | str) -> list[QueueItem]:
     return [
         QueueItem(r, sla.clock(r, now))
         for r in RightsRequest.objects.filter(customer_id=customer_id)
-        .defer("detail", "changes")
+        .defer("detail", "changes", "resolution")  # the portal shows refusal reasons
         .order_by("-received_at")
     ]
 
@@ -93,7 +100,7 @@ def stats(now: datetime | None = None, days: int = 90) -> dict[str, Any]:
         sla.clock(r, now)
         for r in RightsRequest.objects.exclude(state__in=OPEN_STATES)
         .filter(received_at__gte=now - timedelta(days=days))
-        .defer("detail", "changes")
+        .defer(*SEALED)
     ]
     met = sum(1 for c in closed if c.met)
     return {

@@ -15,6 +15,7 @@ import re
 import unicodedata
 import uuid
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
@@ -38,6 +39,7 @@ from baomi.customers import gate
 from baomi.customers.models import ENTITY_MODELS, Customer
 from baomi.customers.validation import clean_customer
 from baomi.vault import services as vault
+from baomi.vault.crypto import SubjectKey
 from baomi.vault.models import BlindIndexEntry, ShredJournal
 
 from . import conf
@@ -50,6 +52,7 @@ from .models import (
     RightsTransition,
     Tombstone,
     Via,
+    transition_row,
 )
 
 S = RequestState
@@ -267,18 +270,28 @@ def move(actor: Any, request_id: int | str, to: str, reason: str = "") -> Rights
         raise _invalid("reason", "reason_required", "a refusal needs a reason", "拒绝须说明理由")
     if target is S.COMPLETED:
         _carry_out(actor, req, why)
-        if why:
-            req.resolution = why
-    if target is S.REFUSED:
-        req.refusal_reason = why
     now = clock.now()
     before = req.state
     req.state = target.value
     setattr(req, STAMP[target], now)
-    # only the workflow columns: an erasure has just cleared the sealed ones in the database
+    # the reason is personal text: sealed under the customer's data key (after an erasure —
+    # this one, or an earlier one — there is no key and the text is not kept at all)
+    key = _sealing_key(req.customer_id) if why else None
+    if key is not None and target is S.COMPLETED:
+        req.resolution = key.seal("rights_request", "resolution", why, req.pk)
+    if key is not None and target is S.REFUSED:
+        req.refusal_reason = key.seal("rights_request", "refusal_reason", why, req.pk)
+    # only these columns: an erasure has just cleared the other sealed ones in the database
     req.save(update_fields=["state", STAMP[target], "refusal_reason", "resolution", "outcome"])
-    RightsTransition.objects.create(
-        request=req, from_state=before, to_state=target, at=now, reason=why, **_who(actor)
+    RightsTransition.objects.create(  # append-only: sealed now, bound to (request, state)
+        request=req,
+        from_state=before,
+        to_state=target,
+        at=now,
+        reason=None
+        if key is None
+        else key.seal("rights_transition", "reason", why, transition_row(req.pk, target.value)),
+        **_who(actor),
     )
     audit.record(
         Action.RIGHTS_TRANSITION,
@@ -357,21 +370,92 @@ def _withdraw(actor: Any, req: RightsRequest) -> list[str]:
     return sorted(wanted)
 
 
-def texts(actor: Any, req: RightsRequest) -> dict[str, Any]:
-    """The request's sealed free text and proposed corrections, opened by the gate under
-    rights_request (audited). Empty once the customer is erased (shredded with the rest)."""
-    blobs = {k: getattr(req, k) for k in ("detail", "changes") if getattr(req, k) is not None}
-    if not blobs:
-        return {}
+# -- sealed texts ------------------------------------------------------------------------------
+REQUEST_TEXTS = ("detail", "changes", "refusal_reason", "resolution")
+
+
+def _sealing_key(cid: uuid.UUID) -> SubjectKey | None:
+    """The customer's data key, to seal staff text with; None once the customer is erased."""
+    return vault.subject_keys([cid]).get(str(cid))
+
+
+@dataclass
+class Texts:
+    """A customer's rights texts as opened by the gate: per request id its texts (code →
+    value; `changes` decoded), per transition id its reason, per restriction id why it was
+    lifted. `erased`: the customer is erased — the texts went with the data key."""
+
+    requests: dict[int, dict[str, Any]] = field(default_factory=dict)
+    moves: dict[int, str] = field(default_factory=dict)
+    lifts: dict[int, str] = field(default_factory=dict)
+    erased: bool = False
+
+    def of(self, req: RightsRequest) -> dict[str, Any]:
+        return self.requests.get(req.pk, {})
+
+    def text(self, req: RightsRequest, code: str) -> str:
+        return str(self.of(req).get(code) or "")
+
+    def reason(self, move: RightsTransition) -> str:
+        return self.moves.get(move.pk, "")
+
+
+def open_texts(
+    actor: Any,
+    customer_id: uuid.UUID | str,
+    requests: Iterable[RightsRequest] = (),
+    moves: Iterable[RightsTransition] = (),
+    restrictions: Iterable[Restriction] = (),
+    *,
+    codes: Iterable[str] = REQUEST_TEXTS,
+) -> Texts:
+    """Open the sealed texts of one customer's requests, their moves and restrictions in one
+    gate call (`gate.open_attached_many`: purpose rights_request, erasure check, one audit
+    event per row read). Rows without text are not read (and not audited)."""
+    cid = _customer_id(customer_id)
+    wanted = tuple(codes)
+    reqs, restr = list(requests), list(restrictions)
+    if any(r.customer_id != cid for r in reqs) or any(x.customer_id != cid for x in restr):
+        raise ValueError("open_texts reads the texts of one customer per call")
+    rows: list[tuple[str, object, dict[str, Any]]] = []
+    kinds: list[tuple[str, int]] = []
+    for r in reqs:
+        blobs = {c: getattr(r, c) for c in wanted if getattr(r, c) is not None}
+        if blobs:
+            rows.append(("rights_request", r.pk, blobs))
+            kinds.append(("request", r.pk))
+    for m in moves:
+        if m.reason is not None:
+            rows.append(("rights_transition", m.sealed_row, {"reason": m.reason}))
+            kinds.append(("move", m.pk))
+    for x in restr:
+        if x.lift_reason is not None:
+            rows.append(("rights_restriction", x.pk, {"lift_reason": x.lift_reason}))
+            kinds.append(("lift", x.pk))
+    if not rows:
+        return Texts()
     try:
-        opened = gate.open_attached(
-            actor, Purpose.RIGHTS_REQUEST, req.customer_id, "rights_request", blobs, req.pk
-        )
-    except Gone:  # erased meanwhile: the text went with the data key
-        return {}
-    if opened.get("changes"):
-        opened["changes"] = json.loads(opened["changes"])
-    return opened
+        opened = gate.open_attached_many(actor, Purpose.RIGHTS_REQUEST, cid, rows)
+    except Gone:  # erased: the texts went with the data key
+        return Texts(erased=True)
+    out = Texts()
+    for (kind, pk), values in zip(kinds, opened, strict=True):
+        if kind == "request":
+            if values.get("changes"):
+                values["changes"] = json.loads(values["changes"])
+            out.requests[pk] = values
+        elif kind == "move":
+            out.moves[pk] = str(values["reason"] or "")
+        else:
+            out.lifts[pk] = str(values["lift_reason"] or "")
+    return out
+
+
+def texts(actor: Any, req: RightsRequest) -> dict[str, Any]:
+    """The request's sealed texts — free text, proposed corrections, refusal reason,
+    resolution — opened by the gate under rights_request (audited). Empty once the customer
+    is erased (shredded with the rest)."""
+    return open_texts(actor, req.customer_id, [req]).of(req)
 
 
 # -- restriction ---------------------------------------------------------------------------
@@ -411,7 +495,10 @@ def lift_restriction(actor: Any, customer_id: uuid.UUID | str, reason: str) -> R
     if r is None:
         raise NotFound("no active restriction")
     r.lifted_at = clock.now()
-    r.lift_reason = why
+    key = _sealing_key(cid)  # None once erased: the text is not kept at all
+    r.lift_reason = (
+        None if key is None else key.seal("rights_restriction", "lift_reason", why, r.pk)
+    )
     r.save(update_fields=["lifted_at", "lift_reason"])
     audit.record(
         Action.RESTRICTION_LIFTED,
@@ -426,8 +513,10 @@ def lift_restriction(actor: Any, customer_id: uuid.UUID | str, reason: str) -> R
 
 # -- erasure ----------------------------------------------------------------------------------
 def _clear_personal_columns(cid: uuid.UUID, erased_at: Any | None) -> dict[str, int]:
-    """Set every sealed column of the customer and its records to NULL (belt and braces
-    after the key is destroyed: no ciphertext left at all). Returns records per entity."""
+    """Set every sealed column of the customer, its records, its rights requests and
+    restrictions to NULL (belt and braces after the key is destroyed: no ciphertext left).
+    The reasons in `rights_transition` stay as ciphertext under the destroyed key — noise:
+    that table is append-only (its triggers refuse UPDATE). Returns records per entity."""
     counts: dict[str, int] = {}
     for entity, model in ENTITY_MODELS.items():
         blank: dict[str, Any] = {f.code: None for f in catalog.fields_of(entity)}
@@ -437,7 +526,8 @@ def _clear_personal_columns(cid: uuid.UUID, erased_at: Any | None) -> dict[str, 
             model.objects.filter(id=cid).update(**blank)  # type: ignore[attr-defined]
         else:
             counts[entity] = model.objects.filter(customer_id=cid).update(**blank)  # type: ignore[attr-defined]
-    RightsRequest.objects.filter(customer_id=cid).update(detail=None, changes=None)
+    RightsRequest.objects.filter(customer_id=cid).update(**{code: None for code in REQUEST_TEXTS})
+    Restriction.objects.filter(customer_id=cid).update(lift_reason=None)
     from baomi.portal.services import forget_customer
 
     forget_customer(cid)
@@ -660,6 +750,8 @@ def access_copy(actor: Any, customer_id: uuid.UUID | str) -> dict[str, Any]:
             :200
         ]
     ]
+    mine = list(RightsRequest.objects.filter(customer_id=cid).order_by("received_at"))
+    said = open_texts(actor, cid, mine, codes=("refusal_reason",))  # one gate call, audited
     requests = [
         {
             "id": r.pk,
@@ -672,9 +764,9 @@ def access_copy(actor: Any, customer_id: uuid.UUID | str) -> dict[str, Any]:
             else r.refused_at.isoformat()
             if r.refused_at
             else None,
-            "refusal_reason": r.refusal_reason,
+            "refusal_reason": said.text(r, "refusal_reason"),
         }
-        for r in RightsRequest.objects.filter(customer_id=cid).order_by("received_at")
+        for r in mine
     ]
     copy = {
         "format": "baomi.access-copy/1",

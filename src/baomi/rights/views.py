@@ -24,7 +24,7 @@ from baomi.catalog.enums import Channel, Purpose
 from baomi.consent import selectors as consents
 from baomi.consent.i18n import bi
 from baomi.console.context import active_purpose
-from baomi.core.errors import BaomiError, Gone, ValidationFailed
+from baomi.core.errors import BaomiError, ValidationFailed
 from baomi.portal import selectors as portal
 
 from . import presenters, selectors, services
@@ -124,24 +124,31 @@ def detail(request: HttpRequest, request_id: int) -> HttpResponse:
         req = selectors.get(request_id)
     except BaomiError as exc:
         return _error(request, exc)
-    texts: dict[str, Any] = {}
-    erased = selectors.tombstone(req.customer_id) is not None
+    tomb = selectors.tombstone(req.customer_id)
+    erased = tomb is not None
     purpose_ok = _under_rights_request(request)
-    has_text = req.detail is not None or req.changes is not None
-    if purpose_ok and has_text and not erased:
-        try:
-            texts = services.texts(request.user, req)
-        except Gone:
-            erased = True
+    moves = selectors.moves(req)
+    lifted = selectors.lifted_restrictions(req)
+    sealed = [getattr(req, code) for code in services.REQUEST_TEXTS]
+    sealed += [m.reason for m in moves] + [r.lift_reason for r in lifted]
+    has_text = any(blob is not None for blob in sealed)
+    texts = services.Texts()
+    if purpose_ok and has_text and not erased:  # one gate call for the page, audited
+        texts = services.open_texts(request.user, req.customer_id, [req], moves, lifted)
+        erased = texts.erased
+    opened = texts.of(req)
     changes = [
         (code, presenters.field_label("customer", code), presenters.show("customer", code, v))
-        for code, v in (texts.get("changes") or {}).items()
+        for code, v in (opened.get("changes") or {}).items()
     ]
     item = selectors.QueueItem(req, selectors.sla.clock(req))
     ctx = {
         "x": _row(item),
-        "detail": texts.get("detail"),
+        "detail": opened.get("detail"),
         "changes": changes,
+        "refusal_reason": texts.text(req, "refusal_reason"),
+        "resolution": texts.text(req, "resolution"),
+        "lifts": [{"r": r, "reason": texts.lifts.get(r.pk, "")} for r in lifted],
         "erased": erased,
         "moves": [
             {
@@ -149,8 +156,10 @@ def detail(request: HttpRequest, request_id: int) -> HttpResponse:
                 "from": presenters.state_label(m.from_state),
                 "to": presenters.state_label(m.to_state),
                 "role": presenters.role_label(m.actor_role),
+                "reason": texts.reason(m),
+                "sealed": m.reason is not None,
             }
-            for m in selectors.moves(req)
+            for m in moves
         ],
         "next_states": [
             (s, presenters.move_label(s)) for s in RequestState if s in ALLOWED[req.state]
@@ -159,9 +168,7 @@ def detail(request: HttpRequest, request_id: int) -> HttpResponse:
         "has_text": has_text,
         "next": request.get_full_path(),
         "consents": [presenters.consent_label(c) for c in req.consents],
-        "tombstone": selectors.tombstone(req.customer_id)
-        if req.kind == RequestKind.ERASE
-        else None,
+        "tombstone": tomb if req.kind == RequestKind.ERASE else None,
         "restricted": selectors.is_restricted(req.customer_id),
         "copy_ready": purpose_ok
         and req.kind == RequestKind.ACCESS
