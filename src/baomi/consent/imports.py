@@ -143,9 +143,9 @@ class ConsentColumns:
         evidence = cells.get(EVIDENCE_COLUMN, "").strip()
         from .services import how_issues
 
-        column = {"method": METHOD_COLUMN, "evidence": EVIDENCE_COLUMN}
+        where = {"method": METHOD_COLUMN, "evidence": EVIDENCE_COLUMN}
         issues.extend(
-            replace(i, field=column[i.field]) for i in how_issues(method, evidence, IMPORT_METHODS)
+            replace(i, field=where[i.field]) for i in how_issues(method, evidence, IMPORT_METHODS)
         )
         if issues:
             return None, issues
