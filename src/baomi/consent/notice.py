@@ -31,6 +31,8 @@ ENTITIES = {
     "stay": ("住宿记录（酒店）", "Stays (hotel)"),
     "shipment": ("运单（快递）", "Shipments (courier)"),
     "rights_request": ("您的权利请求", "Your rights requests"),
+    "rights_transition": ("请求处理记录", "Handling of your requests"),
+    "rights_restriction": ("限制处理", "Restrictions of processing"),
 }
 METHODS = {
     "form": ("表单填写", "form"),
