@@ -24,6 +24,9 @@ DEBUG = env_bool("BAOMI_DEBUG", False)
 ALLOWED_HOSTS = env_list("BAOMI_ALLOWED_HOSTS", "127.0.0.1,localhost")
 
 INSTALLED_APPS = [
+    # first: its management commands take precedence over django.contrib.auth's
+    # (createsuperuser / changepassword would change staff accounts without an audit event)
+    "baomi.core",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -32,7 +35,6 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "axes",
-    "baomi.core",
     "baomi.vault",
     "baomi.catalog",
     "baomi.audit",
