@@ -4,6 +4,11 @@ ORM writes that skip the vault or the gate."""
 from __future__ import annotations
 
 import itertools
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -98,3 +103,31 @@ def api_client(db: Any) -> Any:
         return c, headers
 
     return login
+
+
+def run_writer(
+    script: str, database_url: str, key_dir: Path, *, plant_leak: bool = False
+) -> tuple[dict[str, Any], str]:
+    """Run a test's writer script in another process, as the product commits data, against
+    `database_url` with keys in `key_dir` (the raw-file scans then read what it left).
+    The script finds its test module through CANARY_TEST_DIR; CANARY_PLANT_LEAK asks it to
+    plant a plaintext copy (the scans' positive control). Returns the script's last JSON
+    line and everything it printed."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "baomi.settings.test",
+        "BAOMI_TEST_DATABASE_URL": database_url,
+        "BAOMI_TEST_KEY_DIR": str(key_dir),
+        "CANARY_TEST_DIR": str(Path(__file__).parent),
+        "CANARY_PLANT_LEAK": "1" if plant_leak else "",
+    }
+    r = subprocess.run(
+        [sys.executable, "-c", script],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert r.returncode == 0, r.stderr[-3000:]
+    return json.loads(r.stdout.strip().splitlines()[-1]), r.stdout + r.stderr

@@ -26,7 +26,6 @@ import os
 import shutil
 import sqlite3
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 from typing import Any
@@ -37,6 +36,7 @@ from stdnum.cn import ric
 
 from baomi.audit.models import AuditEvent
 from baomi.customers import services
+from conftest import run_writer
 
 ID_BODY = "11010519880808123"  # Beijing Chaoyang, 1988-08-08
 CANARY_ID = ID_BODY + ric.calc_check_digit(ID_BODY + "0")
@@ -269,25 +269,9 @@ print(json.dumps({"customer": str(c.id)}))
 def _write_in_another_process(
     database_url: str, key_dir: Path, *, plant_leak: bool = False
 ) -> dict[str, Any]:
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "baomi.settings.test",
-        "BAOMI_TEST_DATABASE_URL": database_url,
-        "BAOMI_TEST_KEY_DIR": str(key_dir),
-        "CANARY_TEST_DIR": str(Path(__file__).parent),
-        "CANARY_PLANT_LEAK": "1" if plant_leak else "",
-    }
-    r = subprocess.run(
-        [sys.executable, "-c", WRITER],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert r.returncode == 0, r.stderr[-3000:]
-    assert plant_leak or not leaks((r.stdout + r.stderr).encode()), "the writer printed a value"
-    return json.loads(r.stdout.strip().splitlines()[-1])
+    out, printed = run_writer(WRITER, database_url, key_dir, plant_leak=plant_leak)
+    assert plant_leak or not leaks(printed.encode()), "the writer printed a value"
+    return out
 
 
 def test_sqlite_database_file_and_wal_hold_no_canary(tmp_path: Path) -> None:

@@ -21,7 +21,6 @@ import os
 import shutil
 import sqlite3
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 from typing import Any
@@ -41,6 +40,7 @@ from baomi.portal.models import OutboxMessage
 from baomi.rights import services
 from baomi.rights.models import Restriction, RightsRequest, RightsTransition
 from baomi.vault.fields import SealedField
+from conftest import run_writer
 
 PHONE = "13812345678"
 # Canaries: what staff really write — ID numbers, addresses, phone numbers, names
@@ -244,24 +244,8 @@ print(json.dumps({"customer": str(out["customer"].id)}))
 
 
 def _write_in_another_process(url: str, key_dir: Path, *, leak: bool = False) -> None:
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "baomi.settings.test",
-        "BAOMI_TEST_DATABASE_URL": url,
-        "BAOMI_TEST_KEY_DIR": str(key_dir),
-        "CANARY_TEST_DIR": str(Path(__file__).parent),
-        "CANARY_PLANT_LEAK": "1" if leak else "",
-    }
-    r = subprocess.run(
-        [sys.executable, "-c", WRITER],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert r.returncode == 0, r.stderr[-3000:]
-    assert uuid.UUID(json.loads(r.stdout.strip().splitlines()[-1])["customer"])
+    out, _ = run_writer(WRITER, url, key_dir, plant_leak=leak)
+    assert uuid.UUID(out["customer"])
 
 
 @pytest.mark.parametrize("leak", [False, True], ids=["sealed", "planted-leak"])

@@ -363,23 +363,7 @@ def open_attached(
     """Personal text kept outside the profile but sealed under the customer's data key (a
     rights request's free text or proposed corrections): opened here like a field — purpose
     check, erasure check, decrypt, audit — so erasure shreds it with the rest."""
-    p = check_purpose(actor, purpose, customer_id)
-    cid = uuid.UUID(str(customer_id))
-    erased = Customer.objects.filter(id=cid).values_list("erased_at", flat=True).first()
-    key = None if erased is not None else vault.subject_keys([cid]).get(str(cid))
-    if key is None:
-        raise Gone("this customer's data has been erased")
-    out = {code: _open(key, table, code, blob, row_id) for code, blob in blobs.items()}
-    audit.record(
-        Action.CUSTOMER_READ,
-        actor,
-        purpose=p,
-        object_type=table,
-        object_id=row_id,
-        fields={code: Treatment.PLAIN.value for code in blobs},
-        detail={"customer": str(cid)},
-    )
-    return out
+    return open_attached_many(actor, purpose, customer_id, [(table, row_id, blobs)])[0]
 
 
 def open_attached_many(
