@@ -246,3 +246,45 @@ def test_front_desk_records_consent_with_a_new_customer(page: Any) -> None:
         ("partner_sharing", False, "checkbox", "FORM-2026-0042", "store"),
     }
     assert {e.operator_id for e in rows} == {staff.pk}
+
+
+def test_front_desk_records_a_consent_withdrawal_on_the_360_page(page: Any, customer: Any) -> None:
+    """R-A4, R-B3 by phone: the 360 page shows the customer's consents; the clerk records the
+    withdrawal the customer states, and the panel shows it at once, on top of its history."""
+    from baomi.consent import services as consents
+    from baomi.consent.models import ConsentEvent
+    from baomi.customers.gate import DataSubject
+
+    subject = DataSubject(customer_id=customer.id)
+    consents.give(subject, customer.id, "marketing", channel="web", method="portal")
+    staff = mfa_staff("front_desk")
+    sign_in(page, staff)
+    choose_purpose(page, "reception")
+    page.goto(f"/customers/{customer.id}/")
+    assert page.get_by_test_id("consent-row-marketing").get_attribute("data-state") == "given"
+    page.get_by_test_id("consent-decision-box").locator("summary").click()
+    form = page.get_by_test_id("consent-decision-form")
+    form.locator("select[name=consent]").select_option("marketing")
+    form.get_by_test_id("decision-refused").check()
+    form.locator("select[name=channel]").select_option("call_center")
+    form.locator("select[name=consent_method]").select_option("verbal_recorded")
+    form.locator("input[name=consent_evidence]").fill("REC-2026-0815")
+    form.get_by_test_id("consent-decision-submit").click()
+    page.wait_for_url(re.compile(r"/customers/[0-9a-f-]+/#consents$"))
+    assert page.get_by_test_id("consent-row-marketing").get_attribute("data-state") == "withdrawn"
+    history = page.get_by_test_id("consent-history-marketing")
+    history.locator("summary").click()
+    events = history.get_by_test_id("consent-event")
+    assert [events.nth(i).get_attribute("data-state") for i in range(events.count())] == [
+        "withdrawn",
+        "given",
+    ]
+    assert "REC-2026-0815" in history.inner_text() and "员工：前台" in history.inner_text()
+    shot(page, "baomi-360-consents.png")
+    latest = ConsentEvent.objects.filter(customer_id=customer.id).latest("id")
+    assert (latest.given, latest.channel, latest.method, latest.operator_id) == (
+        False,
+        "call_center",
+        "verbal_recorded",
+        staff.pk,
+    )

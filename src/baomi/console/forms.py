@@ -2,7 +2,8 @@
 
 Validation itself lives in the services (catalogue-driven, whole-or-nothing); this module
 only maps HTML input names to the service's field names and back. The form's consent box
-(consent_<purpose>, consent_method, consent_evidence) maps to `consent.services.capture`.
+(consent_<purpose>, consent_method, consent_evidence) maps to `consent.services.capture`;
+the 360 page's decision form (one purpose, given or refused) maps to `consent.services.record`.
 """
 
 from __future__ import annotations
@@ -138,12 +139,17 @@ def consent_input(post: Mapping[str, str]) -> ConsentInput:
         elif DECISIONS[value] is not None:
             out.choices[purpose.value] = bool(DECISIONS[value])
     if out.choices:  # checked now, so every problem shows in one submit
-        inputs = {"method": CONSENT_METHOD, "evidence": CONSENT_EVIDENCE}
-        out.issues.extend(
-            replace(i, field=inputs[i.field])
-            for i in how_issues(out.method, out.evidence, COUNTER_METHODS)
-        )
+        out.issues.extend(counter_how_issues(out.method, out.evidence))
     return out
+
+
+def counter_how_issues(method: str, evidence: str) -> list[FieldIssue]:
+    """The ledger's method / evidence check for a counter (COUNTER_METHODS), each issue
+    named after its form input (consent_method, consent_evidence)."""
+    inputs = {"method": CONSENT_METHOD, "evidence": CONSENT_EVIDENCE}
+    return [
+        replace(i, field=inputs[i.field]) for i in how_issues(method, evidence, COUNTER_METHODS)
+    ]
 
 
 @dataclass
@@ -278,7 +284,6 @@ def consent_form(
                 errors.by_input.get(name, []),
             )
         )
-    method = data.get(CONSENT_METHOD, DEFAULT_METHOD)
     return {
         "consent_groups": [g for g in groups.values() if g.items],
         "consent_decisions": [
@@ -286,10 +291,23 @@ def consent_form(
             (GIVEN, _("Given")),
             (REFUSED, _("Refused")),
         ],
+        **consent_how(data, errors),
+        "consent_errors": errors.consent,
+        "notice_version": notice_version,
+    }
+
+
+def consent_how(data: Mapping[str, str], errors: FormErrors) -> dict[str, Any]:
+    """Template context for how a decision was given at a counter: the method (a signed form
+    by default) and the evidence reference — shared by every console form that records
+    consent."""
+    from django.utils.translation import gettext as _
+
+    return {
         "consent_methods": [
             (m.value, labels.choice_label(ConsentMethod, m)) for m in COUNTER_METHODS
         ],
-        "consent_method": method,
+        "consent_method": data.get(CONSENT_METHOD, DEFAULT_METHOD),
         "consent_method_errors": errors.by_input.get(CONSENT_METHOD, []),
         "consent_evidence": Input(
             CONSENT_EVIDENCE,
@@ -298,8 +316,6 @@ def consent_form(
             errors=errors.by_input.get(CONSENT_EVIDENCE, []),
             attrs={"maxlength": "64", "autocomplete": "off", "placeholder": "FORM-2026-0042"},
         ),
-        "consent_errors": errors.consent,
-        "notice_version": notice_version,
     }
 
 
@@ -342,6 +358,127 @@ def customer_form(
         "general_errors": errors.general,
         "has_errors": bool(errors),
         **consent_form(data, errors, notice_version),
+    }
+
+
+# -- one decision recorded from the 360 page (R-B3: at a counter or by phone) -----------------
+DECISION_CONSENT = "consent"
+DECISION = "decision"
+DECISION_CHANNEL = "channel"
+COUNTER_CHANNELS = (Channel.STORE, Channel.CALL_CENTER)
+DECISION_INPUTS = (DECISION_CONSENT, DECISION, DECISION_CHANNEL, CONSENT_METHOD, CONSENT_EVIDENCE)
+# The ledger's own field names (consent.services issues) → the decision form's inputs.
+DECISION_INPUT_FOR = {
+    "purpose": DECISION_CONSENT,
+    "channel": DECISION_CHANNEL,
+    "method": CONSENT_METHOD,
+    "evidence": CONSENT_EVIDENCE,
+}
+
+
+@dataclass
+class ConsentDecision:
+    """One decision a customer states at a counter or by phone, for `consent.services.record`,
+    and what was wrong with the inputs (all of it, so one submit shows every problem)."""
+
+    purpose: str = ""
+    given: bool = False
+    channel: str = ""
+    method: str = ""
+    evidence: str = ""
+    issues: list[FieldIssue] = field(default_factory=list)
+
+
+def consent_decision_input(post: Mapping[str, str]) -> ConsentDecision:
+    """Parse consent (a purpose code), decision (given / refused), channel (a counter's),
+    consent_method and consent_evidence. Purpose, method and evidence are checked by the
+    ledger's own rules (`clean_purpose`, `how_issues` with COUNTER_METHODS)."""
+    out = ConsentDecision(
+        channel=post.get(DECISION_CHANNEL, "").strip(),
+        method=post.get(CONSENT_METHOD, "").strip(),
+        evidence=post.get(CONSENT_EVIDENCE, "").strip(),
+    )
+    code = post.get(DECISION_CONSENT, "").strip()
+    if not code:
+        out.issues.append(
+            FieldIssue(DECISION_CONSENT, "required", "choose a consent item", "请选择同意事项")
+        )
+    else:
+        try:
+            out.purpose = clean_purpose(code).value
+        except ValidationFailed as exc:
+            out.issues.extend(replace(i, field=DECISION_CONSENT) for i in exc.issues)
+    decision = post.get(DECISION, "").strip()
+    if decision in (GIVEN, REFUSED):
+        out.given = decision == GIVEN
+    else:
+        out.issues.append(
+            FieldIssue(
+                DECISION,
+                "consent_decision",
+                "choose given, or refused / withdrawn",
+                "请选择“同意”或“拒绝或撤回”",
+            )
+        )
+    if out.channel not in COUNTER_CHANNELS:
+        out.issues.append(
+            FieldIssue(DECISION_CHANNEL, "channel_unknown", "unknown channel", "渠道代码无效")
+        )
+    out.issues.extend(counter_how_issues(out.method, out.evidence))
+    return out
+
+
+def decision_errors(issues: list[FieldIssue]) -> FormErrors:
+    """Each issue next to its input of the decision form; anything else above the form."""
+    out = FormErrors()
+    for issue in issues:
+        name = DECISION_INPUT_FOR.get(issue.field, issue.field)
+        if name in DECISION_INPUTS:
+            out.by_input.setdefault(name, []).append(labels.issue_message(issue))
+        else:
+            out.general.append(labels.issue_message(issue))
+    return out
+
+
+def consent_decision_form(data: Mapping[str, str], errors: FormErrors) -> dict[str, Any]:
+    """Template context for the decision form of the 360 page's consent panel."""
+    from django.utils.translation import gettext as _
+
+    zh = labels.is_zh()
+    consent = Input(
+        DECISION_CONSENT,
+        _("Consent item"),
+        kind="select",
+        value=data.get(DECISION_CONSENT, ""),
+        options=[(s.code.value, s.label_zh if zh else s.label_en) for s in CONSENTS],
+        errors=errors.by_input.get(DECISION_CONSENT, []),
+        required=True,
+    )
+    channel = Input(
+        DECISION_CHANNEL,
+        _("Channel"),
+        kind="select",
+        value=data.get(DECISION_CHANNEL, Channel.STORE),
+        options=[(c.value, labels.choice_label(Channel, c)) for c in COUNTER_CHANNELS],
+        errors=errors.by_input.get(DECISION_CHANNEL, []),
+    )
+    how = consent_how(data, errors)
+    method = Input(
+        CONSENT_METHOD,
+        _("How the decision was given"),
+        kind="select",
+        value=how["consent_method"],
+        options=how["consent_methods"],
+        errors=how["consent_method_errors"],
+    )
+    return {
+        "decision_inputs": [consent, channel],
+        "decision_how": [method, how["consent_evidence"]],
+        "decision_choices": [(GIVEN, _("Given")), (REFUSED, _("Refused or withdrawn"))],
+        "decision": data.get(DECISION, ""),
+        "decision_errors": errors.by_input.get(DECISION, []),
+        "decision_general_errors": errors.general,
+        "decision_open": bool(errors),
     }
 
 

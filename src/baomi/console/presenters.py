@@ -2,7 +2,8 @@
 
 Only values already present in a `CustomerView` (plain or masked by the gate) are shown;
 withheld fields carry no value at all. Which record columns exist for the viewer comes
-from the same policy the gate applied (`baomi.access.policy.decide`).
+from the same policy the gate applied (`baomi.access.policy.decide`). The consent panel
+formats what `baomi.consent.selectors` returned (codes, times, roles — no personal values).
 """
 
 from __future__ import annotations
@@ -10,17 +11,22 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Choices
 
+from baomi.access.enums import Role
 from baomi.access.policy import decide
 from baomi.catalog import fields as catalog
-from baomi.catalog.enums import Channel, FieldClass, Gender, IdType, Purpose, Treatment
+from baomi.catalog.enums import Channel, FieldClass, Gender, IdType, Industry, Purpose, Treatment
+from baomi.consent.models import ConsentMethod
 from baomi.customers.gate import CustomerView, RecordView
 from baomi.customers.models import ShipmentStatus
 
 from . import labels
+
+if TYPE_CHECKING:
+    from baomi.consent.selectors import ConsentLine
 
 CHOICE_ENUMS: dict[str, type[Choices]] = {"id_type": IdType, "gender": Gender}
 
@@ -207,6 +213,124 @@ def customer_page(role: str, view: CustomerView) -> CustomerPage:
         break_glass=bool(getattr(view, "break_glass", False)),
         nothing_shown=not view.fields,
     )
+
+
+# -- consents (R-A4, R-B3): codes and times from the consent ledger, never a staff name -------
+GIVEN, WITHDRAWN, REFUSED, NEVER = "given", "withdrawn", "refused", "never"
+
+
+@dataclass
+class ConsentEntry:
+    """One decision of the ledger as displayed."""
+
+    state: str  # given / withdrawn / refused (refused: never given before)
+    state_label: str
+    at: datetime | None
+    channel_label: str
+    method_label: str
+    notice_version: int | None
+    by: str  # self_service / staff / system
+    by_label: str
+    evidence: str = ""
+
+
+@dataclass
+class ConsentRow:
+    """One consent purpose: its current state (None: never asked) and its history."""
+
+    code: str
+    label: str
+    separate: bool
+    industry_label: str
+    state: str  # given / withdrawn / refused / never
+    state_label: str
+    current: ConsentEntry | None
+    history: list[ConsentEntry]  # newest first
+
+
+def _state_label(state: str) -> str:
+    from django.utils.translation import gettext as _
+
+    return {
+        GIVEN: _("Given"),
+        WITHDRAWN: _("Withdrawn"),
+        REFUSED: _("Refused"),
+        NEVER: _("Never asked"),
+    }[state]
+
+
+def _by(event: dict[str, Any]) -> tuple[str, str]:
+    """Who recorded a decision: the customer (self-service), staff (role only) or the system."""
+    from django.utils.translation import gettext as _
+
+    role = str(event.get("operator_role") or "")
+    if event.get("self_service"):
+        return "self_service", _("Customer, self-service")
+    if role in Role.values:
+        return "staff", _("Staff: %(role)s") % {"role": labels.choice_label(Role, role)}
+    return "system", _("System")
+
+
+def _entry(event: dict[str, Any], given_before: bool) -> ConsentEntry:
+    state = GIVEN if event["given"] else (WITHDRAWN if given_before else REFUSED)
+    by, by_label = _by(event)
+    return ConsentEntry(
+        state=state,
+        state_label=_state_label(state),
+        at=parse_time(event.get("at")),
+        channel_label=labels.choice_label(Channel, event.get("channel", "")),
+        method_label=labels.choice_label(ConsentMethod, event.get("method", "")),
+        notice_version=event.get("notice_version"),
+        by=by,
+        by_label=by_label,
+        evidence=str(event.get("evidence") or ""),
+    )
+
+
+def consent_rows(lines: list[ConsentLine], events: list[dict[str, Any]]) -> list[ConsentRow]:
+    """The consent panel: `consent.selectors.state_of` (current state, every purpose) and
+    `history` (every decision, oldest first). The current entry is the history's event the
+    state points to (same purpose and time), so both always agree."""
+    from django.utils.translation import gettext as _
+
+    zh = labels.is_zh()
+    per_purpose: dict[str, list[ConsentEntry]] = {}
+    given_before: set[str] = set()
+    for e in events:  # oldest first: a "no" after a "yes" is a withdrawal
+        code = str(e["purpose"])
+        per_purpose.setdefault(code, []).append(_entry(e, code in given_before))
+        if e["given"]:
+            given_before.add(code)
+    rows = []
+    for line in lines:
+        history = per_purpose.get(line.purpose, [])
+        at = parse_time(line.at)
+        current = None
+        if line.given is not None:
+            matches = [h for h in history if h.at == at]
+            current = matches[-1] if matches else (history[-1] if history else None)
+        if current is not None:
+            state = current.state
+        else:
+            state = NEVER if line.given is None else (GIVEN if line.given else WITHDRAWN)
+        industry = ""
+        if line.industry != "all":
+            industry = _("Industry: %(industry)s") % {
+                "industry": labels.choice_label(Industry, line.industry)
+            }
+        rows.append(
+            ConsentRow(
+                code=line.purpose,
+                label=line.label_zh if zh else line.label_en,
+                separate=line.separate,
+                industry_label=industry,
+                state=state,
+                state_label=_state_label(state),
+                current=current,
+                history=history[::-1],
+            )
+        )
+    return rows
 
 
 @dataclass

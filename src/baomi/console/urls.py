@@ -21,6 +21,7 @@ urlpatterns = [
     path(
         "customers/<uuid:customer_id>/break-glass/", views.break_glass, name="customer_break_glass"
     ),
+    path("customers/<uuid:customer_id>/consents/", views.customer_consent, name="customer_consent"),
     # staff security
     path("staff/", security.staff_list, name="staff_list"),
     path("staff/new/", security.staff_create, name="staff_create"),

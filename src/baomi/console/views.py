@@ -8,7 +8,7 @@ criteria travel in POST bodies, never in URLs (which end up in access logs and h
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import wraps
 from typing import Any
 
@@ -18,6 +18,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -29,7 +30,9 @@ from baomi.access.passwords import password_expired
 from baomi.access.policy import allowed_purposes, may_write
 from baomi.audit.models import Action, Outcome
 from baomi.catalog.enums import Purpose
+from baomi.consent import selectors as consent_selectors
 from baomi.consent import services as consent_services
+from baomi.consent.purposes import BY_CODE as CONSENT_BY_CODE
 from baomi.core.errors import BaomiError, Forbidden, ValidationFailed
 from baomi.customers import gate, services
 
@@ -163,13 +166,79 @@ def customer_search(request: HttpRequest, purpose: Purpose) -> HttpResponse:
 @purpose_required
 @require_http_methods(["GET"])
 def customer_detail(request: HttpRequest, purpose: Purpose, customer_id: Any) -> HttpResponse:
+    return _customer_360(request, purpose, customer_id)
+
+
+def _customer_360(
+    request: HttpRequest,
+    purpose: Purpose,
+    customer_id: Any,
+    decision: Mapping[str, str] | None = None,
+    errors: forms.FormErrors | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The 360 page. The gate reads first (and refuses restricted or erased customers);
+    only then the consent panel: every purpose's state and history from the consent ledger
+    (codes and times, two queries), shown under any purpose — "no marketing consent" is
+    what marketing staff need to see. The decision form only for roles that may write."""
     try:
         view = gate.access_customer(request.user, purpose, customer_id)
     except BaomiError as exc:
         return error_page(request, exc)
-    page = presenters.customer_page(request.user.role_code, view)  # type: ignore[union-attr]
-    ctx = {"c": page, **_break_glass_context(purpose, page.break_glass, page.nothing_shown)}
-    return render(request, "console/customer_detail.html", ctx)
+    role = request.user.role_code  # type: ignore[union-attr]
+    page = presenters.customer_page(role, view)
+    ctx = {
+        "c": page,
+        **_break_glass_context(purpose, page.break_glass, page.nothing_shown),
+        "consents": presenters.consent_rows(
+            consent_selectors.state_of(view.id), consent_selectors.history(view.id)
+        ),
+        "may_record_consent": may_write(role, purpose),
+    }
+    if ctx["may_record_consent"]:
+        ctx.update(forms.consent_decision_form(decision or {}, errors or forms.FormErrors()))
+    return render(request, "console/customer_detail.html", ctx, status=status)
+
+
+@purpose_required
+@require_POST
+def customer_consent(request: HttpRequest, purpose: Purpose, customer_id: Any) -> HttpResponse:
+    """A decision the customer states at a counter or by phone (R-B3), recorded by staff
+    whose role may change customer data under the console's purpose. A refused role gets
+    the 403 page (the ledger's `authorise` audits it) whatever it sent."""
+    try:
+        consent_services.authorise(request.user, purpose, customer_id)
+    except BaomiError as exc:
+        return error_page(request, exc)
+    decision = forms.consent_decision_input(request.POST)
+    try:
+        if decision.issues:
+            raise ValidationFailed(decision.issues)
+        consent_services.record(
+            request.user,
+            customer_id,
+            decision.purpose,
+            decision.given,
+            channel=decision.channel,
+            method=decision.method,
+            evidence=decision.evidence,
+            staff_purpose=purpose,
+        )
+    except ValidationFailed as exc:
+        errors = forms.decision_errors(exc.issues)
+        return _customer_360(request, purpose, customer_id, forms.echo(request.POST), errors, 422)
+    except BaomiError as exc:
+        return error_page(request, exc)
+    spec = CONSENT_BY_CODE[decision.purpose]
+    messages.success(
+        request,
+        _("Consent decision recorded: %(consent)s — %(decision)s.")
+        % {
+            "consent": spec.label_zh if labels.is_zh() else spec.label_en,
+            "decision": _("Given") if decision.given else _("Refused or withdrawn"),
+        },
+    )
+    return redirect(reverse("console:customer_detail", args=[customer_id]) + "#consents")
 
 
 def _consent_bound(purpose: Purpose) -> bool:
