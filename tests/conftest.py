@@ -131,3 +131,31 @@ def run_writer(
     )
     assert r.returncode == 0, r.stderr[-3000:]
     return json.loads(r.stdout.strip().splitlines()[-1]), r.stdout + r.stderr
+
+
+def console_sign_in(c: Client, staff: Any) -> None:
+    """The console's real two-step sign-in: password, then the current TOTP code."""
+    r = c.post("/login/", {"username": staff.username, "password": PASSWORD})
+    assert r.status_code == 302 and r["Location"] == "/login/code/", r
+    r = c.post("/login/code/", {"code": current_otp(staff)})
+    assert r.status_code == 302 and r["Location"] == "/", r
+
+
+@pytest.fixture
+def staff_client(db: Any) -> Any:
+    """role, purpose → a Client signed in through the console (password + one-time code),
+    with that purpose chosen (None: no purpose)."""
+    import uuid
+
+    from baomi.access.services import create_staff_with_mfa
+
+    def make(role: str, purpose: str | None = None) -> tuple[Client, Any]:
+        staff = create_staff_with_mfa(None, f"{role}_{uuid.uuid4().hex[:8]}", role, PASSWORD).staff
+        c = Client()
+        console_sign_in(c, staff)
+        if purpose:
+            r = c.post("/purpose/", {"purpose": purpose})
+            assert r.status_code == 302, r
+        return c, staff
+
+    return make

@@ -59,31 +59,6 @@ def customer(make_customer: Any) -> Customer:
     )
 
 
-def sign_in(c: Client, staff: Any) -> None:
-    """The real two-step sign-in: password, then the current TOTP code."""
-    r = c.post("/login/", {"username": staff.username, "password": PASSWORD})
-    assert r.status_code == 302 and r["Location"] == "/login/code/", r
-    r = c.post("/login/code/", {"code": current_otp(staff)})
-    assert r.status_code == 302 and r["Location"] == "/", r
-
-
-@pytest.fixture
-def staff_client(db: Any) -> Any:
-    """role, purpose → a Client signed in through the console (password + one-time code),
-    with that purpose chosen (None: no purpose)."""
-
-    def make(role: str, purpose: str | None = None) -> tuple[Client, Any]:
-        staff = create_staff_with_mfa(None, f"{role}_{uuid.uuid4().hex[:8]}", role, PASSWORD).staff
-        c = Client()
-        sign_in(c, staff)
-        if purpose:
-            r = c.post("/purpose/", {"purpose": purpose})
-            assert r.status_code == 302, r
-        return c, staff
-
-    return make
-
-
 @pytest.fixture
 def with_records(customer: Customer, make_staff: Any, synth: Any) -> Customer:
     desk = make_staff("front_desk")

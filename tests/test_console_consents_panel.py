@@ -17,13 +17,11 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils.html import escape
 
-from baomi.access.services import create_staff_with_mfa
 from baomi.audit.models import Action, AuditEvent, Outcome
 from baomi.consent import notice, services
 from baomi.consent.models import ConsentEvent, ConsentState
 from baomi.consent.purposes import CONSENTS
 from baomi.customers import gate
-from conftest import PASSWORD, current_otp
 
 pytestmark = pytest.mark.django_db
 
@@ -39,25 +37,6 @@ def _fresh_notice() -> Any:
 
 def html(response: Any) -> str:
     return response.content.decode()
-
-
-def sign_in(c: Client, staff: Any) -> None:
-    r = c.post("/login/", {"username": staff.username, "password": PASSWORD})
-    assert r.status_code == 302 and r["Location"] == "/login/code/", r
-    r = c.post("/login/code/", {"code": current_otp(staff)})
-    assert r.status_code == 302 and r["Location"] == "/", r
-
-
-@pytest.fixture
-def staff_client(db: Any) -> Any:
-    def make(role: str, purpose: str) -> tuple[Client, Any]:
-        staff = create_staff_with_mfa(None, f"{role}_{uuid.uuid4().hex[:8]}", role, PASSWORD).staff
-        c = Client()
-        sign_in(c, staff)
-        assert c.post("/purpose/", {"purpose": purpose}).status_code == 302
-        return c, staff
-
-    return make
 
 
 @pytest.fixture
