@@ -131,6 +131,8 @@ ENTITY_NAMES: dict[str, Promise] = {
     "shipment": _("Shipment"),
     "payment_method": _("Payment method"),
     "rights_request": _("Rights request"),
+    "rights_transition": _("Rights request step"),
+    "rights_restriction": _("Restriction of processing"),
 }
 
 # Error codes (core.errors / services) → message shown in the console. Never a value.
