@@ -155,11 +155,18 @@ def test_a_code_works_once(customer: Customer) -> None:
 
 def test_rate_limits_per_address_and_per_ip(customer: Customer, settings: Any) -> None:
     settings.BAOMI_PORTAL_CODES_PER_ADDRESS = 3
+    settings.BAOMI_PORTAL_CODES_PER_ADDRESS_ALL_IPS = 5
     settings.BAOMI_PORTAL_CODES_PER_IP = 5
-    for i in range(3):
-        services.request_code(PHONE, f"10.0.0.{i}")
+    for _ in range(3):  # someone who knows the customer's number, from one network
+        services.request_code(PHONE, "203.0.113.7")
     with pytest.raises(services.RateLimited):
-        services.request_code(PHONE, "10.0.0.9")
+        services.request_code(PHONE, "203.0.113.7")
+    # ... has not used up the customer's own requests from another network
+    services.request_code(PHONE, "10.0.0.1")
+    services.request_code(PHONE, "10.0.0.2")
+    # but one address receives at most 5 codes an hour, whoever asks (SMS flooding)
+    with pytest.raises(services.RateLimited):
+        services.request_code(PHONE, "10.0.0.3")
     r = visitor("10.0.0.9").post("/portal/", {"address": PHONE})
     assert r.status_code == 429
     for i in range(2):
@@ -172,6 +179,27 @@ def test_rate_limits_per_address_and_per_ip(customer: Customer, settings: Any) -
     assert (
         AuditEvent.objects.filter(action=Action.PORTAL_CODE_REFUSED, outcome="denied").count() >= 2
     )
+
+
+def test_behind_the_proxy_limits_count_each_visitor_not_the_proxy(
+    customer: Customer, settings: Any
+) -> None:
+    """Behind the TLS proxy every request comes from the proxy's address: the per-IP limits
+    must count the client address the trusted proxy forwards, or one visitor stops code
+    requests for everyone."""
+    settings.BAOMI_PROXY_COUNT = 1
+    settings.BAOMI_PORTAL_CODES_PER_IP = 2
+
+    def ask(client_ip: str) -> int:
+        c = Client(REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=f"198.51.100.9, {client_ip}")
+        return c.post("/portal/", {"address": "13900000001"}).status_code
+
+    assert [ask("203.0.113.1") for _ in range(3)] == [302, 302, 429]  # 2 an hour each
+    assert ask("203.0.113.2") == 302  # another visitor through the same proxy is not held up
+    # without BAOMI_PROXY_COUNT the forwarded header is not trusted (a client could forge
+    # it): every visitor is the proxy's one address, so they share one allowance
+    settings.BAOMI_PROXY_COUNT = 0
+    assert [ask(f"203.0.113.{i}") for i in (3, 4, 5)] == [302, 302, 429]
 
 
 def test_email_sign_in(customer: Customer) -> None:

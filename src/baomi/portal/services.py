@@ -2,7 +2,8 @@
 
 Sign-in: phone or e-mail → if it matches exactly one (not erased) customer, a 6-digit code
 valid 10 minutes is sent through the configured sender; 5 attempts per code; code
-requests rate-limited per address and per IP, failed attempts per IP. The answer to the
+requests rate-limited per address and IP (5/h), per address from all IPs (10/h) and per IP
+(20/h), failed attempts per IP. The answer to the
 visitor never says whether the address is on file. A verified code yields a `DataSubject`
 actor for that one customer; every action below goes through the rights services and the
 gate as that actor, and each is a rights request (audited).
@@ -113,9 +114,16 @@ def request_code(address: str, ip: str) -> CodeSent:
     now = clock.now()
     a_dig, i_dig = _digest("address", value), _digest("ip", ip or "-")
     recent = Challenge.objects.filter(created_at__gte=now - WINDOW)
-    if recent.filter(address_digest=a_dig).count() >= _setting(
-        "BAOMI_PORTAL_CODES_PER_ADDRESS", 5
-    ) or recent.filter(ip_digest=i_dig).count() >= _setting("BAOMI_PORTAL_CODES_PER_IP", 20):
+    # Per address *from this IP* first: someone who knows a customer's phone number cannot
+    # use up that customer's own requests from another network; the higher all-IP cap
+    # still bounds how many messages one address receives (SMS flooding).
+    for_address = recent.filter(address_digest=a_dig)
+    if (
+        for_address.filter(ip_digest=i_dig).count()
+        >= _setting("BAOMI_PORTAL_CODES_PER_ADDRESS", 5)
+        or for_address.count() >= _setting("BAOMI_PORTAL_CODES_PER_ADDRESS_ALL_IPS", 10)
+        or recent.filter(ip_digest=i_dig).count() >= _setting("BAOMI_PORTAL_CODES_PER_IP", 20)
+    ):
         audit.record(
             Action.PORTAL_CODE_REFUSED,
             None,

@@ -25,6 +25,7 @@ from baomi.catalog.enums import Purpose
 from baomi.consent import selectors as consents
 from baomi.consent.i18n import bi
 from baomi.core.errors import BaomiError, ValidationFailed
+from baomi.core.middleware import client_ip
 from baomi.customers import gate
 from baomi.rights import presenters
 from baomi.rights import selectors as rights
@@ -72,7 +73,9 @@ def subject_required(view: View) -> View:
 
 
 def _ip(request: HttpRequest) -> str:
-    return str(request.META.get("REMOTE_ADDR", ""))
+    """The visitor's address for the rate limits: behind the TLS proxy, the one the trusted
+    proxy saw (BAOMI_PROXY_COUNT), not the proxy's own, which every visitor shares."""
+    return client_ip(request)
 
 
 def _error_text(exc: BaomiError) -> str:
