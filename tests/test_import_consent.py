@@ -262,3 +262,20 @@ def test_importer_without_the_extension_refuses_consent_columns(
         with pytest.raises(ImportRefused):
             Importer(SYSTEM, None, "store").run(path)
     assert Customer.objects.count() == 0
+
+
+def test_a_later_import_moves_the_state_and_keeps_the_history(
+    tmp_path: Path, synth: Any, make_staff: Any
+) -> None:
+    a, b = base(synth), base(synth)
+    header = [*BASE, "consent.marketing"]
+    run(write(tmp_path / "first.csv", header, [[*a, "yes"], [*b, "yes"]]))
+    summary = run(write(tmp_path / "second.csv", header, [[*a, "no"], [*b, ""]]))
+    assert (summary["merged"], summary["consents"]) == (2, 1)
+    ca, cb = customer_for(a[3], make_staff), customer_for(b[3], make_staff)
+    assert states(ca) == {"marketing": False} and states(cb) == {"marketing": True}
+    latest = ConsentState.objects.get(customer_id=ca)
+    assert latest.event_id == ConsentEvent.objects.filter(customer_id=ca).latest("id").pk
+    assert ConsentEvent.objects.filter(customer_id=ca).count() == 2
+    mk = make_staff("marketing")
+    assert "name" in gate.access_customers(mk, "marketing", [ca])[0].withheld

@@ -381,7 +381,7 @@ class _PlainSealer:
 
 
 # -- raw inserts built from the models' own column definitions -----------------------------
-def _insert_sql(model: type[Model], names: Sequence[str]) -> str:
+def insert_sql(model: type[Model], names: Sequence[str]) -> str:
     qn = connection.ops.quote_name
     cols = [str(_field(model, n).column) for n in names]
     return (  # table and column names come from the model; values are parameters
@@ -395,7 +395,7 @@ def _field(model: type[Model], name: str) -> Any:
     return model._meta.get_field(name)
 
 
-def _prep(model: type[Model], name: str, value: Any) -> Any:
+def db_value(model: type[Model], name: str, value: Any) -> Any:
     """A Python value as the database adapter wants it (uuid, datetime, JSON)."""
     return _field(model, name).get_db_prep_save(value, connection)
 
@@ -790,14 +790,14 @@ class Importer:
     def _write_new(self, new: list[_Profile], now: Any, at: str) -> None:
         if not new:
             return
-        created = _prep(Customer, "created_at", now)
+        created = db_value(Customer, "created_at", now)
         channel = self.channel
         customers: list[tuple[Any, ...]] = []
         keys: list[tuple[Any, ...]] = []
         index: list[tuple[Any, ...]] = []
         lineages: dict[tuple[str, ...], Any] = {}  # same channel and time for the batch
         for p in new:
-            cid = _prep(Customer, "id", p.id)  # the same column type in all three tables
+            cid = db_value(Customer, "id", p.id)  # the same column type in all three tables
             if self.crypto:
                 row, key = vault.new_data_key(p.id)
                 keys.append(
@@ -818,7 +818,7 @@ class Importer:
             codes = tuple(p.values)
             lineage = lineages.get(codes)
             if lineage is None:
-                lineage = lineages[codes] = _prep(Customer, "lineage", self._lineage(codes, at))
+                lineage = lineages[codes] = db_value(Customer, "lineage", self._lineage(codes, at))
             customers.append(
                 (
                     cid,
@@ -835,10 +835,10 @@ class Importer:
                 )
         with connection.cursor() as cur:
             if keys:
-                cur.executemany(_insert_sql(DataKey, _DATAKEY_COLS), keys)
-            cur.executemany(_insert_sql(Customer, _CUSTOMER_COLS), customers)
+                cur.executemany(insert_sql(DataKey, _DATAKEY_COLS), keys)
+            cur.executemany(insert_sql(Customer, _CUSTOMER_COLS), customers)
             if index:
-                cur.executemany(_insert_sql(BlindIndexEntry, _INDEX_COLS), index)
+                cur.executemany(insert_sql(BlindIndexEntry, _INDEX_COLS), index)
 
     def _write_merged(self, merged: list[_Profile], now: Any, at: str) -> None:
         """Overwrite the fields the rows carried, under each stored customer's own key."""
@@ -854,7 +854,7 @@ class Importer:
             )
             lineage.update({cid: dict(lin or {}) for cid, lin in rows})
         keys = vault.subject_keys(list(lineage))
-        updated = _prep(Customer, "updated_at", now)
+        updated = db_value(Customer, "updated_at", now)
         qn = connection.ops.quote_name
         updates: dict[tuple[str, ...], list[list[Any]]] = {}
         unindex: list[tuple[Any, str]] = []
@@ -866,16 +866,16 @@ class Importer:
             codes = tuple(c for c in _SEALED if c in p.values)
             lin = lineage[p.id]
             lin.update(self._lineage(p.values, at))
-            cid = _prep(Customer, "id", p.id)
+            cid = db_value(Customer, "id", p.id)
             updates.setdefault(codes, []).append(
                 [
                     *(key.seal("customer", c, p.values[c]) for c in codes),
-                    _prep(Customer, "lineage", lin),
+                    db_value(Customer, "lineage", lin),
                     updated,
                     cid,
                 ]
             )
-            sid = _prep(BlindIndexEntry, "subject_id", p.id)
+            sid = db_value(BlindIndexEntry, "subject_id", p.id)
             for f, v in index_values(p.values).items():
                 unindex.append((sid, f))
                 index.append((f, self._bucket(f, v), sid))
@@ -892,7 +892,7 @@ class Importer:
                     f"DELETE FROM {bidx} WHERE {qn('subject_id')} = %s AND {qn('field')} = %s",  # noqa: S608
                     unindex,
                 )
-                cur.executemany(_insert_sql(BlindIndexEntry, _INDEX_COLS), index)
+                cur.executemany(insert_sql(BlindIndexEntry, _INDEX_COLS), index)
 
 
 def import_file(
