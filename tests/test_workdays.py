@@ -64,7 +64,10 @@ def test_invalid_calendar_file_is_refused_with_the_reason(
     path.write_text(text, encoding="utf-8")
     settings.BAOMI_WORKDAY_CALENDAR = str(path)
     with pytest.raises(workdays.CalendarFileInvalid, match=message):
-        workdays.is_workday(date(2031, 6, 2))
+        workdays.overrides()
+    # the clocks keep going on the package and estimates (marked), not on the broken file
+    assert workdays.is_workday(date(2031, 6, 2)) == (True, True)
+    assert workdays.is_workday(date(2025, 10, 3)) == (False, False)
 
 
 def test_check_warns_before_the_calendar_runs_out(
@@ -80,5 +83,22 @@ def test_check_warns_before_the_calendar_runs_out(
     assert [e.id for e in workdays.calendar_check()] == ["baomi.E101"]
     monkeypatch.setattr(workdays, "now", lambda: datetime(2025, 3, 1, 4, 0, tzinfo=UTC))
     settings.BAOMI_WORKDAY_CALENDAR = ""
-    call_command("check", "--tag", "baomi")  # covered by the package: nothing to say
+    call_command("check", "--deploy", "--tag", "baomi")  # covered by the package: silent
     assert "W101" not in capsys.readouterr().err
+
+
+def test_the_officer_dashboard_says_when_the_calendar_runs_out(
+    staff_client: Any, calendar_file: Path, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.utils import timezone
+
+    c, _ = staff_client("privacy_officer")
+    monkeypatch.setattr(timezone, "localdate", lambda *a: date(2031, 12, 1))
+    body = c.get("/rights/").content.decode()
+    assert 'data-testid="calendar-gap"' in body and "2032-01-01" in body
+    monkeypatch.setattr(timezone, "localdate", lambda *a: date(2031, 6, 1))
+    assert 'data-testid="calendar-gap"' not in c.get("/rights/").content.decode()
+    calendar_file.write_text("2031: [broken", encoding="utf-8")
+    r = c.get("/rights/")
+    assert r.status_code == 200 and 'data-testid="calendar-gap"' in r.content.decode()
+    assert "BAOMI_WORKDAY_CALENDAR" in r.content.decode()

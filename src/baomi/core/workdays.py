@@ -16,8 +16,9 @@ Two sources, in this order:
 2. `chinese-calendar` (statutory holidays and adjusted working days, 2004 to its last
    release's year).
 
-Outside both, Monday–Friday is assumed and the answer says it is an estimate; `baomi check`
-warns when the next 60 days reach such a year (`baomi.W101`).
+Outside both, Monday–Friday is assumed and the answer says it is an estimate; the privacy
+officer's dashboard says so, and `baomi check --deploy` warns when the next 60 days reach
+such a year (`baomi.W101`).
 """
 
 from __future__ import annotations
@@ -105,7 +106,7 @@ def _load(path: str, mtime_ns: int) -> dict[int, YearOverride]:
 
 def overrides() -> dict[int, YearOverride]:
     """The operator's calendar, re-read when the file changes. A missing or invalid file
-    raises CalendarFileInvalid (a wrong due date is worse than a refusal)."""
+    raises CalendarFileInvalid, saying what is wrong."""
     path = calendar_path()
     if path is None:
         return {}
@@ -116,9 +117,19 @@ def overrides() -> dict[int, YearOverride]:
     return _load(str(path), mtime)
 
 
+def _usable_overrides() -> dict[int, YearOverride]:
+    """The operator's calendar, or none while the file is broken: the clocks then fall back
+    to the package and estimates (marked so) instead of failing every page that shows a
+    due date; the dashboard and `baomi check` name the problem."""
+    try:
+        return overrides()
+    except CalendarFileInvalid:
+        return {}
+
+
 def is_workday(d: date) -> tuple[bool, bool]:
     """(working day?, estimated?) — estimated when no source covers the year."""
-    year = overrides().get(d.year)
+    year = _usable_overrides().get(d.year)
     if year is not None:
         return d in year.workdays or (d.weekday() < 5 and d not in year.holidays), False
     try:
@@ -140,12 +151,13 @@ def first_uncovered(start: date, days: int) -> date | None:
     return None
 
 
-@register("baomi")
+@register("baomi", deploy=True)  # `check --deploy`: not on every command's start-up
 def calendar_check(app_configs: Any = None, **kwargs: Any) -> list[Any]:
     try:
-        gap = first_uncovered(timezone.localdate(now()), 60)
+        overrides()
     except CalendarFileInvalid as exc:
         return [Error(str(exc), hint="fix or unset BAOMI_WORKDAY_CALENDAR", id="baomi.E101")]
+    gap = first_uncovered(timezone.localdate(now()), 60)
     if gap is None:
         return []
     return [

@@ -107,8 +107,23 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "stats": selectors.stats(),
         "kpi": kpi,
         "include_closed": include_closed,
+        "calendar_gap": _calendar_gap(),
     }
     return render(request, "rights/dashboard.html", ctx)
+
+
+def _calendar_gap() -> Any:
+    """The first day within 60 days that no working-day calendar covers (due dates after
+    it are Monday–Friday estimates), or None; a broken calendar file is said as such."""
+    from django.utils import timezone
+
+    from baomi.core import workdays
+
+    try:
+        workdays.overrides()
+    except workdays.CalendarFileInvalid:
+        return "invalid"
+    return workdays.first_uncovered(timezone.localdate(), 60)
 
 
 def _under_rights_request(request: HttpRequest) -> bool:
