@@ -159,3 +159,20 @@ def staff_client(db: Any) -> Any:
         return c, staff
 
     return make
+
+
+@pytest.fixture
+def fresh_notice() -> Any:
+    """The privacy notice rendered anew (its cache cleared) before and after the test."""
+    from baomi.consent import notice
+
+    notice.clear_cache()
+    yield
+    notice.clear_cache()
+
+
+@pytest.fixture
+def desk(staff_client: Any) -> tuple[Client, Any]:
+    """A front-desk clerk signed in to the console under `reception`."""
+    c, staff = staff_client("front_desk", "reception")
+    return c, staff

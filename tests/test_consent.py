@@ -23,14 +23,7 @@ from baomi.core.errors import Forbidden, Gone, ValidationFailed
 from baomi.customers import gate
 from baomi.customers import services as customers
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_notice() -> Any:
-    notice.clear_cache()
-    yield
-    notice.clear_cache()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_notice")]
 
 
 # -- the privacy notice ---------------------------------------------------------------

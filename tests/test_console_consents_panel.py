@@ -18,31 +18,18 @@ from django.test.utils import CaptureQueriesContext
 from django.utils.html import escape
 
 from baomi.audit.models import Action, AuditEvent, Outcome
-from baomi.consent import notice, services
+from baomi.consent import services
 from baomi.consent.models import ConsentEvent, ConsentState
 from baomi.consent.purposes import CONSENTS
 from baomi.customers import gate
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_notice")]
 
 NAME = "周杰"
 
 
-@pytest.fixture(autouse=True)
-def _fresh_notice() -> Any:
-    notice.clear_cache()
-    yield
-    notice.clear_cache()
-
-
 def html(response: Any) -> str:
     return response.content.decode()
-
-
-@pytest.fixture
-def desk(staff_client: Any) -> tuple[Client, Any]:
-    c, staff = staff_client("front_desk", "reception")
-    return c, staff
 
 
 @pytest.fixture
