@@ -140,7 +140,9 @@ def create_request(request: HttpRequest, body: RequestIn) -> Status[dict[str, An
 def queue(request: HttpRequest, include_closed: bool = False) -> list[dict[str, Any]]:
     """The privacy officer's queue: open requests, least time left first."""
     require_role(_staff(request), Role.PRIVACY_OFFICER)
-    return [shape(i.request) for i in selectors.queue(include_closed=include_closed)]
+    items = selectors.queue(include_closed=include_closed)
+    moves = selectors.moves_of([i.request for i in items])  # one query, not one per request
+    return [shape(i.request, moves=moves[i.request.pk]) for i in items]
 
 
 @router.get("/{request_id}", response=RequestOut, exclude_none=True)

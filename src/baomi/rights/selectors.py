@@ -56,6 +56,14 @@ def moves(req: RightsRequest) -> list[RightsTransition]:
     return list(req.moves.order_by("at", "id"))
 
 
+def moves_of(reqs: list[RightsRequest]) -> dict[int, list[RightsTransition]]:
+    """The moves of several requests in one query (the officer's queue), by request id."""
+    out: dict[int, list[RightsTransition]] = {r.pk: [] for r in reqs}
+    for m in RightsTransition.objects.filter(request_id__in=list(out)).order_by("at", "id"):
+        out[m.request_id].append(m)
+    return out
+
+
 def lifted_restrictions(req: RightsRequest) -> list[Restriction]:
     """The restrictions this request imposed that have been lifted (with a sealed reason)."""
     return list(Restriction.objects.filter(request=req, lifted_at__isnull=False).order_by("id"))
