@@ -369,7 +369,10 @@ def test_front_desk_sees_bookings_and_stays_but_no_payment_cards(
     stays = body.split('data-testid="records-stay"')[1].split("</section>")[0]
     assert "<table" in stays and 'data-field="room" data-treatment="masked"' in stays
     pay = body.split('data-testid="records-payment_method"')[1].split("</section>")[0]
-    assert "withheld-note" in pay and "622202" not in body and "3446" not in body
+    assert "withheld-note" in pay
+    # no card digits: neither BIN nor last 4 as a number of their own (ids and tokens on
+    # the page are random alphanumerics that may contain the same digits)
+    assert not re.search(r"(?<![0-9A-Za-z])(622202|3446)(?![0-9A-Za-z])", body)
 
 
 def test_finance_sees_the_card_as_first6_last4(staff_client: Any, make_customer: Any) -> None:
