@@ -62,8 +62,18 @@ def card_number(rng: Any, prefix: str) -> str:
     return body + luhn.calc_check_digit(body)
 
 
+# What the demo records of each new customer besides the profile (the consent ledger's
+# capture, composed by the `baomi demo` command: customers imports no domain app):
+# (clerk, customer id, channel, random generator), inside the customer's transaction.
+AfterCreate = Callable[[Any, Any, str, Any], None]
+
+
 def load_customers(
-    n: int, industry: str = "all", seed: int = 7, progress: Callable[[int], None] | None = None
+    n: int,
+    industry: str = "all",
+    seed: int = 7,
+    progress: Callable[[int], None] | None = None,
+    after_create: AfterCreate | None = None,
 ) -> int:
     actor = Staff.objects.get(username="demo_front_desk")
     synth = Synth(seed)
@@ -83,6 +93,8 @@ def load_customers(
         try:
             with transaction.atomic():
                 c = services.create_customer(actor, Purpose.RECEPTION, data, channel=ch)
+                if after_create:
+                    after_create(actor, c.id, ch, synth.rng)
                 for _ in range(synth.rng.randrange(1, 3)):
                     if ind == "travel":
                         services.add_record(

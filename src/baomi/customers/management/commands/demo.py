@@ -11,11 +11,44 @@ from rich.table import Table
 from baomi.customers.demo import demo_staff, load_customers
 from baomi.vault.keys import KeysMissing, ensure_keys, get_keyring
 
+# How a channel captures consent in the demo (the ledger's method codes).
+_METHOD = {
+    "store": "signature",
+    "call_center": "verbal_recorded",
+    "partner": "import",
+    "ota": "import",
+}
+
+
+def _record_consents(clerk: Any, customer_id: Any, channel: str, rng: Any) -> None:
+    """Demo consents through the real ledger (R-B3), so the consent KPI, the marketing
+    gate and the 360 page's consents panel have something to show: about 96 % of
+    customers asked (the target is 95 %), marketing agreed by about 6 in 10 of those."""
+    from baomi.consent import services as consent
+
+    if rng.random() >= 0.96:
+        return  # never asked: counts against the KPI, as in real life
+    choices = {
+        "marketing": rng.random() < 0.6,
+        "profiling": rng.random() < 0.5,
+        "sensitive_processing": rng.random() < 0.9,
+    }
+    if rng.random() < 0.3:
+        choices["partner_sharing"] = rng.random() < 0.5
+    consent.capture(
+        clerk,
+        customer_id,
+        choices,
+        channel=channel,
+        method=_METHOD.get(channel, "checkbox"),
+        staff_purpose="reception",
+    )
+
 
 class Command(BaseCommand):
     help = (
         "Load synthetic demo data: one staff account per role (passwords printed once) "
-        "and N customers with bookings, stays and shipments."
+        "and N customers with bookings, stays, shipments and consent decisions."
     )
 
     def add_arguments(self, parser: Any) -> None:
@@ -38,6 +71,7 @@ class Command(BaseCommand):
                 opts["industry"],
                 opts["seed"],
                 progress=lambda k: progress.advance(task, k),
+                after_create=_record_consents,
             )
         console = Console(file=io.StringIO(), width=160)
         table = Table(title="Demo staff (passwords shown once; re-run `baomi demo` to reset)")
