@@ -32,6 +32,7 @@ from baomi.core.errors import FieldIssue
 from baomi.customers.importer import ImportRefused
 
 from .models import ConsentMethod, ConsentPurpose
+from .services import Capture, capture_many, how_issues
 
 YES = frozenset({"yes", "y", "true", "1", "given", "是", "同意", "已同意"})
 NO = frozenset({"no", "n", "false", "0", "refused", "withdrawn", "否", "不同意", "拒绝", "撤回"})
@@ -141,8 +142,6 @@ class ConsentColumns:
             choices[purpose] = given
         method = cells.get(METHOD_COLUMN, "").strip().lower() or ConsentMethod.IMPORT.value
         evidence = cells.get(EVIDENCE_COLUMN, "").strip()
-        from .services import how_issues
-
         where = {"method": METHOD_COLUMN, "evidence": EVIDENCE_COLUMN}
         issues.extend(
             replace(i, field=where[i.field]) for i in how_issues(method, evidence, IMPORT_METHODS)
@@ -198,8 +197,6 @@ class ConsentColumns:
         items: list[tuple[uuid.UUID, RowConsent]],
     ) -> int:
         """Record the batch's decisions (called inside the batch's transaction)."""
-        from .services import Capture, capture_many
-
         return capture_many(
             actor,
             [Capture(cid, rc.choices, rc.method, rc.evidence) for cid, rc in items],

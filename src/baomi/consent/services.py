@@ -21,6 +21,7 @@ from baomi.audit.models import Action, Outcome
 from baomi.catalog.enums import Channel, Purpose
 from baomi.core import clock
 from baomi.core.errors import FieldIssue, Forbidden, Gone, NotFound, ValidationFailed
+from baomi.core.sql import db_value, insert_sql
 from baomi.customers import gate
 from baomi.customers.models import Customer
 
@@ -348,8 +349,6 @@ def _write_events(
     """Append the batch's events with one prepared statement (`executemany`): the ORM's
     bulk_create built and compiled a model per decision (~250 us each, docs/performance.md).
     The values shared by the batch are converted for the database once."""
-    from baomi.customers.importer import db_value, insert_sql
-
     shared = (
         ch,
         notice.pk,
@@ -391,8 +390,6 @@ def _project(
         existing.update(
             ConsentState.objects.filter(customer_id__in=part).values_list("customer_id", "purpose")
         )
-    from baomi.customers.importer import db_value, insert_sql
-
     when = db_value(ConsentState, "at", at)
     new, changed = [], []
     for (cid, purpose), given in latest.items():

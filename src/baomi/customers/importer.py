@@ -24,7 +24,6 @@ from __future__ import annotations
 import codecs
 import contextlib
 import csv
-import functools
 import multiprocessing
 import os
 import time
@@ -37,7 +36,6 @@ from typing import Any, Protocol
 
 import yaml
 from django.db import connection, transaction
-from django.db.models import Model
 
 from baomi import audit
 from baomi.audit.models import Action, Outcome
@@ -47,6 +45,7 @@ from baomi.catalog import validators
 from baomi.catalog.enums import Gender, IdType, Purpose
 from baomi.core import clock
 from baomi.core.errors import BaomiError, FieldIssue, Gone, ValidationFailed
+from baomi.core.sql import db_value, insert_sql
 from baomi.vault import services as vault
 from baomi.vault.models import BlindIndexEntry, DataKey
 
@@ -378,26 +377,6 @@ class _PlainSealer:
 
     def seal(self, table: str, code: str, plaintext: str, row_id: object = None) -> bytes:
         return plaintext.encode()
-
-
-# -- raw inserts built from the models' own column definitions -----------------------------
-def insert_sql(model: type[Model], names: Sequence[str]) -> str:
-    qn = connection.ops.quote_name
-    cols = [str(_field(model, n).column) for n in names]
-    return (  # table and column names come from the model; values are parameters
-        f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(map(qn, cols))}) "  # noqa: S608
-        f"VALUES ({', '.join(['%s'] * len(cols))})"
-    )
-
-
-@functools.cache
-def _field(model: type[Model], name: str) -> Any:
-    return model._meta.get_field(name)
-
-
-def db_value(model: type[Model], name: str, value: Any) -> Any:
-    """A Python value as the database adapter wants it (uuid, datetime, JSON)."""
-    return _field(model, name).get_db_prep_save(value, connection)
 
 
 _SEALED = tuple(catalog.CUSTOMER_FIELDS)
