@@ -31,8 +31,8 @@ from typing import Any
 from baomi.core.errors import FieldIssue
 from baomi.customers.importer import ImportRefused
 
+from . import services
 from .models import ConsentMethod, ConsentPurpose
-from .services import Capture, capture_many, how_issues
 
 YES = frozenset({"yes", "y", "true", "1", "given", "是", "同意", "已同意"})
 NO = frozenset({"no", "n", "false", "0", "refused", "withdrawn", "否", "不同意", "拒绝", "撤回"})
@@ -143,9 +143,8 @@ class ConsentColumns:
         method = cells.get(METHOD_COLUMN, "").strip().lower() or ConsentMethod.IMPORT.value
         evidence = cells.get(EVIDENCE_COLUMN, "").strip()
         where = {"method": METHOD_COLUMN, "evidence": EVIDENCE_COLUMN}
-        issues.extend(
-            replace(i, field=where[i.field]) for i in how_issues(method, evidence, IMPORT_METHODS)
-        )
+        how = services.how_issues(method, evidence, IMPORT_METHODS)
+        issues.extend(replace(i, field=where[i.field]) for i in how)
         if issues:
             return None, issues
         return (RowConsent(choices, method, evidence) if choices else None), []
@@ -197,9 +196,9 @@ class ConsentColumns:
         items: list[tuple[uuid.UUID, RowConsent]],
     ) -> int:
         """Record the batch's decisions (called inside the batch's transaction)."""
-        return capture_many(
+        return services.capture_many(
             actor,
-            [Capture(cid, rc.choices, rc.method, rc.evidence) for cid, rc in items],
+            [services.Capture(cid, rc.choices, rc.method, rc.evidence) for cid, rc in items],
             channel=channel,
             staff_purpose=purpose or None,
         )
