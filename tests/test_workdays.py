@@ -20,6 +20,12 @@ SCHEDULE_2031 = """\
 """
 
 
+@pytest.fixture(autouse=True)
+def _look_at_the_file_every_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The file is looked at once a second in production; these tests edit it faster."""
+    monkeypatch.setattr(workdays, "RECHECK_SECONDS", 0.0)
+
+
 @pytest.fixture
 def calendar_file(tmp_path: Path, settings: Any) -> Path:
     path = tmp_path / "workdays.yaml"
@@ -102,3 +108,19 @@ def test_the_officer_dashboard_says_when_the_calendar_runs_out(
     r = c.get("/rights/")
     assert r.status_code == 200 and 'data-testid="calendar-gap"' in r.content.decode()
     assert "BAOMI_WORKDAY_CALENDAR" in r.content.decode()
+
+
+def test_a_change_is_seen_within_the_recheck_interval(
+    calendar_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Clocks ask about dozens of days per request: the file is stat-ed at most once per
+    RECHECK_SECONDS, and an edit is seen once that has passed."""
+    import os
+
+    monkeypatch.setattr(workdays, "RECHECK_SECONDS", 3600.0)
+    assert workdays.is_workday(date(2031, 6, 4)) == (True, False)
+    calendar_file.write_text(SCHEDULE_2031.replace("2031-06-03]", "2031-06-03, 2031-06-04]"))
+    os.utime(calendar_file, ns=(1, 1))  # a different mtime, even on a coarse clock
+    assert workdays.is_workday(date(2031, 6, 4)) == (True, False)  # not looked at yet
+    monkeypatch.setattr(workdays, "RECHECK_SECONDS", 0.0)
+    assert workdays.is_workday(date(2031, 6, 4)) == (False, False)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import functools
 import os
+import time
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -99,40 +100,77 @@ def parse(text: str) -> dict[int, YearOverride]:
     return out
 
 
+# The file is looked at (stat) at most once per this many seconds: SLA clocks ask about
+# dozens of days per request, on every page that lists requests.
+RECHECK_SECONDS = 1.0
+_seen: dict[str, Any] = {"path": None, "at": -1e9, "key": None}
+_Key = tuple[str, int]  # (path, mtime_ns) of the operator's file
+
+
+def _file_key() -> _Key | None:
+    """(path, mtime) of the operator's calendar file — None without one; a missing file
+    raises CalendarFileInvalid. A change is seen within RECHECK_SECONDS."""
+    path = calendar_path()
+    if path is None:
+        return None
+    now_s = time.monotonic()
+    if _seen["path"] == str(path) and now_s - _seen["at"] < RECHECK_SECONDS:
+        key: _Key | None = _seen["key"]
+    else:
+        try:
+            key = (str(path), path.stat().st_mtime_ns)
+        except OSError:
+            key = None
+        _seen.update(path=str(path), at=now_s, key=key)
+    if key is None:
+        raise CalendarFileInvalid(f"calendar file not found: {path}")
+    return key
+
+
 @functools.lru_cache(maxsize=4)
-def _load(path: str, mtime_ns: int) -> dict[int, YearOverride]:
-    return parse(Path(path).read_text(encoding="utf-8"))
+def _load(path: str, mtime_ns: int) -> dict[int, YearOverride] | CalendarFileInvalid:
+    """The parsed file, or why it cannot be used (cached either way: a broken file is not
+    parsed again for every day a clock asks about)."""
+    try:
+        return parse(Path(path).read_text(encoding="utf-8"))
+    except CalendarFileInvalid as exc:
+        return exc
+    except (OSError, UnicodeDecodeError):
+        return CalendarFileInvalid(f"calendar file cannot be read: {path}")
 
 
 def overrides() -> dict[int, YearOverride]:
     """The operator's calendar, re-read when the file changes. A missing or invalid file
     raises CalendarFileInvalid, saying what is wrong."""
-    path = calendar_path()
-    if path is None:
+    key = _file_key()
+    if key is None:
         return {}
-    try:
-        mtime = path.stat().st_mtime_ns
-    except OSError:
-        raise CalendarFileInvalid(f"calendar file not found: {path}") from None
-    return _load(str(path), mtime)
-
-
-def _usable_overrides() -> dict[int, YearOverride]:
-    """The operator's calendar, or none while the file is broken: the clocks then fall back
-    to the package and estimates (marked so) instead of failing every page that shows a
-    due date; the dashboard and `baomi check` name the problem."""
-    try:
-        return overrides()
-    except CalendarFileInvalid:
-        return {}
+    loaded = _load(*key)
+    if isinstance(loaded, CalendarFileInvalid):
+        raise loaded
+    return loaded
 
 
 def is_workday(d: date) -> tuple[bool, bool]:
-    """(working day?, estimated?) — estimated when no source covers the year."""
-    year = _usable_overrides().get(d.year)
+    """(working day?, estimated?) — estimated when no source covers the year. While the
+    operator's file is broken the clocks fall back to the package and estimates (marked
+    so) instead of failing every page that shows a due date; the dashboard and `baomi
+    check` name the problem."""
+    try:
+        key = _file_key()
+        usable = key if key is None or not isinstance(_load(*key), CalendarFileInvalid) else None
+    except CalendarFileInvalid:
+        usable = None
+    return _is_workday(d, usable)
+
+
+@functools.lru_cache(maxsize=8192)
+def _is_workday(d: date, key: _Key | None) -> tuple[bool, bool]:
+    loaded = _load(*key) if key is not None else {}
+    year = loaded.get(d.year) if isinstance(loaded, dict) else None
     if year is not None:
         return d in year.workdays or (d.weekday() < 5 and d not in year.holidays), False
-    try:
+    try:  # chinese-calendar scans its tables per call (~20 us): hence the cache
         return bool(chinese_calendar.is_workday(d)), False
     except NotImplementedError:
         return d.weekday() < 5, True
@@ -140,6 +178,13 @@ def is_workday(d: date) -> tuple[bool, bool]:
 
 def covered(d: date) -> bool:
     return not is_workday(d)[1]
+
+
+def gap(start: date, days: int = 60) -> date | None:
+    """The first day in [start, start + days) that no calendar source covers, or None.
+    Raises CalendarFileInvalid while the operator's file is broken (callers say so)."""
+    overrides()
+    return first_uncovered(start, days)
 
 
 def first_uncovered(start: date, days: int) -> date | None:
@@ -154,18 +199,17 @@ def first_uncovered(start: date, days: int) -> date | None:
 @register("baomi", deploy=True)  # `check --deploy`: not on every command's start-up
 def calendar_check(app_configs: Any = None, **kwargs: Any) -> list[Any]:
     try:
-        overrides()
+        first = gap(timezone.localdate(now()))
     except CalendarFileInvalid as exc:
         return [Error(str(exc), hint="fix or unset BAOMI_WORKDAY_CALENDAR", id="baomi.E101")]
-    gap = first_uncovered(timezone.localdate(now()), 60)
-    if gap is None:
+    if first is None:
         return []
     return [
         Warning(
-            f"the working-day calendar has no data from {gap.isoformat()}: SLA due dates "
+            f"the working-day calendar has no data from {first.isoformat()}: SLA due dates "
             "after it assume Monday–Friday and are marked estimated",
             hint=(
-                f"add the State Council holiday schedule for {gap.year} to the file named "
+                f"add the State Council holiday schedule for {first.year} to the file named "
                 "by BAOMI_WORKDAY_CALENDAR (docs/rights.md), or upgrade chinese-calendar"
             ),
             id="baomi.W101",

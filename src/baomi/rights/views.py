@@ -120,10 +120,9 @@ def _calendar_gap() -> Any:
     from baomi.core import workdays
 
     try:
-        workdays.overrides()
+        return workdays.gap(timezone.localdate())
     except workdays.CalendarFileInvalid:
         return "invalid"
-    return workdays.first_uncovered(timezone.localdate(), 60)
 
 
 def _under_rights_request(request: HttpRequest) -> bool:
