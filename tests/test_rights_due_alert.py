@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from baomi.core import clock
-from baomi.rights import services, sla
+from baomi.rights import selectors, services, sla
 from baomi.rights.models import RightsRequest
 
 pytestmark = pytest.mark.django_db
@@ -43,11 +43,18 @@ def test_officer_sees_overdue_and_near_due_on_every_page(
         services.create_request(officer, customer.id, "complaint", detail="x")
     monkeypatch.setattr(clock, "now", lambda: real)
     services.create_request(officer, customer.id, "access")  # new: not due yet
-    for page in ("/", "/rights/", "/password/"):
+    for page in ("/", "/password/", "/rights/new/"):
         banner = alert(c.get(page).content.decode())
         assert banner is not None, page
         assert 'data-overdue="1"' in banner and 'data-near-due="1"' in banner
         assert 'href="/rights/"' in banner
+    # the dashboard shows the same counts itself, computing the open queue once
+    calls = []
+    real_queue = selectors.queue
+    monkeypatch.setattr(selectors, "queue", lambda **kw: calls.append(kw) or real_queue(**kw))
+    body = c.get("/rights/").content.decode()
+    assert alert(body) is None and len(calls) == 1
+    assert 'data-testid="overdue-count">1<' in body and 'data-testid="near-due-count">1<' in body
 
 
 def test_other_roles_get_no_rights_banner(

@@ -99,21 +99,21 @@ def console(request: HttpRequest) -> dict[str, Any]:
         "can_write": bool(p and may_write(role, p)),
         "role_label": labels.choice_label(Role, role),
         "nav_items": nav_items(request, role),
-        "rights_due": rights_due(role),
+        "rights_due": rights_due(request, role),
     }
 
 
-def rights_due(role: str) -> dict[str, int] | None:
+def rights_due(request: HttpRequest, role: str) -> dict[str, int] | None:
     """Overdue and near-due rights requests, for the privacy officer's banner on every
     console page (R-F1: answered within 15 working days). One query over the open ones;
-    the clocks are computed, never stored. None when there is nothing to say."""
+    the clocks are computed, never stored. None when there is nothing to say, and on the
+    rights dashboard itself, which shows the same counts."""
     if role != "privacy_officer":
         return None
-    from baomi.rights.selectors import queue
+    match = getattr(request, "resolver_match", None)
+    if match is not None and (match.namespace, match.url_name) == ("rights", "dashboard"):
+        return None
+    from baomi.rights.selectors import due_counts, queue
 
-    items = queue()
-    due = {
-        "overdue": sum(1 for i in items if i.clock.overdue),
-        "near_due": sum(1 for i in items if i.clock.near_due),
-    }
+    due = due_counts(queue())
     return due if any(due.values()) else None

@@ -104,7 +104,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         ch["label"] = presenters.channel_label(ch["channel"])
     ctx = {
         "rows": [_row(i) for i in items],
-        "stats": selectors.stats(),
+        "stats": selectors.stats(open_items=[i for i in items if i.request.is_open]),
         "kpi": kpi,
         "include_closed": include_closed,
         "calendar_gap": _calendar_gap(),
