@@ -400,8 +400,17 @@ def test_access_copy_opens_refusal_reasons_through_the_gate(
     by_id = {r["id"]: r for r in copy["requests"]}
     assert by_id[written["refused"]]["refusal_reason"] == REFUSAL
     assert by_id[written["done"]]["refusal_reason"] == ""
+    # what the customer wrote and the resolution they were given are in the copy too
+    assert by_id[written["done"]]["resolution"] == RESOLUTION
+    assert by_id[written["done"]]["detail"] == "前台声音太大"
     ev = reads(object_type="rights_request", object_id=str(written["refused"]))
     assert [e.fields for e in ev] == [{"refusal_reason": "plain"}]
+    from django.template.loader import render_to_string
+
+    from baomi.rights import presenters
+
+    html = render_to_string("rights/copy.html", presenters.copy_context(copy))
+    assert RESOLUTION in html and REFUSAL in html and "前台声音太大" in html
 
 
 @pytest.mark.django_db
@@ -501,3 +510,21 @@ def test_after_erasure_the_texts_are_gone_and_pages_still_answer(
     # portal: the customer is gone
     assert me.get("/portal/me/").status_code == 410
     assert not [e for e in reads(object_type__startswith="rights_") if e.at > erase.received_at]
+
+
+@pytest.mark.django_db
+def test_access_copy_holds_a_pending_correction(officer: Any, make_customer: Any) -> None:
+    """A rectify request's proposed values are the customer's data: in the JSON copy and,
+    labelled, in the readable one."""
+    from django.template.loader import render_to_string
+
+    from baomi.rights import presenters
+
+    c = make_customer()
+    services.create_request(officer, c.id, "rectify", changes={"phone": "13900001111"})
+    copy = services.access_copy(officer, c.id)
+    [req] = [r for r in copy["requests"] if r["kind"] == "rectify"]
+    assert req["changes"] == {"phone": "+8613900001111"}
+    html = render_to_string("rights/copy.html", presenters.copy_context(copy))
+    assert "13900001111" in html
+    assert "请求更正" in html or "Correction asked" in html

@@ -188,7 +188,12 @@ def copy_context(copy: dict[str, Any]) -> dict[str, Any]:
         for a in copy["access_log"]["by_role"]
     ]
     requests = [
-        {**r, "kind_label": kind_label(r["kind"]), "state_label": state_label(r["state"])}
+        {
+            **r,
+            "kind_label": kind_label(r["kind"]),
+            "state_label": state_label(r["state"]),
+            "change_rows": field_rows("customer", r.get("changes") or {}),
+        }
         for r in copy["requests"]
     ]
     return {

@@ -751,7 +751,9 @@ def access_copy(actor: Any, customer_id: uuid.UUID | str) -> dict[str, Any]:
         ]
     ]
     mine = list(RightsRequest.objects.filter(customer_id=cid).order_by("received_at"))
-    said = open_texts(actor, cid, mine, codes=("refusal_reason",))  # one gate call, audited
+    # what the customer wrote and what they were told are theirs too (PIPL art. 45): every
+    # request text, opened in one gate call (audited)
+    said = open_texts(actor, cid, mine)
     requests = [
         {
             "id": r.pk,
@@ -764,7 +766,10 @@ def access_copy(actor: Any, customer_id: uuid.UUID | str) -> dict[str, Any]:
             else r.refused_at.isoformat()
             if r.refused_at
             else None,
+            "detail": said.text(r, "detail"),
+            "changes": said.of(r).get("changes") or {},
             "refusal_reason": said.text(r, "refusal_reason"),
+            "resolution": said.text(r, "resolution"),
         }
         for r in mine
     ]
