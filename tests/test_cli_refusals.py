@@ -9,6 +9,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command, get_commands
 
+from baomi.audit.models import Action, AuditEvent
+
 pytestmark = pytest.mark.django_db
 
 
@@ -22,6 +24,9 @@ def test_createsuperuser_is_refused_and_creates_nothing() -> None:
     with pytest.raises(CommandError, match="baomi createstaff"):
         call_command("createsuperuser", "--noinput", "--username", "root", "--email", "r@x.cn")
     assert get_user_model().objects.count() == before
+    # the attempt is evidence for the security auditor
+    ev = AuditEvent.objects.get(action=Action.ACCESS_DENIED, object_id="createsuperuser")
+    assert ev.object_type == "cli" and ev.outcome == "denied"
 
 
 def test_changepassword_is_refused_and_changes_nothing(make_staff: Any) -> None:

@@ -1,22 +1,15 @@
-"""Refused: Django's `changepassword` would set a staff password with no audit event and
-around the password policy's history and expiry rules (R-D5, DESIGN.md §3 rule 3)."""
+"""Refused: a password set around the policy's history and expiry, with no audit event
+(see core.management.refused)."""
 
-from typing import Any
-
-from django.core.management.base import BaseCommand, CommandError
+from baomi.core.management.refused import RefusedCommand
 
 
-class Command(BaseCommand):
+class Command(RefusedCommand):
     help = "Refused in baomi: staff change their password in the console; resets are audited."
-
-    def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("args", nargs="*")
-        # Django's own options, so a script that passes them gets the refusal, not a usage error
-        parser.add_argument("--database")
-
-    def handle(self, *args: Any, **options: Any) -> None:
-        raise CommandError(
-            "changepassword is disabled: staff change their own password in the console "
-            "(/password/) or through POST /api/v1/auth/password; a security_admin resets a "
-            "forgotten one (temporary password, audited) on the staff page or through the API."
-        )
+    name = "changepassword"
+    because = (
+        "staff change their own password in the console (/password/) or through POST "
+        "/api/v1/auth/password; a security_admin resets a forgotten one (temporary password, "
+        "audited) on the staff page or through the API."
+    )
+    django_options = ("--database",)
