@@ -10,6 +10,8 @@ import re
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils.html import escape
 
 from baomi.audit.models import Action, AuditEvent
@@ -207,9 +209,12 @@ def test_a_bad_evidence_value_saves_nothing_and_is_shown_next_to_the_input(desk:
         consent_method="signature",
         consent_evidence="FORM 42 / 张三",
     )
-    r = c.post("/customers/new/", data)
+    with CaptureQueriesContext(connection) as ctx:
+        r = c.post("/customers/new/", data)
     assert r.status_code == 422
     assert counts() == before
+    # refused before anything is written: no data key, customer or audit row attempted
+    assert not [q for q in ctx.captured_queries if q["sql"].lstrip().upper().startswith("INSERT")]
     body = html(r)
     assert 'data-testid="error-consent_evidence"' in body and "凭证编号只能包含" in body
     assert 'data-testid="errors"' in body  # "nothing was saved"

@@ -317,13 +317,16 @@ def customer_new(request: HttpRequest, purpose: Purpose) -> HttpResponse:
         data, channel = forms.customer_input(request.POST)
         consent = forms.consent_input(request.POST)
         try:
-            # One transaction, as POST /api/v1/customers: a refused consent input leaves no
-            # customer behind (R-B3). The profile is validated first, so its problems and
-            # a tampered consent input are reported together.
+            if consent.issues:  # reported with the profile's, before anything is written
+                try:
+                    services.clean_new_customer(data, channel)
+                except ValidationFailed as exc:
+                    raise ValidationFailed([*exc.issues, *consent.issues]) from None
+                raise ValidationFailed(consent.issues)
+            # One transaction, as POST /api/v1/customers: a consent the ledger refuses
+            # leaves no customer behind (R-B3).
             with transaction.atomic():
                 customer = services.create_customer(request.user, purpose, data, channel=channel)
-                if consent.issues:
-                    raise ValidationFailed(consent.issues)
                 if consent.choices:
                     consent_services.capture(
                         request.user,

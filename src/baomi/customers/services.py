@@ -98,14 +98,12 @@ def seal_customer(
         customer.lineage[code] = {"channel": ch, "at": at_iso}
 
 
-@transaction.atomic
-def create_customer(
-    actor: Any,
-    purpose: Purpose | str | None,
-    data: Mapping[str, Any],
-    *,
-    channel: str | None = None,
-) -> Customer:
+def clean_new_customer(
+    data: Mapping[str, Any], channel: str | None = None
+) -> tuple[str, dict[str, str], CardValues | None]:
+    """(channel, profile values, card values) of a new customer's input, or every problem
+    with it at once (ValidationFailed). Pure: nothing is read or written, so a form can
+    report these together with its own problems before anything is created."""
     payload = dict(data)
     reject_cvv(payload)  # R-C4 first: a CVV is refused before anything else is looked at
     card = payload.pop("payment_card", None)
@@ -127,6 +125,18 @@ def create_customer(
             issues.extend(exc.issues)
     if issues:
         raise ValidationFailed(issues)
+    return ch, values, card_values
+
+
+@transaction.atomic
+def create_customer(
+    actor: Any,
+    purpose: Purpose | str | None,
+    data: Mapping[str, Any],
+    *,
+    channel: str | None = None,
+) -> Customer:
+    ch, values, card_values = clean_new_customer(data, channel)
     p = _check_write(actor, purpose, list(values))
     if find_duplicates(values):
         raise Conflict(
