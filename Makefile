@@ -2,6 +2,7 @@
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+TEST_WORKERS ?= auto
 PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 export BAOMI_HOME := $(CURDIR)
 
@@ -24,10 +25,10 @@ demo: install
 
 ## make test: the whole suite on SQLite, then on PostgreSQL when one is reachable
 test: install
-	BAOMI_TEST_DATABASE_URL= $(BIN)/pytest -q -p no:cacheprovider
+	BAOMI_TEST_DATABASE_URL= $(BIN)/pytest -q -p no:cacheprovider -n $(TEST_WORKERS)
 	@if [ -n "$$BAOMI_TEST_DATABASE_URL" ] || pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then \
 	  echo "== PostgreSQL =="; \
-	  BAOMI_TEST_DATABASE_URL=$${BAOMI_TEST_DATABASE_URL:-$(PG_URL)} $(BIN)/pytest -q -p no:cacheprovider; \
+	  BAOMI_TEST_DATABASE_URL=$${BAOMI_TEST_DATABASE_URL:-$(PG_URL)} $(BIN)/pytest -q -p no:cacheprovider -n $(TEST_WORKERS); \
 	else echo "PostgreSQL not reachable: SQLite only"; fi
 
 lint: install

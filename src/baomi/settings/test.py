@@ -21,7 +21,8 @@ _test_db: dict[str, str | None] = (
 DATABASES["default"]["TEST"] = _test_db
 # Test keys live in a per-run temp dir; never production keys (R-C7).
 BAOMI_KEY_DIR = Path(os.environ.get("BAOMI_TEST_KEY_DIR", tempfile.mkdtemp(prefix="baomi-keys-")))
-PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
+# Fast hasher in tests only: argon2 costs ~50 ms per hash; production keeps argon2 (base.py).
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 SECRET_KEY = "test-only-secret-key-" + "t" * 40
 BAOMI_EXPECTED_CUSTOMERS = 1000
 DEBUG = False
