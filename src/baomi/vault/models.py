@@ -37,11 +37,18 @@ class BlindIndexEntry(models.Model):
     id = models.BigAutoField(primary_key=True)
     field = models.CharField(max_length=64)
     bucket = models.BigIntegerField()
-    subject_id = models.UUIDField(db_index=True)
+    subject_id = models.UUIDField()
 
     class Meta:
         db_table = "vault_blind_index"
-        indexes = [models.Index(fields=["field", "bucket"], name="vault_bidx_lookup")]
+        indexes = [
+            models.Index(fields=["field", "bucket"], name="vault_bidx_lookup"),
+            # a customer's own rows (replace on merge / PATCH, shred): without it the
+            # planner took (field, bucket) for `subject_id = ? AND field = ?` and walked
+            # ~N/4 rows per merged row (issue #11: re-import quadratic). Also serves
+            # `subject_id = ?` alone, so the single-column index is gone.
+            models.Index(fields=["subject_id", "field"], name="vault_bidx_subject"),
+        ]
 
 
 class ShredJournal(models.Model):
