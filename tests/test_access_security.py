@@ -112,6 +112,7 @@ def test_mfa_business_minimum_when_not_all_roles(settings: Any) -> None:
         "finance",
         "customer_service",
         "privacy_officer",
+        "data_steward",  # masked ID numbers under data_quality
         "security_admin",
         "system_admin",
         "security_auditor",

@@ -66,6 +66,18 @@ TABLE: dict[str, tuple[set[str], dict[str, str], dict[str, str], dict[str, str]]
     "security_admin": (set(), {}, {}, {}),
     "system_admin": (set(), {}, {}, {}),
     "security_auditor": (set(), {}, {}, {}),
+    # issue #10 §4: the five departments named by the documents. Only the data steward
+    # reads individuals, only under data_quality, masked except the short codes
+    "data_steward": (
+        {"data_quality"},
+        {"basic": M, "sensitive": M, "preference": W},
+        {"customer.id_type": P, "customer.gender": P, "customer.nationality": P},
+        {"payment": W, "track": W},
+    ),
+    "hr": (set(), {}, {}, {}),
+    "legal": (set(), {}, {}, {}),
+    "inspector": (set(), {}, {}, {}),
+    "manager": (set(), {}, {}, {}),
 }
 
 
@@ -242,3 +254,37 @@ def test_policy_exhaustive_against_table() -> None:
                 want = expected(role.value, purpose.value, spec)
                 got = decide(role.value, purpose, spec).value
                 assert got == (W if want is None else want), (role, purpose, spec.key)
+
+
+def test_new_department_roles_read_no_individual_data_by_default() -> None:
+    """Issue #10 §4: hr, legal, inspector and manager see figures only; the data steward
+    reads individuals only under data_quality, never plain beyond the short codes."""
+    for role in ("hr", "legal", "inspector", "manager"):
+        for purpose in Purpose:
+            for spec in catalog.FIELDS:
+                assert decide(role, purpose, spec).value == W, (role, purpose, spec.key)
+    for purpose in Purpose:
+        for spec in catalog.FIELDS:
+            got = decide("data_steward", purpose, spec).value
+            if purpose is not Purpose.DATA_QUALITY or spec.entity != "customer":
+                assert got == W, (purpose, spec.key)
+            elif spec.code in {"id_type", "gender", "nationality"}:
+                assert got == P, spec.key
+            else:
+                assert got in {M, W}, spec.key
+
+
+def test_data_steward_masks_hold_jointly(api_client: Any, full_customer: Any) -> None:
+    """DESIGN §4: the masked ID number hides the birth date, so the birth date beside it is
+    masked too — the steward's view never re-assembles a full ID number or birth date."""
+    cust, data = full_customer
+    client, headers = api_client("data_steward", "data_quality")
+    body = client.get(f"/api/v1/customers/{cust.id}", headers=headers).json()
+    raw = json.dumps(body, ensure_ascii=False)
+    assert body["id_number"] != data["id_number"]
+    assert "19491231" not in raw and "1949-12-31" not in raw
+    assert data["phone"][-8:-4] not in body["phone"]
+    assert {"name", "phone", "id_number", "birth_date", "address"} <= set(body["masked"])
+    for entity in ("bookings", "stays", "shipments", "payment_methods"):
+        for rec in body[entity]:
+            assert rec["fields"] == {}, entity

@@ -85,6 +85,28 @@ DEFAULT_POLICY: dict[Role, RolePolicy] = {
     Role.SECURITY_ADMIN: _NONE,
     Role.SYSTEM_ADMIN: _NONE,
     Role.SECURITY_AUDITOR: _NONE,
+    # data-quality review and duplicate merges (R-K1, R-K3): only under data_quality, only
+    # the identity fields a duplicate comparison needs (catalogue purposes), masked — a
+    # masked name / phone / e-mail / ID number still shows whether two records agree. The
+    # short codes (ID type, gender, nationality) are plain: a mask would hide them entirely
+    # and they say little on their own. Birth date stays masked to the year, so it never
+    # fills in the birth-date digits the masked ID number hides (DESIGN §4 joint disclosure).
+    Role.DATA_STEWARD: RolePolicy(
+        frozenset({Purpose.DATA_QUALITY}),
+        {FieldClass.BASIC: MASKED, FieldClass.SENSITIVE: MASKED, FieldClass.PREFERENCE: WITHHELD},
+        by_tag={"payment": WITHHELD, "track": WITHHELD},
+        by_field={
+            "customer.id_type": PLAIN,
+            "customer.gender": PLAIN,
+            "customer.nationality": PLAIN,
+        },
+    ),
+    # aggregate-only roles (issue #10 §4): figures, reports, agreements, inspections — never
+    # an individual customer's data by default; exceptions go through approvals (R-D4)
+    Role.HR: _NONE,
+    Role.LEGAL: _NONE,
+    Role.INSPECTOR: _NONE,
+    Role.MANAGER: _NONE,
 }
 
 

@@ -13,6 +13,10 @@ from django.db import models
 
 
 class Action(models.TextChoices):
+    """The core's action codes. Domains declare their own enums and register them
+    (`baomi.audit.actions`, through the participant contract); the column stores any
+    declared code, with no `choices=` (adding an action needs no migration)."""
+
     LOGIN = "auth.login"
     LOGIN_FAILED = "auth.login_failed"
     LOGOUT = "auth.logout"
@@ -103,7 +107,7 @@ class AuditEvent(models.Model):
     actor_id = models.BigIntegerField(null=True)
     actor_username = models.CharField(max_length=150, blank=True)
     actor_role = models.CharField(max_length=32, blank=True)
-    action = models.CharField(max_length=40, choices=Action.choices, db_index=True)
+    action = models.CharField(max_length=40, db_index=True)  # a declared code: audit.actions
     purpose = models.CharField(max_length=32, blank=True)
     object_type = models.CharField(max_length=32, blank=True)
     object_id = models.CharField(max_length=64, blank=True, db_index=True)

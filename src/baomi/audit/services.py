@@ -26,7 +26,7 @@ from baomi.core import clock
 from baomi.core.errors import BaomiError, NotFound
 from baomi.core.middleware import current_request
 
-from . import canonical, merkle, tree
+from . import actions, canonical, merkle, tree
 from .models import Action, AuditEvent, Outcome
 
 _LIMITS = {
@@ -68,7 +68,7 @@ SYSTEM = SystemActor()
 
 
 def _event(
-    action: Action,
+    action: Action | str,
     actor: ActorLike | None,
     *,
     purpose: str = "",
@@ -78,6 +78,8 @@ def _event(
     outcome: Outcome = Outcome.OK,
     detail: Mapping[str, Any] | None = None,
 ) -> AuditEvent:
+    if not actions.is_known(str(action)):
+        raise ValueError(f"undeclared audit action {action!r}: register it (baomi.audit.actions)")
     who: ActorLike | SystemActor = actor or SYSTEM
     ctx = current_request()
     if fields is None:
@@ -91,7 +93,7 @@ def _event(
         actor_id=who.pk,
         actor_username=who.username,
         actor_role=who.role_code,
-        action=action,
+        action=str(action.value if isinstance(action, Action) else action),
         purpose=str(purpose or ""),
         object_type=object_type,
         object_id=str(object_id or ""),
@@ -107,7 +109,7 @@ def _event(
     return event
 
 
-def record(action: Action, actor: ActorLike | None, **kwargs: Any) -> AuditEvent:
+def record(action: Action | str, actor: ActorLike | None, **kwargs: Any) -> AuditEvent:
     event = _event(action, actor, **kwargs)
     append([event])
     return event
@@ -118,7 +120,7 @@ def record_many(events: list[AuditEvent]) -> None:
     append(events)
 
 
-def build(action: Action, actor: ActorLike | None, **kwargs: Any) -> AuditEvent:
+def build(action: Action | str, actor: ActorLike | None, **kwargs: Any) -> AuditEvent:
     return _event(action, actor, **kwargs)
 
 

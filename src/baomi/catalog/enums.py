@@ -18,6 +18,36 @@ class Purpose(models.TextChoices):
     RIGHTS_REQUEST = "rights_request", "权利请求 / rights request"
     INVESTIGATION = "investigation", "调查 / investigation"
     LEGAL_REQUEST = "legal_request", "依法调取 / legal request"
+    DATA_QUALITY = "data_quality", "数据质量 / data quality"
+
+
+class Role(models.TextChoices):
+    """Staff roles (INTERFACES.md). One home, next to `Purpose`: audit, console, rights and
+    every domain name roles through this enum, never as raw strings."""
+
+    FRONT_DESK = "front_desk", "前台 / front desk"
+    FINANCE = "finance", "财务 / finance"
+    MARKETING = "marketing", "市场 / marketing"
+    CUSTOMER_SERVICE = "customer_service", "客服 / customer service"
+    COURIER = "courier", "快递员 / courier"
+    PRIVACY_OFFICER = "privacy_officer", "隐私官 / privacy officer"
+    SECURITY_ADMIN = "security_admin", "安全管理员 / security admin"
+    SYSTEM_ADMIN = "system_admin", "系统管理员 / system admin"
+    SECURITY_AUDITOR = "security_auditor", "安全审计员 / security auditor"
+    # departments the business documents give duties to (issue #10 §4); none of them reads
+    # an individual customer's personal data by default (data_steward: only under
+    # data_quality, masked where a comparison allows it)
+    HR = "hr", "人力资源 / HR"
+    LEGAL = "legal", "法务 / legal"
+    DATA_STEWARD = "data_steward", "数据质量专员 / data steward"
+    INSPECTOR = "inspector", "监督小组 / inspector"
+    MANAGER = "manager", "管理层 / manager"
+
+
+# the three administrator roles (三员, R-D4): operate systems, never read customer data
+ADMIN_ROLES = frozenset({Role.SECURITY_ADMIN, Role.SYSTEM_ADMIN, Role.SECURITY_AUDITOR})
+# roles that see figures only (indicators, reports), never an individual's data
+AGGREGATE_ROLES = frozenset({Role.HR, Role.LEGAL, Role.INSPECTOR, Role.MANAGER})
 
 
 class Channel(models.TextChoices):

@@ -61,6 +61,7 @@ PURPOSE_HELP: dict[str, Promise] = {
     Purpose.LEGAL_REQUEST: _(
         "A lawful request from public security, state security or the procuratorate."
     ),
+    Purpose.DATA_QUALITY: _("Reviewing duplicate or invalid records (masked comparison)."),
 }
 
 PREFERENCE_CHOICES: dict[str, Promise] = {
