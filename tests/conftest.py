@@ -176,3 +176,24 @@ def desk(staff_client: Any) -> tuple[Client, Any]:
     """A front-desk clerk signed in to the console under `reception`."""
     c, staff = staff_client("front_desk", "reception")
     return c, staff
+
+
+def import_cli(path: Path, *args: str, channel: str = "store", status: int = 0) -> dict[str, Any]:
+    """`baomi import PATH --channel CHANNEL ARGS` through the management command; checks its
+    exit status (0 all rows in, 3 some rejected, 1 nothing imported — INTERFACES.md) and
+    returns the JSON summary it printed. A refusal with no summary is re-raised."""
+    import io
+
+    from django.core.management import CommandError, call_command
+
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        call_command("import_data", str(path), "--channel", channel, *args, stdout=out, stderr=err)
+        code = 0
+    except CommandError as exc:
+        if not out.getvalue().strip():
+            raise
+        code = exc.returncode
+    assert code == status, (code, err.getvalue())
+    summary: dict[str, Any] = json.loads(out.getvalue())
+    return summary

@@ -21,6 +21,7 @@ from baomi.audit.models import Action, AuditEvent, Outcome
 from baomi.customers import gate
 from baomi.customers.models import Customer
 from baomi.vault.models import BlindIndexEntry, DataKey
+from conftest import import_cli
 
 pytestmark = pytest.mark.django_db
 
@@ -47,10 +48,8 @@ def write_csv(path: Path, rows: list[dict[str, Any]], header: list[str] | None =
     return path
 
 
-def run_import(path: Path, *args: str, channel: str = "store") -> dict[str, Any]:
-    out, err = io.StringIO(), io.StringIO()
-    call_command("import_data", str(path), "--channel", channel, *args, stdout=out, stderr=err)
-    return json.loads(out.getvalue())
+def run_import(path: Path, *args: str, channel: str = "store", status: int = 0) -> dict[str, Any]:
+    return import_cli(path, *args, channel=channel, status=status)
 
 
 def people(synth: Any, n: int) -> list[dict[str, Any]]:
@@ -173,7 +172,9 @@ def test_rejects_file_has_reasons_but_no_values(tmp_path: Path, synth: Any) -> N
     path = write_csv(tmp_path / "c.csv", rows)
     err = io.StringIO()
     out = io.StringIO()
-    call_command("import_data", str(path), "--channel", "web", stdout=out, stderr=err)
+    with pytest.raises(CommandError) as exit3:
+        call_command("import_data", str(path), "--channel", "web", stdout=out, stderr=err)
+    assert exit3.value.returncode == 3  # some rows rejected; the summary is still printed
     summary = json.loads(out.getvalue())
     assert summary == {**summary, "rows": 6, "created": 2, "rejected": 4, "merged": 0}
     rejects = tmp_path / "c.csv.rejects.csv"
@@ -331,7 +332,7 @@ def test_gb18030_csv_and_row_too_long(tmp_path: Path, synth: Any, make_staff: An
     body = ",".join(HEADER) + "\n" + ",".join(r[h] for h in HEADER) + "\n"
     body += ",".join(synth.customer()[h] for h in HEADER) + ",extra\n"
     path.write_bytes(body.encode("gb18030"))
-    summary = run_import(path)
+    summary = run_import(path, status=3)
     assert summary["created"] == 1 and summary["rejected"] == 1
     assert by_id(make_staff)[r["id_number"]].fields["name"] == r["name"]
     assert "row_too_long" in (tmp_path / "gbk.csv.rejects.csv").read_text()
@@ -387,7 +388,7 @@ def test_audit_events_name_fields_never_values(tmp_path: Path, synth: Any) -> No
     rows = people(synth, 4)
     rows.append({**rows[0], "email": "dup.mail@example.cn"})
     rows.append({**synth.customer(), "phone": "12"})
-    summary = run_import(write_csv(tmp_path / "c.csv", rows))
+    summary = run_import(write_csv(tmp_path / "c.csv", rows), status=3)
     assert summary == {**summary, "created": 4, "merged": 1, "rejected": 1}
     events = list(AuditEvent.objects.order_by("seq"))
     assert events[0].action == Action.IMPORT_STARTED
@@ -412,7 +413,9 @@ def test_parallel_validation_gives_the_same_result(tmp_path: Path, synth: Any) -
     rows = people(synth, 9)
     rows.append({**rows[2], "email": "again@example.cn"})
     rows.append({**synth.customer(), "birth_date": "2999-01-01"})
-    summary = run_import(write_csv(tmp_path / "c.csv", rows), "--workers", "2", "--batch-size", "2")
+    summary = run_import(
+        write_csv(tmp_path / "c.csv", rows), "--workers", "2", "--batch-size", "2", status=3
+    )
     assert summary == {**summary, "rows": 11, "created": 9, "merged": 1, "rejected": 1}
     assert_vault_consistent()
 
@@ -449,13 +452,10 @@ def test_staff_import_needs_a_write_purpose(tmp_path: Path, synth: Any, make_sta
 def test_consent_column_is_never_silently_dropped(tmp_path: Any) -> None:
     """A consent cell the ledger cannot read rejects its row (tests/test_import_consent.py
     covers what lands); it is never dropped without a word."""
-    from django.core.management import call_command
 
     from baomi.customers.models import Customer
 
     f = tmp_path / "c.csv"
     f.write_text("name,phone,consent\n张三,13812345678,marketing\n", encoding="utf-8")
-    out = io.StringIO()
-    call_command("import_data", str(f), "--channel", "store", stdout=out, stderr=io.StringIO())
-    assert json.loads(out.getvalue())["rejected"] == 1
+    assert import_cli(f, status=1)["rejected"] == 1  # nothing imported: exit 1
     assert Customer.objects.count() == 0

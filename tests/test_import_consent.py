@@ -9,13 +9,11 @@ consent columns refuse the file before anything is written.
 from __future__ import annotations
 
 import csv
-import io
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError
 
 from baomi.audit.models import Action, AuditEvent
 from baomi.consent import selectors
@@ -23,6 +21,7 @@ from baomi.consent.models import ConsentEvent, ConsentState
 from baomi.consent.services import current_notice
 from baomi.customers import gate
 from baomi.customers.models import Customer
+from conftest import import_cli
 
 pytestmark = pytest.mark.django_db
 
@@ -37,10 +36,8 @@ def write(path: Path, header: list[str], rows: list[list[Any]]) -> Path:
     return path
 
 
-def run(path: Path, *args: str, channel: str = "store") -> dict[str, Any]:
-    out, err = io.StringIO(), io.StringIO()
-    call_command("import_data", str(path), "--channel", channel, *args, stdout=out, stderr=err)
-    return json.loads(out.getvalue())
+def run(path: Path, *args: str, channel: str = "store", status: int = 0) -> dict[str, Any]:
+    return import_cli(path, *args, channel=channel, status=status)
 
 
 def base(synth: Any) -> list[str]:
@@ -132,7 +129,7 @@ def test_bad_consent_cell_rejects_the_row_whole(
     good, bad = base(synth), base(synth)
     header = [*BASE, "consent.profiling", column]
     rows = [[*good, "yes", ""], [*bad, "yes", value]]
-    summary = run(write(tmp_path / "c.csv", header, rows))
+    summary = run(write(tmp_path / "c.csv", header, rows), status=3)
     assert (summary["created"], summary["rejected"], summary["consents"]) == (1, 1, 1)
     assert Customer.objects.count() == 1  # the bad row's customer was not created either
     rejects = list(csv.reader((tmp_path / "c.csv.rejects.csv").open(encoding="utf-8")))
@@ -142,7 +139,8 @@ def test_bad_consent_cell_rejects_the_row_whole(
 
 def test_consent_column_and_single_purpose_column_must_agree(tmp_path: Path, synth: Any) -> None:
     header = [*BASE, "consent", "consent.marketing"]
-    summary = run(write(tmp_path / "c.csv", header, [[*base(synth), "marketing=no", "yes"]]))
+    rows = [[*base(synth), "marketing=no", "yes"]]
+    summary = run(write(tmp_path / "c.csv", header, rows), status=1)
     assert summary["rejected"] == 1 and Customer.objects.count() == 0
     assert ConsentEvent.objects.count() == 0
 

@@ -74,13 +74,15 @@ def test_valid_resident_id_is_normalised() -> None:
         ("bad birth date (Feb 30)", with_check_digit("11010519490230002")),
         ("bad birth date (month 13)", with_check_digit("11010519491331002")),
         ("unknown region", with_check_digit("99010519491231002")),
-        ("region not yet assigned in 1901", with_check_digit("44030519010101002")),
+        ("region never assigned", with_check_digit("11019919491231002")),
+        ("born before 1900", with_check_digit("11010518991231002")),
         ("too short", VALID_ID[:-1]),
         ("letters", "11010519491231A02X"),
     ],
 )
 def test_invalid_resident_ids_are_refused(case: str, number: str) -> None:
-    """R-B4: checksum, birth date and region are checked (python-stdnum cn.ric)."""
+    """R-B4: checksum (stdnum), birth date (real, 1900-01-01 … today) and region (known to
+    stdnum's region data at any time: tests/test_resident_ids.py) are checked."""
     with pytest.raises(Invalid) as exc:
         validators.id_number(number, "cn_resident_id")
     assert exc.value.code == "id_number_invalid", case

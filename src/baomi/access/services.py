@@ -49,6 +49,7 @@ from .models import (
 )
 from .passwords import password_expired
 from .policy import may_use
+from .usernames import clean_username
 
 
 def _digest(token: str) -> str:
@@ -97,8 +98,7 @@ def create_staff(
         raise _invalid(
             "role", "role_unknown", f"role must be one of {', '.join(Role.values)}", "角色代码无效"
         )
-    if not username or len(username) > 150:
-        raise _invalid("username", "required", "username is required", "用户名必填")
+    username = clean_username(username)
     if Staff.objects.filter(username=username).exists():
         raise BaomiError("username already taken", code="username_taken")
     generated = password is None

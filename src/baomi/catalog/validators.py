@@ -15,9 +15,8 @@ from datetime import date
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
-from stdnum import luhn
+from stdnum import luhn, numdb
 from stdnum.cn import ric
-from stdnum.exceptions import ValidationError as StdnumError
 
 from .enums import Gender, IdType
 
@@ -28,8 +27,14 @@ class Invalid(ValueError):
         self.code, self.en, self.zh = code, en, zh
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # C0 and C1 controls
 _SPACES = re.compile(r"\s+")
+# Bidirectional embeddings, overrides and isolates reorder what a reader sees ("Trojan
+# Source", CVE-2021-42574): refused in every text field.
+_BIDI_OVERRIDES = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
+# In names also the bidi marks (LRM, RLM, ALM): a name needs none of them.
+_BIDI_MARKS = frozenset("\u200e\u200f\u061c")
+_JOINERS = frozenset("\u200c\u200d")  # ZWNJ / ZWJ: part of some scripts' spelling
 
 
 def text(value: object, *, max_len: int = 200) -> str:
@@ -39,15 +44,33 @@ def text(value: object, *, max_len: int = 200) -> str:
         raise Invalid("required", "must not be empty", "不能为空")
     if _CONTROL.search(s):
         raise Invalid("control_chars", "contains control characters", "包含控制字符")
+    if _BIDI_OVERRIDES.search(s):
+        raise Invalid(
+            "bidi_control", "contains text-direction override characters", "包含文字方向控制字符"
+        )
     if len(s) > max_len:
         raise Invalid("too_long", f"longer than {max_len} characters", f"超过 {max_len} 个字符")
     return s
 
 
 def name(value: object) -> str:
+    """A person's name: visible letters, no digits, no bidi controls, no invisible
+    characters except a joiner (ZWNJ/ZWJ) between two letters, as some scripts spell."""
     s = text(value, max_len=100)
     if any(ch.isdigit() for ch in s):
         raise Invalid("name_digits", "a name cannot contain digits", "姓名不能包含数字")
+    if any(ch in _BIDI_MARKS for ch in s):
+        raise Invalid(
+            "bidi_control", "contains text-direction override characters", "包含文字方向控制字符"
+        )
+    for i, ch in enumerate(s):
+        cat = unicodedata.category(ch)
+        if cat in ("Cf", "Co", "Cn", "Cs") and not (
+            ch in _JOINERS and 0 < i < len(s) - 1 and s[i - 1].isalpha() and s[i + 1].isalpha()
+        ):
+            raise Invalid("name_invisible", "contains invisible characters", "包含不可见字符")
+    if not any(unicodedata.category(ch)[0] == "L" for ch in s):
+        raise Invalid("name_no_letters", "a name needs at least one letter", "姓名须包含文字")
     return s
 
 
@@ -116,6 +139,51 @@ _ID_FORMATS: dict[str, re.Pattern[str]] = {
 }
 
 
+_RIC_INVALID = (
+    "id_number_invalid",
+    "not a valid mainland resident ID (checksum, birth date or region)",
+    "居民身份证号码无效（校验位、出生日期或地区码错误）",
+)
+
+
+@functools.cache
+def region_code_known(code: str) -> bool:
+    """Whether a 6-digit administrative division code exists or ever existed, per
+    python-stdnum's own region data (`stdnum/cn/loc.dat`, which keeps retired and renamed
+    counties with their `[start-end]` years).
+
+    The years are deliberately ignored: an ID carries the code in force when the card was
+    ISSUED, not at birth, so someone born in 1962 holds a valid 440305 (Nanshan, 1990-)
+    number. `stdnum.cn.ric.validate` checks the code against the birth year and so refused
+    over half of a realistic file (issue #9 §1)."""
+    if len(code) != 6 or not code.isdigit():
+        return False
+    info: dict[str, str] = {}
+    for _part, props in numdb.get("cn/loc").info(code):
+        info.update(props)
+    return bool(info.get("county"))
+
+
+def resident_id(value: str) -> str:
+    """A mainland resident ID (居民身份证号码, GB 11643): 18 characters, ISO 7064 checksum
+    (stdnum), a real birth date between 1900-01-01 and today, and a region code that
+    exists or existed at any time. The one rule for the API, console, import and portal."""
+    s = ric.compact(value)
+    if len(s) != 18 or not s[:17].isdigit() or s[17] not in "0123456789X":
+        raise Invalid(*_RIC_INVALID)
+    if ric.calc_check_digit(s) != s[17]:
+        raise Invalid(*_RIC_INVALID)
+    try:
+        born = date(int(s[6:10]), int(s[10:12]), int(s[12:14]))
+    except ValueError:
+        raise Invalid(*_RIC_INVALID) from None
+    if born < date(1900, 1, 1) or born > date.today():
+        raise Invalid(*_RIC_INVALID)
+    if not region_code_known(s[:6]):
+        raise Invalid(*_RIC_INVALID)
+    return s
+
+
 def id_number(value: object, kind: str | None) -> str:
     s = re.sub(r"[\s-]", "", unicodedata.normalize("NFKC", str(value))).upper()
     if not s:
@@ -125,14 +193,7 @@ def id_number(value: object, kind: str | None) -> str:
             "id_type_required", "id_type is required with id_number", "填写证件号码时须填写证件类型"
         )
     if kind == IdType.CN_RESIDENT_ID:
-        try:
-            return str(ric.validate(s))
-        except StdnumError as exc:
-            raise Invalid(
-                "id_number_invalid",
-                "not a valid mainland resident ID (checksum, birth date or region)",
-                "居民身份证号码无效（校验位、出生日期或地区码错误）",
-            ) from exc
+        return resident_id(s)
     pattern = _ID_FORMATS.get(kind)
     if pattern is None or not pattern.match(s):
         raise Invalid("id_number_format", f"not a valid {kind} number", "证件号码格式错误")

@@ -10,7 +10,6 @@ the session, not in a flash message.
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,6 +20,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -30,7 +30,7 @@ from baomi.access.enums import ADMIN_ROLES, Role
 from baomi.access.models import ApprovalKind, ApprovalRequest, ApprovalState
 from baomi.catalog import fields as catalog
 from baomi.catalog.enums import Purpose, Treatment
-from baomi.core import clock
+from baomi.core import clock, csvsafe
 from baomi.core.errors import BaomiError, NotFound, ValidationFailed
 
 from . import forms, labels, selectors
@@ -487,28 +487,20 @@ def access_review(request: HttpRequest) -> HttpResponse:
     return render(request, "console/access_review.html", {"rows": rows, "days": days})
 
 
-def _cell(value: object) -> str:
-    """CSV cell text that a spreadsheet will not run as a formula."""
-    text = "" if value is None else str(value)
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
-
-
 @role_required(SA, AUD)
 @require_http_methods(["GET"])
 def access_review_csv(request: HttpRequest) -> HttpResponse:
     """Non-personal: usernames, roles, counts and dates — no customer value, no id."""
     days = _days(request.GET.get("days"))
     buf = io.StringIO()
-    out = csv.writer(buf, lineterminator="\r\n")
+    out = csvsafe.writer(buf, lineterminator="\r\n")
     out.writerow(CSV_COLUMNS)
     for r in access.access_review(days):
-        out.writerow([_cell(r[c]) for c in CSV_COLUMNS])
+        out.writerow([r[c] for c in CSV_COLUMNS])
     today = timezone.localdate().isoformat()
     response = HttpResponse("\ufeff" + buf.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = (
-        f'attachment; filename="baomi-access-review-{today}-{days}d.csv"'
-    )
+    response["Content-Disposition"] = content_disposition_header(
+        True, f"baomi-access-review-{today}-{days}d.csv"
+    ) or "attachment"
     response["Cache-Control"] = "no-store"
     return response

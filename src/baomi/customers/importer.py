@@ -28,6 +28,7 @@ import multiprocessing
 import os
 import time
 import uuid
+import zipfile
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -43,7 +44,7 @@ from baomi.audit.services import SystemActor, build, record_many
 from baomi.catalog import fields as catalog
 from baomi.catalog import validators
 from baomi.catalog.enums import Gender, IdType, Purpose
-from baomi.core import clock
+from baomi.core import clock, csvsafe
 from baomi.core.errors import BaomiError, FieldIssue, Gone, ValidationFailed
 from baomi.core.sql import db_value, insert_sql
 from baomi.vault import services as vault
@@ -180,6 +181,7 @@ def count_rows(path: Path) -> int | None:
     suffix = path.suffix.lower()
     if suffix in {".xlsx", ".xlsm"}:
         try:
+            check_xlsx(path)
             from openpyxl import load_workbook
 
             wb = load_workbook(path, read_only=True)
@@ -203,6 +205,73 @@ def count_rows(path: Path) -> int | None:
     return max(0, n - 1)
 
 
+# -- file limits (ASVS 5.0 V5.2.1, V5.2.3) ---------------------------------------------------
+# An XLSX is a zip: openpyxl inflates and keeps the whole shared-strings part in memory even
+# in read-only mode, so a 99 KB file holding one 100 MB string took the import to 483 MB of
+# RSS. The zip directory states each member's uncompressed size: check it BEFORE parsing.
+MAX_FILE_BYTES = 200 * 1024 * 1024  # any import file, as stored on disk
+MAX_XLSX_UNCOMPRESSED = 1024 * 1024 * 1024  # all members together, inflated
+MAX_XLSX_SHARED_STRINGS = 64 * 1024 * 1024  # xl/sharedStrings.xml, inflated (held in memory)
+MAX_XLSX_MEMBERS = 1000
+MAX_XLSX_RATIO = 200  # inflated / compressed, per member above 1 MiB (a zip bomb's mark)
+MAX_CELL_CHARS = 32_767  # Excel's own limit for one cell; longer cells reject their row
+
+
+def _limit(name: str, default: int) -> int:
+    from django.conf import settings
+
+    return int(getattr(settings, name, default))
+
+
+def check_size(path: Path) -> None:
+    size = path.stat().st_size
+    limit = _limit("BAOMI_IMPORT_MAX_FILE_BYTES", MAX_FILE_BYTES)
+    if size > limit:
+        raise ImportRefused(
+            f"the file is {size // (1 << 20)} MiB; at most {limit // (1 << 20)} MiB can be "
+            "imported at once — split it",
+            code="file_too_large",
+        )
+
+
+def check_xlsx(path: Path) -> None:
+    """Refuse an XLSX whose zip directory announces more than the import can hold, before
+    any part is inflated: too many members, too much inflated data, a shared-strings part
+    over its cap, or a member compressed beyond any spreadsheet's ratio (a zip bomb)."""
+    check_size(path)
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise ImportRefused("the XLSX file cannot be read", code="file_unreadable") from None
+    if len(infos) > MAX_XLSX_MEMBERS:
+        raise ImportRefused(
+            f"the XLSX file has {len(infos)} parts (at most {MAX_XLSX_MEMBERS})",
+            code="xlsx_too_large",
+        )
+    total = sum(i.file_size for i in infos)
+    if total > _limit("BAOMI_IMPORT_MAX_XLSX_UNCOMPRESSED", MAX_XLSX_UNCOMPRESSED):
+        raise ImportRefused(
+            f"the XLSX file inflates to {total // (1 << 20)} MiB; split it into smaller files",
+            code="xlsx_too_large",
+        )
+    cap = _limit("BAOMI_IMPORT_MAX_XLSX_SHARED_STRINGS", MAX_XLSX_SHARED_STRINGS)
+    for i in infos:
+        if i.filename.lower().endswith("sharedstrings.xml") and i.file_size > cap:
+            raise ImportRefused(
+                f"the XLSX file's text table inflates to {i.file_size // (1 << 20)} MiB "
+                f"(at most {cap // (1 << 20)} MiB): a cell is far too long, or split the file",
+                code="xlsx_too_large",
+            )
+        if i.file_size > (1 << 20) and i.file_size > MAX_XLSX_RATIO * max(1, i.compress_size):
+            ratio = i.file_size // max(1, i.compress_size)
+            raise ImportRefused(
+                f"a part of the XLSX file is compressed {ratio} to 1, beyond any real "
+                "spreadsheet: refused as a zip bomb",
+                code="xlsx_too_large",
+            )
+
+
 def _csv_encoding(path: Path) -> str:
     """UTF-8 (with or without BOM); Chinese spreadsheet exports are often GB18030."""
     with path.open("rb") as fh:
@@ -218,6 +287,7 @@ def read_rows(path: Path) -> tuple[list[str], Iterator[Sequence[Any]]]:
     """Header and a streaming iterator of row value lists, for CSV or XLSX."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
+        check_size(path)
         fh = path.open(encoding=_csv_encoding(path), newline="")
         reader = csv.reader(fh)
         try:
@@ -240,6 +310,7 @@ def read_rows(path: Path) -> tuple[list[str], Iterator[Sequence[Any]]]:
     if suffix in {".xlsx", ".xlsm"}:
         from openpyxl import load_workbook
 
+        check_xlsx(path)
         try:
             wb = load_workbook(path, read_only=True, data_only=True)
         except Exception:
@@ -289,6 +360,12 @@ _Result = tuple[dict[str, str], list[Any], list[FieldIssue] | None]
 _TOO_LONG = FieldIssue(
     "*", "row_too_long", "more values than columns in the header", "数据列数多于表头列数"
 )
+_CELL_TOO_LONG = FieldIssue(
+    "*",
+    "cell_too_long",
+    f"a cell is longer than {MAX_CELL_CHARS} characters",
+    f"有单元格超过 {MAX_CELL_CHARS} 个字符",
+)
 
 
 def _validate_chunk(spec: _Spec, chunk: list[tuple[int, Sequence[Any]]]) -> list[_Result]:
@@ -297,6 +374,9 @@ def _validate_chunk(spec: _Spec, chunk: list[tuple[int, Sequence[Any]]]) -> list
     for _, raw in chunk:
         if len(raw) > width and any(_cell(v) for v in raw[width:]):
             out.append(({}, [], [_TOO_LONG]))
+            continue
+        if any(isinstance(v, str) and len(v) > MAX_CELL_CHARS for v in raw):
+            out.append(({}, [], [_CELL_TOO_LONG]))
             continue
         values: dict[str, str] = {}
         m = len(raw)
@@ -521,7 +601,7 @@ class Importer:
             workers = min(3, max(1, (os.cpu_count() or 1) - 1)) if expected >= 20_000 else 0
         try:
             with rejects_path.open("w", encoding="utf-8", newline="") as rej_fh:
-                rej = csv.writer(rej_fh)
+                rej = csvsafe.writer(rej_fh)
                 rej.writerow(["row", "field", "code", "message"])
                 spec = _Spec(self.columns, self.width, self.ext_columns, self.extensions)
                 for k in sorted({k for _, _, k in self.ext_columns}):

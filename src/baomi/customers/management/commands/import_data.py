@@ -10,7 +10,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from baomi.audit.services import SYSTEM
 from baomi.catalog.enums import Channel, Industry
 from baomi.core.errors import BaomiError
-from baomi.customers.importer import ColumnExtension, count_rows, import_file
+from baomi.customers.importer import ColumnExtension, ImportSummary, count_rows, import_file
 
 
 def _extensions() -> tuple[ColumnExtension, ...]:
@@ -27,7 +27,9 @@ class Command(BaseCommand):
         "--mapping says otherwise). Consent columns (consent.<purpose> = yes/no, "
         "consent_method, consent_evidence) go to the consent ledger. Rejected rows go to "
         "FILE.rejects.csv with reasons (row number, field, code — never the values). "
-        "Prints a JSON summary."
+        "Prints a JSON summary. Exit status: 0 every row imported; 3 some rows rejected "
+        "(summary still printed, reasons in the rejects file); 1 nothing imported (no data "
+        "rows, or every row rejected) or an error (the file or mapping refused)."
     )
 
     def add_arguments(self, parser: Any) -> None:
@@ -76,3 +78,21 @@ class Command(BaseCommand):
         self.stdout.write(json.dumps(summary.as_dict()))
         if summary.rejects_file:
             self.stderr.write(f"rejected rows and reasons: {summary.rejects_file}")
+        status = exit_status(summary)
+        if status == EXIT_NOTHING:
+            why = "every row was rejected" if summary.rows else "the file has no data rows"
+            raise CommandError(f"nothing imported: {why}", returncode=EXIT_NOTHING)
+        if status == EXIT_SOME_REJECTED:
+            raise CommandError(
+                f"{summary.rejected} of {summary.rows} rows rejected", returncode=EXIT_SOME_REJECTED
+            )
+
+
+EXIT_ALL_IN, EXIT_NOTHING, EXIT_SOME_REJECTED = 0, 1, 3
+
+
+def exit_status(summary: ImportSummary) -> int:
+    """INTERFACES.md: 0 every row in, 3 some rows rejected, 1 nothing imported / error."""
+    if summary.created + summary.merged == 0:
+        return EXIT_NOTHING
+    return EXIT_SOME_REJECTED if summary.rejected else EXIT_ALL_IN
