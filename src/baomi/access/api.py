@@ -119,25 +119,34 @@ class ReasonIn(Schema):
     reason: str
 
 
-class ResetMfaOut(Schema):
-    totp_secret: str
-    otpauth_uri: str
+class ResetOut(Schema):
+    """Done at once (`state: done`) for an ordinary account; for a privileged account a
+    four-eyes request (`state: requested`, `approval_id`) another security_admin decides."""
+
+    state: str
+    approval_id: int | None = None
+    temporary_password: str | None = None
+    enrol_by: datetime | None = None
 
 
-@staff_router.post("/{staff_id}/reset-mfa", response=ResetMfaOut)
-def reset_mfa(request: HttpRequest, staff_id: int, body: ReasonIn) -> dict[str, str]:
-    e = services.reset_mfa(request.staff, staff_id, body.reason)  # type: ignore[attr-defined]
-    return {"totp_secret": e.secret_b32, "otpauth_uri": e.otpauth_uri}
+def _reset_out(r: services.ResetOutcome) -> Status[dict[str, Any]]:
+    if r.approval is not None:
+        return Status(202, {"state": "requested", "approval_id": r.approval.pk})
+    body = {"state": "done", "temporary_password": r.temporary_password, "enrol_by": r.enrol_by}
+    return Status(200, body)
 
 
-class TempPasswordOut(Schema):
-    temporary_password: str
+@staff_router.post("/{staff_id}/reset-mfa", response={200: ResetOut, 202: ResetOut})
+def reset_mfa(request: HttpRequest, staff_id: int, body: ReasonIn) -> Status[dict[str, Any]]:
+    """The person enrols a new authenticator at their next console sign-in (`enrol_by`);
+    nobody else sees the new secret."""
+    return _reset_out(services.reset_mfa(request.staff, staff_id, body.reason))  # type: ignore[attr-defined]
 
 
-@staff_router.post("/{staff_id}/reset-password", response=TempPasswordOut)
-def reset_password(request: HttpRequest, staff_id: int, body: ReasonIn) -> dict[str, str]:
-    temp = services.reset_password(request.staff, staff_id, body.reason)  # type: ignore[attr-defined]
-    return {"temporary_password": temp}
+@staff_router.post("/{staff_id}/reset-password", response={200: ResetOut, 202: ResetOut})
+def reset_password(request: HttpRequest, staff_id: int, body: ReasonIn) -> Status[dict[str, Any]]:
+    """A temporary password, shown once, valid 24 h, good only for choosing a new one."""
+    return _reset_out(services.reset_password(request.staff, staff_id, body.reason))  # type: ignore[attr-defined]
 
 
 @staff_router.post("/{staff_id}/terminate-sessions", response={204: None})
@@ -188,6 +197,9 @@ class ApprovalOut(Schema):
     expires_at: datetime
     decided_by: str | None
     decided_at: datetime | None
+    # an approved credential reset: the temporary password, in this response only
+    temporary_password: str | None = None
+    enrol_by: datetime | None = None
 
 
 def _approval(a: Any) -> dict[str, Any]:
@@ -202,6 +214,8 @@ def _approval(a: Any) -> dict[str, Any]:
         "expires_at": a.expires_at,
         "decided_by": a.decided_by.username if a.decided_by else None,
         "decided_at": a.decided_at,
+        "temporary_password": getattr(a, "issued_password", None),
+        "enrol_by": getattr(a, "enrol_by", None),
     }
 
 

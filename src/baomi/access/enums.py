@@ -3,4 +3,10 @@
 
 from baomi.catalog.enums import ADMIN_ROLES, AGGREGATE_ROLES, Role
 
-__all__ = ["ADMIN_ROLES", "AGGREGATE_ROLES", "Role"]
+# Accounts whose credential reset is itself a four-eyes request (issue #9 §2): the three
+# administrators and the privacy officer, who may read every field of a customer.
+PRIVILEGED_ROLES = frozenset(
+    {Role.SECURITY_ADMIN, Role.SYSTEM_ADMIN, Role.SECURITY_AUDITOR, Role.PRIVACY_OFFICER}
+)
+
+__all__ = ["ADMIN_ROLES", "AGGREGATE_ROLES", "PRIVILEGED_ROLES", "Role"]

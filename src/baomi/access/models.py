@@ -18,6 +18,16 @@ class Staff(AbstractUser):
     # an administrator-issued (generated) password must be changed at first sign-in
     must_change_password = models.BooleanField(default=False)
     deactivated_at = models.DateTimeField(null=True, blank=True)
+    # Four-eyes taint (issue #9 §2): ids of the staff members whose action set this
+    # account's current credentials (a reset, an account created with a generated
+    # password). While it is non-empty the account decides no approval those people
+    # requested, nor one requested by this account for them; it clears once the account
+    # has changed its password itself *and* enrolled its own authenticator.
+    credentials_set_by = models.JSONField(default=list, blank=True)
+    password_self_set = models.BooleanField(default=True)
+    mfa_self_enrolled = models.BooleanField(default=True)
+    # a temporary password and an MFA re-enrolment window end here (24 h after the reset)
+    credentials_expire_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "access_staff"
@@ -79,6 +89,7 @@ class ApprovalKind(models.TextChoices):
     BULK_EXPORT = "bulk_export", "批量导出 / bulk export"
     KEY_ROTATION = "key_rotation", "密钥轮换 / key rotation"
     CHECKPOINT_KEY_CHANGE = "checkpoint_key_change", "审计签名密钥变更 / checkpoint key change"
+    CREDENTIAL_RESET = "credential_reset", "重置特权账号凭据 / credential reset"
 
 
 class ApprovalState(models.TextChoices):

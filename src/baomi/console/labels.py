@@ -162,7 +162,16 @@ ERROR_MESSAGES: dict[str, Promise] = {
     "role_required": _("Your role may not use this page or action."),
     "self_change": _("Nobody may change their own account, role or access this way."),
     "four_eyes": _(
-        "Four eyes: you requested this yourself, so another security administrator must decide it."
+        "Four eyes: you may not decide this request. You asked for it, it concerns your own "
+        "account, or you and its requester set each other's credentials; another security "
+        "administrator decides."
+    ),
+    "enrolment_expired": _(
+        "The time to set up a new authenticator has run out. Ask a security administrator for "
+        "a new reset."
+    ),
+    "credentials_expired": _(
+        "This temporary password has expired. Ask a security administrator for a new reset."
     ),
     "approval_expired": _("This request has expired. Ask again if it is still needed."),
     "approval_closed": _("This request has already been decided."),

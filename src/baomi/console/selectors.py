@@ -8,7 +8,7 @@ from datetime import datetime
 
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from baomi.access.enums import Role
+from baomi.access.enums import PRIVILEGED_ROLES, Role
 from baomi.access.models import ApprovalKind, ApprovalRequest, ApprovalState, Staff
 
 from . import labels
@@ -24,6 +24,7 @@ class StaffRow:
     mfa: bool
     last_login: datetime | None
     must_change_password: bool
+    privileged: bool = False  # a reset is a four-eyes request (issue #9 §2)
 
 
 def _state(s: Staff, pending: set[int]) -> str:
@@ -78,6 +79,7 @@ def staff_row(staff_id: int) -> StaffRow | None:
         mfa=TOTPDevice.objects.filter(user=s, confirmed=True).exists(),
         last_login=s.last_login,
         must_change_password=s.must_change_password,
+        privileged=s.role in PRIVILEGED_ROLES,
     )
 
 
