@@ -614,7 +614,7 @@ def test_reset_mfa_lets_only_the_person_enrol_a_new_authenticator(signed_in: Any
 
 
 def test_the_enrolment_window_closes_after_24_hours(signed_in: Any, monkeypatch: Any) -> None:
-    c, admin = signed_in("security_admin")
+    _c, admin = signed_in("security_admin")
     target = mfa_staff("finance")
     access.reset_mfa(admin, target.pk, "lost phone")
     later = clock.now() + timedelta(hours=25)
