@@ -29,6 +29,7 @@ def _keys(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
 
     clear_override_cache()
     settings.BAOMI_KEY_DIR = tmp_path_factory.mktemp("keys")
+    settings.BAOMI_AUDIT_WITNESS_DIR = tmp_path_factory.mktemp("witness")
     keys.reset_cache()
     services.clear_caches()
     ring = keys.ensure_keys()

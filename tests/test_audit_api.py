@@ -108,7 +108,8 @@ def test_event_list_query_count_is_flat(auditor: Any, make_staff: Any) -> None:
     assert counts[0] == counts[1], (counts, [q["sql"][:90] for q in ctx.captured_queries])
 
 
-def test_checkpoint_endpoint(api_client: Any, make_staff: Any) -> None:
+def test_checkpoint_endpoint(api_client: Any, make_staff: Any, settings: Any) -> None:
+    settings.BAOMI_AUDIT_CHECKPOINT_SECONDS = 0  # no automatic checkpoint: none exists yet
     c, h = api_client("front_desk")
     _problem(c.get("/api/v1/audit/checkpoint", headers=h), 404)
     cp = checkpoints.make_checkpoint()

@@ -126,7 +126,8 @@ def test_checkpoint_list_with_signature_and_consistency(auditor: Any) -> None:
     assert c.post("/audit/checkpoints/sign/").status_code == 302
     body = html(c.get("/audit/checkpoints/"))
     rows = re.findall('data-testid="checkpoint-row"', body)
-    assert len(rows) == 2 and "有效" in body and 'data-testid="verifier-key"' in body
+    # 3: the log's first append signed one (it had none), then the two above
+    assert len(rows) == 3 and "有效" in body and 'data-testid="verifier-key"' in body
     assert "无效" not in body
     cp = Checkpoint.objects.order_by("id").last()
     assert cp is not None

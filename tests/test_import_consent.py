@@ -247,9 +247,7 @@ def test_staff_import_records_the_operator(tmp_path: Path, synth: Any, make_staf
     assert (ev.operator_id, ev.operator_role) == (desk.pk, "front_desk")
 
 
-def test_importer_without_the_extension_refuses_consent_columns(
-    tmp_path: Path, synth: Any
-) -> None:
+def test_importer_without_the_extension_refuses_consent_columns(tmp_path: Path, synth: Any) -> None:
     """Code that builds an importer without the consent extension cannot drop consent
     columns silently: the file is refused by name."""
     from baomi.audit.services import SYSTEM

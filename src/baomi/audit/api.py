@@ -17,7 +17,7 @@ from ninja import Query, Router, Schema
 from baomi.api.auth import bearer
 from baomi.core.errors import Forbidden, NotFound
 
-from . import checkpoints, monitoring, services
+from . import checkpoints, monitoring, services, witness
 from .models import Action, Alert, AlertState, AuditEvent, Outcome
 
 router = Router(tags=["audit"], auth=bearer)
@@ -137,6 +137,34 @@ def list_events(request: HttpRequest, q: Query[EventQuery]) -> dict[str, Any]:
     }
 
 
+class WitnessedOut(Schema):
+    tree_size: int
+    root_hash: str
+    signed_at: datetime | None
+    trigger: str
+
+
+class PushOut(Schema):
+    at: str
+    ok: bool
+    tree_size: int | None
+    error: str
+
+
+class WitnessOut(Schema):
+    """Checkpoints kept outside the database. `state`: ok (the stored tree still holds the
+    newest witnessed tree: RFC 6962 consistency proof), shorter / different (it does not —
+    run `baomi audit verify`), invalid (a witness line does not verify), none (nothing
+    witnessed yet), disabled (no witness directory)."""
+
+    state: str
+    entries: int
+    invalid_entries: int
+    latest: WitnessedOut | None
+    http_configured: bool
+    last_push: PushOut | None
+
+
 class CheckpointOut(Schema):
     id: int
     tree_size: int
@@ -147,6 +175,29 @@ class CheckpointOut(Schema):
     signature: str
     text: str
     verifier_key: str
+    witness: WitnessOut
+
+
+def _witness_out() -> dict[str, Any]:
+    info = witness.status()
+    push = info["last_push"]
+    return {
+        "state": info["state"],
+        "entries": info["entries"],
+        "invalid_entries": info["invalid_entries"],
+        "latest": info["latest"],
+        "http_configured": bool(info["url"]),
+        "last_push": (
+            {
+                "at": str(push.get("written_at", "")),
+                "ok": bool(push.get("ok")),
+                "tree_size": push.get("tree_size"),
+                "error": str(push.get("error") or "")[:200],
+            }
+            if push
+            else None
+        ),
+    }
 
 
 @router.get("/checkpoint", response=CheckpointOut)
@@ -166,6 +217,7 @@ def latest_checkpoint(request: HttpRequest) -> dict[str, Any]:
         "signature": bytes(cp.signature).hex(),
         "text": cp.text,
         "verifier_key": checkpoints.verifier_key(),
+        "witness": _witness_out(),
     }
 
 

@@ -231,7 +231,9 @@ def signature_ok(cp: Checkpoint, pub: Ed25519PublicKey | None = None) -> bool:
 
 
 # -- making checkpoints --
-def _sign(head: tree.Head, at: datetime) -> Checkpoint:
+def _sign(
+    head: tree.Head, at: datetime, trigger: str, extra: dict[str, Any] | None = None
+) -> Checkpoint:
     key = signing_key()
     name = origin()
     root = head.frontier.root()
@@ -250,20 +252,38 @@ def _sign(head: tree.Head, at: datetime) -> Checkpoint:
     )
     head.checkpoint_size = head.size
     head.checkpoint_at = at
+    from . import witness
+
+    witness.after_commit(cp, trigger, extra)  # outside the database, once committed
     return cp
 
 
-def make_checkpoint() -> Checkpoint:
+def make_checkpoint(trigger: str = "manual", *, extra: dict[str, Any] | None = None) -> Checkpoint:
     """Sign the current tree head now (also when nothing was appended since the last one)."""
+    cp = _make(trigger, False, extra)
+    assert cp is not None
+    return cp
+
+
+def checkpoint_if_changed(trigger: str) -> Checkpoint | None:
+    """Sign only when events were appended since the last checkpoint (or there is none)."""
+    return _make(trigger, True, None)
+
+
+def _make(trigger: str, only_if_changed: bool, extra: dict[str, Any] | None) -> Checkpoint | None:
     with transaction.atomic(), connection.cursor() as cur:
         head = tree.lock_head(cur, connection.vendor)
-        cp = _sign(head, clock.now())
+        if only_if_changed and head.checkpoint_at is not None and head.size == head.checkpoint_size:
+            return None
+        cp = _sign(head, clock.now(), trigger, extra)
         tree.write_head(cur, connection.vendor, head)
     return cp
 
 
 def auto_checkpoint(cursor: Any, vendor: str, head: tree.Head) -> Checkpoint | None:
-    """Called by every append under the head lock: sign when a checkpoint is due."""
+    """Called by every append under the head lock: sign when a checkpoint is due — after
+    BAOMI_AUDIT_CHECKPOINT_EVERY events, or on the first append once the last checkpoint is
+    BAOMI_AUDIT_CHECKPOINT_SECONDS old (or when the log has never been checkpointed)."""
     every = int(conf.get("BAOMI_AUDIT_CHECKPOINT_EVERY") or 0)
     seconds = int(conf.get("BAOMI_AUDIT_CHECKPOINT_SECONDS") or 0)
     grown = head.size - head.checkpoint_size
@@ -272,8 +292,7 @@ def auto_checkpoint(cursor: Any, vendor: str, head: tree.Head) -> Checkpoint | N
     now = clock.now()
     due = (every and grown >= every) or (
         seconds
-        and head.checkpoint_at is not None
-        and now - head.checkpoint_at >= timedelta(seconds=seconds)
+        and (head.checkpoint_at is None or now - head.checkpoint_at >= timedelta(seconds=seconds))
     )
     if not due:
         return None
@@ -284,7 +303,7 @@ def auto_checkpoint(cursor: Any, vendor: str, head: tree.Head) -> Checkpoint | N
 
         logging.getLogger("baomi.audit").warning("automatic checkpoint skipped: no signing key")
         return None
-    return _sign(head, now)
+    return _sign(head, now, "auto")
 
 
 def latest() -> Checkpoint | None:

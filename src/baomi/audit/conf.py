@@ -11,6 +11,12 @@ DEFAULTS: dict[str, Any] = {
     "BAOMI_AUDIT_ORIGIN": "baomi.local/audit",
     "BAOMI_AUDIT_CHECKPOINT_EVERY": 10_000,  # events since the last checkpoint; 0 = never
     "BAOMI_AUDIT_CHECKPOINT_SECONDS": 3600,  # age of the last checkpoint; 0 = never
+    "BAOMI_AUDIT_CHECKPOINT_ON_MIGRATE": True,  # sign one after every `migrate`
+    # checkpoints kept outside the database (docs/audit.md §4): None = `witness` beside
+    # BAOMI_KEY_DIR, "" = no witness directory; URL of a C2SP tlog-witness ("" = none)
+    "BAOMI_AUDIT_WITNESS_DIR": None,
+    "BAOMI_AUDIT_WITNESS_URL": "",
+    "BAOMI_AUDIT_WITNESS_TIMEOUT": 5.0,  # seconds per push
     # monitoring thresholds
     "BAOMI_AUDIT_WINDOW_MINUTES": 60,
     "BAOMI_AUDIT_MAX_DISTINCT_CUSTOMERS": 100,  # per actor per window
@@ -32,6 +38,9 @@ DEFAULTS: dict[str, Any] = {
         "access.break_glass": "high",
         "audit.verify_failed": "critical",
         "auth.locked_out": "medium",
+        "audit.witness_failed": "high",
+        "system.restored": "high",
+        "audit.restore_acknowledged": "high",
     },
     # rule code → False to switch a rule off
     "BAOMI_AUDIT_RULES": {},

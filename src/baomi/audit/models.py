@@ -71,7 +71,8 @@ class Action(models.TextChoices):
     PORTAL_SIGN_IN_FAILED = "portal.sign_in_failed"
     PORTAL_SIGNED_OUT = "portal.signed_out"
     BACKUP_CREATED = "system.backup_created"
-    BACKUP_RESTORED = "system.backup_restored"
+    BACKUP_RESTORED = "system.backup_restored"  # before issue #9; restores now log RESTORED
+    RESTORED = "system.restored"
     # the audit log itself and its monitoring (issue #4)
     AUDIT_CHECKPOINT = "audit.checkpoint"
     AUDIT_VERIFIED = "audit.verified"
@@ -79,6 +80,9 @@ class Action(models.TextChoices):
     AUDIT_SEARCHED = "audit.searched"
     AUDIT_PROOF = "audit.proof"
     ALERT_TRANSITIONED = "alert.transitioned"
+    # checkpoints kept outside the database (issue #9 §5)
+    WITNESS_FAILED = "audit.witness_failed"
+    RESTORE_ACKNOWLEDGED = "audit.restore_acknowledged"
 
 
 class Outcome(models.TextChoices):

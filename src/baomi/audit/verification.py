@@ -31,7 +31,7 @@ from django.db import connection, connections
 
 from baomi.core import clock
 
-from . import canonical, checkpoints, merkle, tree
+from . import canonical, checkpoints, merkle, tree, witness
 from .models import Checkpoint, VerificationRun
 
 MAX_PROBLEMS = 50
@@ -57,6 +57,21 @@ class Report:
     problem_count: int = 0
     seconds: float = 0.0
     run_id: int | None = None
+    # checkpoints kept outside the database (witness.py): where, how many, what was found
+    witness: dict[str, Any] = field(default_factory=dict)
+    superseded: list[dict[str, Any]] = field(default_factory=list)
+    checkpoint_id: int | None = None  # the checkpoint signed after a passing run
+
+    @property
+    def status(self) -> str:
+        """ok; rolled_back (the only problems: witnessed trees lost to a recorded restore
+        that no one has acknowledged); tampered (anything else)."""
+        if self.ok:
+            return "ok"
+        only_rollback = self.problem_count == len(self.problems) and all(
+            p.kind == "rollback" for p in self.problems
+        )
+        return "rolled_back" if only_rollback else "tampered"
 
     def add(self, kind: str, seq: int | None, message: str, checkpoint: int | None = None) -> None:
         self.ok = False
@@ -69,6 +84,7 @@ class Report:
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["events_per_second"] = round(self.events / self.seconds) if self.seconds else None
+        d["status"] = self.status
         return d
 
 
@@ -105,7 +121,12 @@ def verify_log(
             exts.append(_External(label, checkpoints.verify_note(text, vkey)))
         except checkpoints.NoteInvalid as exc:
             report.add("external", None, f"{label}: {exc.detail}")
-    wanted = {cp.tree_size for cp in cps} | {e.note.tree_size for e in exts}
+    witnessed = witness.read_entries() if witness.directory() is not None else []
+    wanted = (
+        {cp.tree_size for cp in cps}
+        | {e.note.tree_size for e in exts}
+        | {e.tree_size for e in witnessed if e.note is not None}
+    )
     if chunk <= 0 or chunk & (chunk - 1):
         raise ValueError("chunk must be a power of two")
     v = _Verifier(report, wanted, chunk)
@@ -122,6 +143,7 @@ def verify_log(
             good = max((s for s in matched if s < e.note.tree_size), default=0)
             first = None if _explained(report, good, e.note.tree_size) else good + 1
             report.add("external", first, f"{e.label}: root at size {e.note.tree_size} differs")
+    _check_witness(report, witnessed, roots, matched)
     report.seconds = time.perf_counter() - started
     if save:
         run = VerificationRun.objects.create(
@@ -149,6 +171,7 @@ class _Verifier:
         self.vendor = connection.vendor
         self.report = report
         self.wanted = wanted
+        self.wanted_sorted = sorted(wanted)
         self.roots: dict[int, bytes] = {0: merkle.EMPTY_ROOT} if 0 in wanted else {}
         self.f = merkle.Frontier()
         self.upper: list[tuple[int, bytes]] = []
@@ -208,11 +231,10 @@ class _Verifier:
             self.slow(s, k, rows)
             return
         root, levels = fast
-        for size in self.wanted:
-            if s < size <= s + (1 << k):
-                self.roots[size] = merkle.root_from_hashes(
-                    [*self.f.stack, *_inner(levels, s, k, size)]
-                )
+        lo = bisect.bisect_right(self.wanted_sorted, s)
+        hi = bisect.bisect_right(self.wanted_sorted, s + (1 << k))
+        for size in self.wanted_sorted[lo:hi]:
+            self.roots[size] = merkle.root_from_hashes([*self.f.stack, *_inner(levels, s, k, size)])
         self.upper.extend(self.f.push_subtree(k, root))
 
     def slow(self, s: int, k: int, rows: list[tuple[int, bytes]]) -> None:
@@ -474,4 +496,120 @@ def _check_consistency(report: Report, a: Checkpoint, b: Checkpoint) -> None:
             None,
             f"checkpoints {a.pk} → {b.pk} are not consistent: {exc}",
             b.pk,
+        )
+
+
+def _check_witness(
+    report: Report, entries: list[witness.Entry], roots: dict[int, bytes], matched: set[int]
+) -> None:
+    """The log must still hold every tree the witness directory saw (a missing, shorter or
+    different tree is tampering), except trees lost to a restore: those are reported as a
+    rollback until `baomi audit acknowledge-restore` supersedes them (a signed ``restore_ack``
+    line whose own tree the log still holds)."""
+    from .models import Action, AuditEvent
+
+    size = report.tree_size
+    where = witness.path()
+    info: dict[str, Any] = {"path": str(where) if where else None, "entries": 0}
+    report.witness = info
+    if where is None:
+        info["state"] = "disabled"
+        return
+    valid = [e for e in entries if e.note is not None]
+    info["entries"] = len(valid)
+    for e in entries:
+        if e.error:
+            report.add("witness", None, f"witness line {e.line}: {e.error}")
+    if not valid:
+        info["state"] = "none"
+        return
+
+    def holds(e: witness.Entry) -> bool:
+        return roots.get(e.tree_size) == e.root
+
+    acks = [i for i, e in enumerate(valid) if e.kind == "restore_ack" and holds(e)]
+    last_ack = acks[-1] if acks else -1
+    restores = list(
+        AuditEvent.objects.filter(action=Action.RESTORED).order_by("seq").values_list("seq", "at")
+    )
+    seen: set[tuple[int, bytes]] = set()
+    for i, e in enumerate(valid):
+        if holds(e) or (e.tree_size, e.root) in seen:
+            continue
+        seen.add((e.tree_size, e.root))
+        when = e.signed_at.strftime("%Y-%m-%d %H:%M:%S UTC") if e.signed_at else "?"
+        what = f"the witnessed tree of {e.tree_size} events (signed {when}, witness line {e.line})"
+        lost = (
+            f"the log has only {size} events"
+            if e.tree_size > size
+            else f"the log's first {e.tree_size} events have another root"
+        )
+        if i < last_ack:
+            ack = valid[last_ack]
+            report.superseded.append(
+                {
+                    "tree_size": e.tree_size,
+                    "root_hash": e.root.hex(),
+                    "signed_at": when,
+                    "acknowledged_line": ack.line,
+                    "acknowledged_by": str(ack.raw.get("by", "")),
+                    "reason": str(ack.raw.get("reason", "")),
+                }
+            )
+            continue
+        later = [seq for seq, at in restores if e.signed_at is None or at >= e.signed_at]
+        if later:
+            info.setdefault("rolled_back", []).append(
+                {
+                    "tree_size": e.tree_size,
+                    "root_hash": e.root.hex(),
+                    "signed_at": when,
+                    "line": e.line,
+                    "restore_seq": later[0],
+                }
+            )
+            report.add(
+                "rollback",
+                None,
+                f"{what} is gone: {lost}. The database was restored from a backup "
+                f"(system.restored, seq {later[0]}); if that restore was intended, "
+                "acknowledge it with `baomi audit acknowledge-restore`",
+            )
+            continue
+        if e.tree_size > size:
+            report.add("witness", size + 1, f"{what} is missing: {lost} (events removed)")
+        else:
+            good = max((s for s in matched if s < e.tree_size), default=0)
+            first = None if _explained(report, good, e.tree_size) else good + 1
+            report.add("witness", first, f"{what} differs: {lost} (events rewritten)")
+    latest = valid[-1]
+    info["latest"] = {
+        "tree_size": latest.tree_size,
+        "root_hash": latest.root.hex(),
+        "signed_at": latest.signed_at.isoformat() if latest.signed_at else None,
+        "line": latest.line,
+    }
+    if holds(latest) and 0 < latest.tree_size <= size:
+        _witness_consistency(report, latest, bytes.fromhex(report.root_hash))
+    kinds = {p.kind for p in report.problems}
+    info["state"] = (
+        "tampered" if "witness" in kinds else "rolled_back" if "rollback" in kinds else "ok"
+    )
+
+
+def _witness_consistency(report: Report, e: witness.Entry, current: bytes) -> None:
+    """RFC 6962: the newest witnessed tree is a prefix of the current one (a proof built
+    from the stored nodes, checked against the witnessed root and the recomputed root)."""
+    from .services import ProofUnavailable, consistency_proof
+
+    size = report.tree_size
+    try:
+        proof = consistency_proof(e.tree_size, size).proof if e.tree_size < size else []
+        merkle.verify_consistency(e.tree_size, size, proof, e.root, current)
+    except (merkle.ProofError, ProofUnavailable, tree.TreeCorrupt) as exc:
+        report.add(
+            "witness",
+            None,
+            f"no valid consistency proof from the witnessed tree of {e.tree_size} events "
+            f"to the log's {size}: {exc}",
         )

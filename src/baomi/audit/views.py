@@ -26,7 +26,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from baomi.core.errors import BaomiError, Forbidden, NotFound, ValidationFailed
 
-from . import checkpoints, merkle, monitoring, services
+from . import checkpoints, merkle, monitoring, services, witness
 from .models import Action, Alert, AlertState, Checkpoint, InboxMessage, Outcome, VerificationRun
 
 AUDITOR = frozenset({"security_auditor"})
@@ -245,6 +245,7 @@ def checkpoint_list(request: HttpRequest) -> HttpResponse:
         "runs": VerificationRun.objects.order_by("-id")[:10],
         "tree_size": services.tree_size(),
         "verifier_key": checkpoints.verifier_key() if pub is not None else "",
+        "witness": witness.status(),
         **_nav(request),
     }
     return render(request, "audit/checkpoints.html", ctx)

@@ -119,8 +119,7 @@ def request_code(address: str, ip: str) -> CodeSent:
     # still bounds how many messages one address receives (SMS flooding).
     for_address = recent.filter(address_digest=a_dig)
     if (
-        for_address.filter(ip_digest=i_dig).count()
-        >= _setting("BAOMI_PORTAL_CODES_PER_ADDRESS", 5)
+        for_address.filter(ip_digest=i_dig).count() >= _setting("BAOMI_PORTAL_CODES_PER_ADDRESS", 5)
         or for_address.count() >= _setting("BAOMI_PORTAL_CODES_PER_ADDRESS_ALL_IPS", 10)
         or recent.filter(ip_digest=i_dig).count() >= _setting("BAOMI_PORTAL_CODES_PER_IP", 20)
     ):

@@ -145,6 +145,10 @@ SECURE_REFERRER_POLICY = "same-origin"
 
 # --- baomi ---------------------------------------------------------------
 BAOMI_KEY_DIR = Path(os.environ.get("BAOMI_KEY_DIR", PROJECT_DIR / "var" / "keys"))
+# Signed audit checkpoints kept outside the database (docs/audit.md §4): a directory beside
+# the keys (unset: BAOMI_KEY_DIR/../witness; empty: none) and an optional tlog-witness URL.
+BAOMI_AUDIT_WITNESS_DIR = os.environ.get("BAOMI_AUDIT_WITNESS_DIR")
+BAOMI_AUDIT_WITNESS_URL = os.environ.get("BAOMI_AUDIT_WITNESS_URL", "")
 # Planned number of customers: drives blind-index truncation (see docs/vault.md).
 BAOMI_EXPECTED_CUSTOMERS = int(os.environ.get("BAOMI_EXPECTED_CUSTOMERS", "1000000"))
 BAOMI_TOKEN_TTL_SECONDS = int(os.environ.get("BAOMI_TOKEN_TTL_SECONDS", str(8 * 3600)))

@@ -21,6 +21,12 @@ _test_db: dict[str, str | None] = (
 DATABASES["default"]["TEST"] = _test_db
 # Test keys live in a per-run temp dir; never production keys (R-C7).
 BAOMI_KEY_DIR = Path(os.environ.get("BAOMI_TEST_KEY_DIR", tempfile.mkdtemp(prefix="baomi-keys-")))
+# The audit witness directory too (conftest gives each test its own); no checkpoint at
+# `migrate`: the test database is built once, under keys that each test then replaces.
+BAOMI_AUDIT_WITNESS_DIR = os.environ.get("BAOMI_TEST_WITNESS_DIR") or tempfile.mkdtemp(
+    prefix="baomi-witness-"
+)
+BAOMI_AUDIT_CHECKPOINT_ON_MIGRATE = False
 # Fast hasher in tests only: argon2 costs ~50 ms per hash; production keeps argon2 (base.py).
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 SECRET_KEY = "test-only-secret-key-" + "t" * 40

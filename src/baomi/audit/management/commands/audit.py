@@ -4,6 +4,9 @@
                    first bad sequence number (``--checkpoint FILE`` also checks checkpoints
                    kept outside, e.g. mailed or witnessed copies).
 * ``checkpoint``   sign the current tree head; prints the signed note (for anchoring).
+                   ``--if-changed`` (for cron): only when events came since the last one.
+* ``witness``      where checkpoints are witnessed outside the database, and their state.
+* ``acknowledge-restore``  accept, on the record, that a restore rolled the log back.
 * ``proof SEQ``    inclusion proof of event SEQ (``--tree-size N``), JSON.
 * ``consistency``  consistency proof between two tree sizes, JSON.
 * ``pubkey``       the verifier key for checkpoints (share it with whoever anchors them).
@@ -23,7 +26,7 @@ from rich.progress import Progress
 
 from baomi.core.errors import BaomiError
 
-from ... import checkpoints, monitoring, services, tree, verification
+from ... import checkpoints, monitoring, services, tree, verification, witness
 from ...models import Action, Checkpoint, Outcome, Severity
 
 
@@ -45,6 +48,20 @@ class Command(BaseCommand):
         v.add_argument("--no-record", action="store_true", help="do not log the run")
         c = sub.add_parser("checkpoint", help="sign the current tree head")
         c.add_argument("--json", action="store_true")
+        c.add_argument(
+            "--if-changed",
+            action="store_true",
+            help="only when events were appended since the last checkpoint (for cron)",
+        )
+        w = sub.add_parser("witness", help="the checkpoints kept outside the database")
+        w.add_argument("--json", action="store_true")
+        a = sub.add_parser(
+            "acknowledge-restore",
+            help="accept that a restore rolled the log back (logged, witnessed, alerted)",
+        )
+        a.add_argument("--by", required=True, help="the operator's name")
+        a.add_argument("--reason", required=True, help="why (ticket, incident; 10-300 chars)")
+        a.add_argument("--yes", action="store_true", help="confirm")
         p = sub.add_parser("proof", help="inclusion proof of one event")
         p.add_argument("seq", type=int)
         p.add_argument("--tree-size", type=int)
@@ -59,6 +76,18 @@ class Command(BaseCommand):
         try:
             if action == "verify":
                 self.verify(opts)
+            elif action == "checkpoint" and opts["if_changed"]:
+                maybe = checkpoints.checkpoint_if_changed("cron")
+                if maybe is None:
+                    self.stdout.write("No new events since the last checkpoint: none signed.")
+                elif opts["json"]:
+                    self.stdout.write(json.dumps(checkpoint_json(maybe), indent=1))
+                else:
+                    self.stdout.write(maybe.text, ending="")
+            elif action == "witness":
+                self.witness(opts)
+            elif action == "acknowledge-restore":
+                self.acknowledge(opts)
             elif action == "checkpoint":
                 cp = checkpoints.make_checkpoint()
                 services.record(
@@ -104,27 +133,116 @@ class Command(BaseCommand):
             )
         if not opts["no_record"]:
             _record(report)
+            if report.ok:  # every passing verify ends with a signed, witnessed checkpoint
+                try:
+                    report.checkpoint_id = checkpoints.make_checkpoint("verify").pk
+                except (BaomiError, OSError, ValueError) as exc:
+                    sys.stderr.write(f"warning: no checkpoint signed after verify: {exc}\n")
         if opts["json"]:
             self.stdout.write(json.dumps(report.as_dict(), indent=1, default=str))
-        elif report.ok:
+        else:
+            self._print(report)
+        if report.status == "rolled_back":
+            sys.exit(2)
+        if not report.ok:
+            sys.exit(1)
+
+    def _print(self, report: verification.Report) -> None:
+        w = self.stdout.write
+        if report.ok:
             rate = f"{report.events / report.seconds:,.0f}" if report.seconds else "-"
-            self.stdout.write(
+            w(
                 f"OK: {report.events} events, {report.checkpoints} checkpoints, "
                 f"root {report.root_hash} ({report.seconds:.2f} s, {rate} events/s)"
             )
+        elif report.status == "rolled_back":
+            w(
+                "ROLLED BACK: the database was restored from a backup and no longer holds "
+                f"{report.problem_count} tree(s) that were witnessed outside it."
+            )
         else:
             first = report.first_bad_seq
-            self.stdout.write(
+            w(
                 "TAMPERED: the audit log does not verify. First bad sequence number: "
                 + (str(first) if first is not None else "none (see the problems below)")
             )
-            for p in report.problems:
-                where = f"seq {p.seq}" if p.seq is not None else "-"
-                self.stdout.write(f"  [{p.kind}] {where}: {p.message}")
-            if report.problem_count > len(report.problems):
-                self.stdout.write(f"  … {report.problem_count - len(report.problems)} more")
-        if not report.ok:
-            sys.exit(1)
+        for p in report.problems:
+            where = f"seq {p.seq}" if p.seq is not None else "-"
+            w(f"  [{p.kind}] {where}: {p.message}")
+        if report.problem_count > len(report.problems):
+            w(f"  … {report.problem_count - len(report.problems)} more")
+        info = report.witness
+        state = info.get("state")
+        if state == "disabled":
+            w(
+                "Witness: none configured (BAOMI_AUDIT_WITNESS_DIR is empty): a consistent "
+                "rewrite after the newest checkpoint cannot be detected."
+            )
+        elif state == "none":
+            w(f"Witness: no witnessed checkpoint yet in {info.get('path')}.")
+        elif info.get("latest"):
+            latest = info["latest"]
+            held = "the log holds it" if state == "ok" else "see the problems above"
+            w(
+                f"Witness: {info['entries']} checkpoint(s) in {info['path']}; newest: "
+                f"{latest['tree_size']} events, signed {latest['signed_at']} — {held}."
+            )
+        for sup in report.superseded:
+            w(
+                f"  superseded: witnessed tree of {sup['tree_size']} events (signed "
+                f"{sup['signed_at']}), restore acknowledged by {sup['acknowledged_by']}: "
+                f"{sup['reason']}"
+            )
+        if report.status == "rolled_back":
+            w(
+                "If this restore was intended: baomi audit acknowledge-restore --by NAME "
+                "--reason TEXT --yes (logged, witnessed, and it alerts the auditors)."
+            )
+        if report.checkpoint_id is not None:
+            w(f"Checkpoint {report.checkpoint_id} signed over the verified log.")
+
+    def witness(self, opts: dict[str, Any]) -> None:
+        info = witness.status()
+        if opts["json"]:
+            self.stdout.write(json.dumps(info, indent=1, default=str))
+            return
+        self.stdout.write(f"Directory: {info['directory'] or 'none (switched off)'}")
+        self.stdout.write(f"Witnessed checkpoints: {info['entries']}")
+        latest = info["latest"]
+        if latest:
+            self.stdout.write(
+                f"Newest: {latest['tree_size']} events, signed {latest['signed_at']} "
+                f"({latest['trigger']}); state: {info['state']}"
+            )
+        else:
+            self.stdout.write(f"State: {info['state']}")
+        self.stdout.write(f"HTTP witness: {info['url'] or 'none'}")
+        push = info["last_push"]
+        if push:
+            outcome = "ok" if push.get("ok") else f"FAILED ({push.get('error')})"
+            self.stdout.write(
+                f"Last push: {push.get('written_at')}, tree size {push.get('tree_size')}: {outcome}"
+            )
+
+    def acknowledge(self, opts: dict[str, Any]) -> None:
+        by, reason = opts["by"].strip(), opts["reason"].strip()
+        if not by or len(by) > 150 or not by.isprintable():
+            raise CommandError("--by: the operator's name (1-150 printable characters)")
+        if not 10 <= len(reason) <= 300 or not reason.isprintable():
+            raise CommandError("--reason: 10-300 printable characters (ticket, incident, why)")
+        if not opts["yes"]:
+            raise CommandError(
+                "this records, on the audit log and in the witness, that the restore was "
+                "intended; add --yes to confirm"
+            )
+        try:
+            cp, detail = witness.acknowledge_restore(by, reason, _os_user())
+        except witness.AcknowledgeRefused as exc:
+            raise CommandError(str(exc)) from None
+        self.stdout.write(
+            f"Restore acknowledged by {detail['by']}: {detail['superseded_count']} witnessed "
+            f"tree(s) superseded; checkpoint {cp.pk} at tree size {cp.tree_size} witnessed."
+        )
 
 
 def _record(report: verification.Report) -> None:
@@ -158,6 +276,15 @@ def _record(report: verification.Report) -> None:
                         )
                     ]
                 )
+
+
+def _os_user() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return ""
 
 
 def checkpoint_json(cp: Checkpoint) -> dict[str, Any]:

@@ -5,6 +5,12 @@ The journal is read first from the database being replaced (tombstones, vault sh
 journal) and from the journal file beside the keys; it is replayed after the restore:
 data keys destroyed again, blind-index rows deleted, personal columns cleared, tombstones
 recreated. Prints a JSON summary.
+
+The manifest FILE.json written by `baomi backup` is required and must match (sha256,
+engine); a file that is not a database of this engine is refused with a one-line error,
+before anything is replaced. The restore is logged as `system.restored` and checkpointed;
+`baomi audit verify` reports the rollback against the witness until it is acknowledged
+(`baomi audit acknowledge-restore`).
 """
 
 import json
@@ -25,15 +31,19 @@ class Command(BaseCommand):
         parser.add_argument(
             "--yes", action="store_true", help="confirm: the current database is replaced"
         )
-        parser.add_argument(
-            "--no-verify", action="store_true", help="skip the sha256 check against FILE.json"
-        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not options["yes"]:
             raise CommandError("this replaces the current database; add --yes to confirm")
         try:
-            summary = restore(Path(options["file"]), check_manifest=not options["no_verify"])
+            summary = restore(Path(options["file"]))
         except BaomiError as exc:
             raise CommandError(exc.detail) from None
         self.stdout.write(json.dumps(summary))
+        behind = summary.get("events_behind_witness")
+        if behind:
+            self.stderr.write(
+                f"note: the restored audit log is {behind} event(s) behind the witnessed one; "
+                "`baomi audit verify` reports this rollback until it is acknowledged "
+                "(`baomi audit acknowledge-restore --by NAME --reason TEXT --yes`)."
+            )
