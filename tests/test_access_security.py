@@ -294,6 +294,7 @@ def test_break_glass_grants_flags_and_expires(
         {
             "customer_id": str(cust.id),
             "purpose": "reception",
+            "reason_category": "public_security",
             "reason": "police on site, warrant 2026-118",
         },
         content_type="application/json",
@@ -329,7 +330,9 @@ def test_break_glass_refused_for_admins_and_vague_reasons(make_customer: Any) ->
             _mfa_staff("system_admin", "s"), str(cust.id), "reception", "need to look at this"
         )
     with pytest.raises(ValidationFailed):
-        services.break_glass(_mfa_staff("front_desk", "d"), str(cust.id), "reception", "x")
+        services.break_glass(
+            _mfa_staff("front_desk", "d"), str(cust.id), "reception", "x", "public_security"
+        )
 
 
 # -- offboarding and access review (R-D6) ---------------------------------------------------------

@@ -645,7 +645,7 @@ def test_resetting_a_privileged_account_is_a_four_eyes_request(signed_in: Any) -
     target = mfa_staff("security_admin")
     assert "另一位安全管理员批准" in html(c1.get(f"/staff/{target.pk}/"))
     r = c1.post(f"/staff/{target.pk}/reset-password/", {"reason": "forgotten"}, follow=True)
-    assert "data-testid=\"secret-password\"" not in html(r) and "申请" in html(r)
+    assert 'data-testid="secret-password"' not in html(r) and "申请" in html(r)
     target.refresh_from_db()
     assert target.check_password(PASSWORD)  # nothing changed yet
     req = ApprovalRequest.objects.get(kind="credential_reset")
@@ -715,7 +715,10 @@ AUDITOR_PAGES = ["/reviews/break-glass/", "/reviews/offboarding/"]
 )
 def test_roles_without_the_duty_get_403_on_security_pages(signed_in: Any, role: str) -> None:
     c, staff = signed_in(role)
-    for path in [*ADMIN_PAGES, *AUDITOR_PAGES]:
+    pages = [*ADMIN_PAGES, *AUDITOR_PAGES]
+    if role == "privacy_officer":  # sees the emergency grants read-only (issue #9 §3)
+        pages.remove("/reviews/break-glass/")
+    for path in pages:
         r = c.get(path)
         assert r.status_code == 403, (role, path)
         assert "您的角色不能使用此页面或操作" in html(r)
@@ -860,28 +863,36 @@ def test_an_expired_request_cannot_be_approved(signed_in: Any, monkeypatch: Any)
 def test_break_glass_from_the_360_page_then_the_auditor_reviews_it(
     signed_in: Any, customer: Any
 ) -> None:
-    courier, staff = signed_in("courier")
-    courier.post("/purpose/", {"purpose": "delivery"})
-    body = html(courier.get(f"/customers/{customer.id}/"))
-    assert "王**" in body and FULL_ID not in body
+    desk, staff = signed_in("front_desk")
+    desk.post("/purpose/", {"purpose": "reception"})
+    body = html(desk.get(f"/customers/{customer.id}/"))
+    assert FULL_ID not in body
     assert 'data-testid="break-glass-form"' in body and 'data-testid="break-glass"' not in body
+    assert 'data-testid="break-glass-category"' in body and "公安机关现场核查" in body
     url = f"/customers/{customer.id}/break-glass/"
-    r = courier.post(url, {"reason": "urgent"})
+    r = desk.post(url, {"reason": "urgent", "reason_category": "life_or_health"})
     assert r.status_code == 422 and "至少10个字符" in html(r)
+    r = desk.post(url, {"reason": "guest collapsed, ambulance needs the ID"})
+    assert r.status_code == 422 and "请选择紧急情况类别" in html(r)
     assert not BreakGlassGrant.objects.exists()
-    r = courier.post(url, {"reason": "parcel of medicine, recipient unreachable"}, follow=True)
+    data = {
+        "reason": "guest collapsed, ambulance needs the ID",
+        "reason_category": "life_or_health",
+    }
+    r = desk.post(url, data, follow=True)
     assert r.redirect_chain[-1][0] == f"/customers/{customer.id}/"
     body = html(r)
     assert 'data-testid="break-glass"' in body and "已开启紧急访问" in body
     assert FULL_ID in body and NAME in body and "+8613812345678" in body
     assert 'data-testid="break-glass-form"' not in body
     [ev] = events(Action.BREAK_GLASS, actor_id=staff.pk)
-    assert ev.object_id == str(customer.id) and ev.purpose == "delivery"
+    assert ev.object_id == str(customer.id) and ev.purpose == "reception"
     aud, auditor = signed_in("security_auditor")
     grant = BreakGlassGrant.objects.get()
     queue = html(aud.get("/reviews/break-glass/"))
     assert f'data-testid="grant-{grant.pk}"' in queue and staff.username in queue
-    assert "parcel of medicine" in queue and FULL_ID not in queue and NAME not in queue
+    assert "ambulance" in queue and "人身安全" in queue
+    assert FULL_ID not in queue and NAME not in queue
     r = aud.post(f"/reviews/break-glass/{grant.pk}/", {"note": " "}, follow=True)
     assert "须填写审查意见" in html(r)
     r = aud.post(f"/reviews/break-glass/{grant.pk}/", {"note": "confirmed with dispatch"})
@@ -890,6 +901,23 @@ def test_break_glass_from_the_360_page_then_the_auditor_reviews_it(
     assert grant.reviewed_by_id == auditor.pk
     assert 'data-testid="queue-empty"' in html(aud.get("/reviews/break-glass/"))
     assert aud.post("/reviews/break-glass/999999/", {"note": "x"}).status_code == 404
+
+
+def test_a_courier_is_offered_no_break_glass(signed_in: Any, customer: Any) -> None:
+    """Issue #9 §3: a courier got the full ID, card and room this way on main."""
+    courier, _ = signed_in("courier")
+    courier.post("/purpose/", {"purpose": "delivery"})
+    body = html(courier.get(f"/customers/{customer.id}/"))
+    assert "王**" in body and 'data-testid="break-glass-form"' not in body
+    url = f"/customers/{customer.id}/break-glass/"
+    assert courier.get(url).status_code == 403
+    data = {
+        "reason": "parcel of medicine, recipient unreachable",
+        "reason_category": "life_or_health",
+    }
+    r = courier.post(url, data)
+    assert r.status_code == 403 and "不能开通紧急访问" in html(r)
+    assert not BreakGlassGrant.objects.exists()
 
 
 def test_no_break_glass_over_a_missing_consent(signed_in: Any, customer: Any) -> None:
@@ -979,7 +1007,13 @@ def test_access_review_page_and_csv_carry_no_customer_value(signed_in: Any, cust
 NAV = {
     "front_desk": {"nav-customers", "nav-new-customer"},
     "courier": {"nav-customers"},
-    "privacy_officer": {"nav-customers", "nav-new-customer", "nav-approvals", "nav-rights"},
+    "privacy_officer": {
+        "nav-customers",
+        "nav-new-customer",
+        "nav-approvals",
+        "nav-rights",
+        "nav-break-glass",
+    },
     "security_admin": {"nav-staff", "nav-approvals", "nav-access-review", "nav-alerts"},
     "system_admin": {"nav-approvals"},
     "security_auditor": {

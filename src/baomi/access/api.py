@@ -248,6 +248,7 @@ break_glass_router = Router(tags=["break-glass"], auth=bearer)
 class BreakGlassIn(Schema):
     customer_id: str
     purpose: str
+    reason_category: str = ""  # one of BreakGlassReason (life_or_health, public_security, …)
     reason: str
 
 
@@ -256,6 +257,7 @@ class BreakGlassOut(Schema):
     staff: str
     customer_id: str
     purpose: str
+    reason_category: str
     reason: str
     granted_at: datetime
     expires_at: datetime
@@ -268,6 +270,7 @@ def _grant(g: Any) -> dict[str, Any]:
         "staff": g.staff.username,
         "customer_id": str(g.customer_id),
         "purpose": g.purpose,
+        "reason_category": g.reason_category,
         "reason": g.reason,
         "granted_at": g.granted_at,
         "expires_at": g.expires_at,
@@ -277,7 +280,13 @@ def _grant(g: Any) -> dict[str, Any]:
 
 @break_glass_router.post("", response={201: BreakGlassOut})
 def open_break_glass(request: HttpRequest, body: BreakGlassIn) -> Status[dict[str, Any]]:
-    g = services.break_glass(request.staff, body.customer_id, body.purpose, body.reason)  # type: ignore[attr-defined]
+    g = services.break_glass(
+        request.staff,  # type: ignore[attr-defined]
+        body.customer_id,
+        body.purpose,
+        body.reason,
+        body.reason_category,
+    )
     return Status(201, _grant(g))
 
 

@@ -123,14 +123,27 @@ class ApprovalRequest(models.Model):
         db_table = "access_approval"
 
 
+class BreakGlassReason(models.TextChoices):
+    """Why emergency access was opened (issue #9 §3): a category the auditor can count and
+    compare, plus the free text."""
+
+    LIFE_OR_HEALTH = "life_or_health", "人身安全或健康紧急情况 / threat to life or health"
+    PUBLIC_SECURITY = "public_security", "公安机关现场核查 / public security on site"
+    FRAUD_IN_PROGRESS = "fraud_in_progress", "正在发生的欺诈 / fraud in progress"
+    CUSTOMER_EMERGENCY = "customer_emergency", "客户本人紧急求助 / customer's own emergency"
+    SERVICE_OUTAGE = "service_outage", "系统故障下的必要服务 / essential service during an outage"
+
+
 class BreakGlassGrant(models.Model):
     """Emergency, time-limited access to one named customer, granted at once, flagged and
-    queued for the security auditor's review."""
+    queued for the security auditor's review. It unmasks only what the purpose could need
+    per the catalogue (issue #9 §3)."""
 
     id = models.BigAutoField(primary_key=True)
     staff = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="break_glass")
     customer_id = models.UUIDField(db_index=True)
     purpose = models.CharField(max_length=32)
+    reason_category = models.CharField(max_length=32, choices=BreakGlassReason.choices, blank=True)
     reason = models.CharField(max_length=500)
     granted_at = models.DateTimeField()
     expires_at = models.DateTimeField()

@@ -160,14 +160,31 @@ def decide(role: str, purpose: Purpose, spec: FieldSpec) -> Treatment:
     pol = role_policy(role)
     if purpose not in pol.purposes:
         return WITHHELD
+    # purpose limitation comes before any override: an approved exception never reaches a
+    # field the catalogue does not collect for this purpose (issue #9 §3)
+    if not within_purpose(purpose, spec):
+        return WITHHELD
     override = overrides().get((role, purpose.value, spec.key)) if pol.purposes else None
     if override is not None:
         return override
-    if purpose not in ALL_FIELD_PURPOSES and purpose not in spec.purposes:
-        return WITHHELD
     if spec.key in pol.by_field:
         return pol.by_field[spec.key]
     for tag in sorted(spec.tags):
         if tag in pol.by_tag:
             return pol.by_tag[tag]
     return pol.by_class[spec.klass]
+
+
+def within_purpose(purpose: Purpose, spec: FieldSpec) -> bool:
+    """Catalogue purpose limitation: the field is collected for this purpose (or the purpose
+    is one of the rights / investigation / legal purposes that may see every field)."""
+    return purpose in ALL_FIELD_PURPOSES or purpose in spec.purposes
+
+
+def emergency_treatment(role: str, purpose: Purpose, spec: FieldSpec) -> Treatment:
+    """Under a break-glass grant: plain for what the purpose could need per the catalogue,
+    the ordinary decision for everything else (withheld outside the purpose) — never
+    everything (issue #9 §3)."""
+    if may_use(role, purpose) and purpose in spec.purposes:
+        return PLAIN
+    return decide(role, purpose, spec)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,6 +30,7 @@ from baomi.core.errors import (
     Conflict,
     FieldIssue,
     Forbidden,
+    Gone,
     NotAuthenticated,
     NotFound,
     ValidationFailed,
@@ -42,13 +44,14 @@ from .models import (
     ApprovalRequest,
     ApprovalState,
     BreakGlassGrant,
+    BreakGlassReason,
     OffboardingReview,
     PasswordHistory,
     PolicyOverride,
     Staff,
 )
 from .passwords import password_expired
-from .policy import may_use
+from .policy import may_use, within_purpose
 from .usernames import clean_username
 
 
@@ -670,6 +673,28 @@ def _validate_payload(actor: Any, kind: str, payload: dict[str, Any]) -> None:
                 "the role cannot use this purpose",
                 "该角色不能使用此用途",
             )
+        _check_override_purpose(payload)
+
+
+def _check_override_purpose(payload: dict[str, Any]) -> None:
+    """An override never loosens a field outside the catalogue purposes of its purpose
+    (issue #9 §3: `courier/delivery/id_number=plain` was accepted). Checked when the change
+    is requested and again when it is decided (the catalogue may have changed)."""
+    spec = catalog.BY_KEY.get(str(payload.get("field")))
+    try:
+        purpose = Purpose(str(payload.get("purpose")))
+    except ValueError:
+        purpose = None
+    if spec is None or purpose is None:
+        raise _invalid("field", "field_unknown", "not a catalogue field", "非数据目录字段")
+    if payload.get("treatment") != Treatment.WITHHELD and not within_purpose(purpose, spec):
+        raise _invalid(
+            "field",
+            "purpose_limitation",
+            f"the catalogue does not collect {spec.key} for {purpose.value}; "
+            "no override can show it under that purpose",
+            "数据目录未将该字段用于此用途，任何例外都不能在此用途下显示它",
+        )
 
 
 def expire_stale_approvals() -> int:
@@ -794,6 +819,7 @@ def _execute(actor: Any, req: ApprovalRequest) -> None:
             detail={"from": old, "to": p["role"], "approval": req.pk},
         )
     elif req.kind == ApprovalKind.POLICY_CHANGE:
+        _check_override_purpose(p)  # refused at decision time too; nothing is written
         PolicyOverride.objects.filter(
             role=p["role"], purpose=p["purpose"], field=p["field"], revoked_at__isnull=True
         ).update(revoked_at=clock.now())
@@ -856,19 +882,79 @@ def approved_for(kind: str, **match: Any) -> ApprovalRequest | None:
 
 
 # -- break-glass ------------------------------------------------------------------------------
-@transaction.atomic
-def break_glass(actor: Any, customer_id: str, purpose: str, reason: str) -> BreakGlassGrant:
-    """Emergency access to one named customer, granted at once for a limited time, flagged
-    on every read, and queued for the security auditor."""
+# Roles that may open emergency access (issue #9 §3): the counter, service and billing roles.
+# Couriers (a waybill is not an emergency), marketing, the aggregate-only and data-quality
+# roles and the administrators are refused.
+BREAK_GLASS_ROLES = frozenset({Role.FRONT_DESK, Role.CUSTOMER_SERVICE, Role.FINANCE})
+
+SubjectState = Callable[[uuid.UUID], str]
+_subject_state: SubjectState | None = None
+
+
+def register_subject_state(fn: SubjectState) -> None:
+    """The customers app tells access whether a customer id is `active`, `erased` or
+    `unknown` (access sits below customers and does not import it)."""
+    global _subject_state
+    _subject_state = fn
+
+
+def _refuse_break_glass(actor: Any, cid: object, purpose: str, why: str, exc: BaomiError) -> None:
+    audit.record(
+        Action.ACCESS_DENIED,
+        actor,
+        purpose=purpose if purpose in Purpose.values else None,
+        object_type="customer",
+        object_id=cid,
+        outcome=Outcome.DENIED,
+        detail={"reason": why, "via": "break_glass"},
+    )
+    raise exc
+
+
+def break_glass(
+    actor: Any, customer_id: str, purpose: str, reason: str, category: str = ""
+) -> BreakGlassGrant:
+    """Emergency access to one named, existing customer, granted at once for a limited
+    time, flagged on every read, queued for the security auditor, and alerted to the
+    auditor and the privacy officer (audit monitoring). It unmasks what the purpose could
+    need per the catalogue, never more. Refusals are audited."""
     if actor.role_code in ADMIN_ROLES:
-        raise Forbidden("administrator roles never read customer data", code="sod")
-    if len(reason.strip()) < 10:
-        raise _invalid(
-            "reason",
-            "reason_short",
-            "explain the emergency (10+ characters)",
-            "请说明紧急情况（至少10个字符）",
+        _refuse_break_glass(
+            actor,
+            customer_id,
+            purpose,
+            "sod",
+            Forbidden("administrator roles never read customer data", code="sod"),
         )
+    if actor.role_code not in BREAK_GLASS_ROLES:
+        _refuse_break_glass(
+            actor,
+            customer_id,
+            purpose,
+            "break_glass_role",
+            Forbidden("this role cannot open emergency access", code="break_glass_role"),
+        )
+    issues = []
+    if category not in BreakGlassReason.values:
+        issues.append(
+            FieldIssue(
+                "reason_category",
+                "reason_category_unknown",
+                f"choose a reason category: {', '.join(BreakGlassReason.values)}",
+                "请选择紧急情况类别",
+            )
+        )
+    if len(reason.strip()) < 10:
+        issues.append(
+            FieldIssue(
+                "reason",
+                "reason_short",
+                "explain the emergency (10+ characters)",
+                "请说明紧急情况（至少10个字符）",
+            )
+        )
+    if issues:
+        raise ValidationFailed(issues)
     try:
         p = Purpose(purpose)
         cid = uuid.UUID(str(customer_id))
@@ -877,12 +963,53 @@ def break_glass(actor: Any, customer_id: str, purpose: str, reason: str) -> Brea
             "customer_id", "invalid", "customer id or purpose invalid", "客户编号或用途无效"
         ) from None
     if not may_use(actor.role_code, p):
-        raise Forbidden("break-glass works within your own purposes", code="purpose_forbidden")
+        _refuse_break_glass(
+            actor,
+            cid,
+            p,
+            "purpose_forbidden",
+            Forbidden("break-glass works within your own purposes", code="purpose_forbidden"),
+        )
+    state = _subject_state(cid) if _subject_state is not None else "unknown"
+    if state == "erased":
+        _refuse_break_glass(actor, cid, p, "erased", Gone("this customer's data has been erased"))
+    if state != "active":
+        _refuse_break_glass(actor, cid, p, "not_found", NotFound("no such customer"))
+    grant = _open_grant(actor, cid, p, category, reason)
+    if grant is None:
+        cap = settings.BAOMI_BREAK_GLASS_PER_DAY
+        _refuse_break_glass(
+            actor,
+            cid,
+            p,
+            "break_glass_cap",
+            BreakGlassCap(
+                f"at most {cap} emergency grants per person in 24 hours; ask the privacy officer",
+                cap=cap,
+            ),
+        )
+    assert grant is not None
+    return grant
+
+
+@transaction.atomic
+def _open_grant(
+    actor: Any, cid: uuid.UUID, p: Purpose, category: str, reason: str
+) -> BreakGlassGrant | None:
+    """The grant, or None when the person has used up BAOMI_BREAK_GLASS_PER_DAY grants in
+    the last 24 hours (counted under a row lock on the account: no race past the cap)."""
     now = clock.now()
+    Staff.objects.select_for_update().filter(pk=actor.pk).first()
+    opened = BreakGlassGrant.objects.filter(
+        staff_id=actor.pk, granted_at__gt=now - timedelta(hours=24)
+    ).count()
+    if opened >= settings.BAOMI_BREAK_GLASS_PER_DAY:
+        return None
     grant = BreakGlassGrant.objects.create(
         staff=actor,
         customer_id=cid,
         purpose=p,
+        reason_category=category,
         reason=reason[:500],
         granted_at=now,
         expires_at=now + timedelta(minutes=settings.BAOMI_BREAK_GLASS_MINUTES),
@@ -893,9 +1020,19 @@ def break_glass(actor: Any, customer_id: str, purpose: str, reason: str) -> Brea
         purpose=p,
         object_type="customer",
         object_id=cid,
-        detail={"grant": grant.pk, "minutes": settings.BAOMI_BREAK_GLASS_MINUTES},
+        detail={
+            "grant": grant.pk,
+            "minutes": settings.BAOMI_BREAK_GLASS_MINUTES,
+            "category": category,
+        },
     )
     return grant
+
+
+class BreakGlassCap(BaomiError):
+    status = 429
+    code = "break_glass_cap"
+    title = "Emergency access limit reached"
 
 
 def active_break_glass(actor: Any, customer_id: Any, purpose: Purpose) -> BreakGlassGrant | None:

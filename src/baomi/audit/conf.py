@@ -42,6 +42,9 @@ DEFAULTS: dict[str, Any] = {
         "system.restored": "high",
         "audit.restore_acknowledged": "high",
     },
+    # action pattern → further roles whose console inbox gets the alert (the security
+    # auditor always does): emergency access alerts the privacy officer too (issue #9 §3)
+    "BAOMI_AUDIT_ALERT_ALSO_TO": {"access.break_glass": ["privacy_officer"]},
     # rule code → False to switch a rule off
     "BAOMI_AUDIT_RULES": {},
     "BAOMI_AUDIT_NOTIFIERS": ["baomi.audit.monitoring.ConsoleInboxNotifier"],

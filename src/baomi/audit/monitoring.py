@@ -593,7 +593,17 @@ class ConsoleInboxNotifier:
     role = "security_auditor"
 
     def notify(self, alert: Alert) -> None:
-        InboxMessage.objects.create(recipient_role=self.role, alert=alert, created_at=clock.now())
+        now = clock.now()
+        for role in [self.role, *sorted(also_to(alert) - {self.role})]:
+            InboxMessage.objects.create(recipient_role=role, alert=alert, created_at=now)
+
+
+def also_to(alert: Alert) -> set[str]:
+    """Roles besides the auditor whose inbox gets this alert (BAOMI_AUDIT_ALERT_ALSO_TO,
+    matched on the action that raised it)."""
+    action = str((alert.detail or {}).get("action", "")) if isinstance(alert.detail, dict) else ""
+    table: dict[str, list[str]] = dict(conf.get("BAOMI_AUDIT_ALERT_ALSO_TO"))
+    return {r for pattern, roles in table.items() if _matches(action, [pattern]) for r in roles}
 
 
 def _payload(alert: Alert) -> dict[str, Any]:
@@ -665,3 +675,11 @@ def notifiers() -> list[Notifier]:
 
 def unread_count(role: str) -> int:
     return InboxMessage.objects.filter(recipient_role=role, read_at__isnull=True).count()
+
+
+def mark_read(role: str) -> int:
+    """Mark every unread inbox message of a role read (a role that sees its alerts in one
+    list, e.g. the privacy officer's emergency-access list)."""
+    return InboxMessage.objects.filter(recipient_role=role, read_at__isnull=True).update(
+        read_at=clock.now()
+    )

@@ -50,7 +50,12 @@ def _nav_spec() -> list[tuple[str, Any, str, frozenset[str]]]:
     return [
         ("console:staff_list", _("Staff"), "nav-staff", frozenset({sa})),
         ("console:approvals", _("Approvals"), "nav-approvals", requesters | {aud}),
-        ("console:review_break_glass", _("Emergency access"), "nav-break-glass", frozenset({aud})),
+        (
+            "console:review_break_glass",
+            _("Emergency access"),
+            "nav-break-glass",
+            frozenset({aud, "privacy_officer"}),
+        ),
         ("console:review_offboarding", _("Offboarding"), "nav-offboarding", frozenset({aud})),
         ("console:access_review", _("Access review"), "nav-access-review", frozenset({sa, aud})),
         ("audit:events", _("Audit log"), "nav-audit", frozenset({aud})),
@@ -100,7 +105,21 @@ def console(request: HttpRequest) -> dict[str, Any]:
         "role_label": labels.choice_label(Role, role),
         "nav_items": nav_items(request, role),
         "rights_due": rights_due(request, role),
+        "break_glass_unread": break_glass_unread(request, role),
     }
+
+
+def break_glass_unread(request: HttpRequest, role: str) -> int:
+    """Unread emergency-access alerts in the privacy officer's inbox (issue #9 §3), on every
+    console page but the emergency-access list itself (which marks them read)."""
+    if role != "privacy_officer":
+        return 0
+    match = getattr(request, "resolver_match", None)
+    if match is not None and match.url_name == "review_break_glass":
+        return 0
+    from baomi.audit.monitoring import unread_count
+
+    return unread_count(role)
 
 
 def rights_due(request: HttpRequest, role: str) -> dict[str, int] | None:

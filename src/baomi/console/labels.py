@@ -177,6 +177,13 @@ ERROR_MESSAGES: dict[str, Promise] = {
     "approval_closed": _("This request has already been decided."),
     "username_taken": _("That username is already taken."),
     "sod": _("Administrator and auditor roles never read customer data."),
+    "break_glass_role": _(
+        "Your role cannot open emergency access. Ask a colleague at the counter or the "
+        "privacy officer."
+    ),
+    "break_glass_cap": _(
+        "You have reached the limit of emergency grants for 24 hours. Ask the privacy officer."
+    ),
     "staff_not_found": _("No such staff member."),
     "review_not_found": _("No such item in the review queue."),
     "approval_not_found": _("No such approval request."),

@@ -26,7 +26,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from baomi.access import services as access
 from baomi.access.enums import ADMIN_ROLES, Role
-from baomi.access.models import ApprovalKind, ApprovalRequest, ApprovalState
+from baomi.access.models import ApprovalKind, ApprovalRequest, ApprovalState, BreakGlassReason
 from baomi.catalog import fields as catalog
 from baomi.catalog.enums import Purpose, Treatment
 from baomi.core import clock, csvsafe
@@ -422,14 +422,28 @@ def approval_request_key_rotation(request: HttpRequest) -> HttpResponse:
 
 
 # -- reviews (security_auditor) ------------------------------------------------------------------
-@role_required(AUD)
+@role_required(AUD, PO)
 @require_http_methods(["GET"])
 def review_break_glass_queue(request: HttpRequest) -> HttpResponse:
+    """The auditor reviews each grant; the privacy officer, alerted at once, sees the same
+    list read-only (issue #9 §3), and opening it marks their emergency alerts read."""
     grants = [
-        {"g": g, "purpose_label": labels.choice_label(Purpose, g.purpose)}
+        {
+            "g": g,
+            "purpose_label": labels.choice_label(Purpose, g.purpose),
+            "category_label": labels.choice_label(BreakGlassReason, g.reason_category)
+            if g.reason_category
+            else "",
+        }
         for g in access.break_glass_queue()
     ]
-    return render(request, "console/review_break_glass.html", {"grants": grants})
+    reviews = request.user.role_code == AUD.value  # type: ignore[union-attr]
+    if not reviews:
+        from baomi.audit.monitoring import mark_read
+
+        mark_read(PO.value)
+    ctx = {"grants": grants, "reviews": reviews}
+    return render(request, "console/review_break_glass.html", ctx)
 
 
 @role_required(AUD)
@@ -524,8 +538,8 @@ def access_review_csv(request: HttpRequest) -> HttpResponse:
         out.writerow([r[c] for c in CSV_COLUMNS])
     today = timezone.localdate().isoformat()
     response = HttpResponse("\ufeff" + buf.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = content_disposition_header(
-        True, f"baomi-access-review-{today}-{days}d.csv"
-    ) or "attachment"
+    response["Content-Disposition"] = (
+        content_disposition_header(True, f"baomi-access-review-{today}-{days}d.csv") or "attachment"
+    )
     response["Cache-Control"] = "no-store"
     return response

@@ -26,6 +26,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from baomi import audit
 from baomi.access import services as access
 from baomi.access.enums import Role
+from baomi.access.models import BreakGlassReason
 from baomi.access.passwords import password_expired
 from baomi.access.policy import allowed_purposes, may_write
 from baomi.audit.models import Action, Outcome
@@ -189,7 +190,7 @@ def _customer_360(
     page = presenters.customer_page(role, view)
     ctx = {
         "c": page,
-        **_break_glass_context(purpose, page.break_glass, page.nothing_shown),
+        **_break_glass_context(purpose, page.break_glass, page.nothing_shown, role=role),
         "consents": presenters.consent_rows(
             consent_selectors.state_of(view.id), consent_selectors.history(view.id)
         ),
@@ -250,14 +251,25 @@ def _consent_bound(purpose: Purpose) -> bool:
 
 
 def _break_glass_context(
-    purpose: Purpose, active: bool, nothing_shown: bool, reason: str = "", errors: Any = ()
+    purpose: Purpose,
+    active: bool,
+    nothing_shown: bool,
+    reason: str = "",
+    errors: Any = (),
+    role: str = "",
+    category: str = "",
 ) -> dict[str, Any]:
     blocked = nothing_shown and _consent_bound(purpose)
     return {
-        "offer_break_glass": not active and not blocked,
+        "offer_break_glass": not active and not blocked and role in access.BREAK_GLASS_ROLES,
         "break_glass_blocked_by_consent": blocked,
         "break_glass_minutes": settings.BAOMI_BREAK_GLASS_MINUTES,
+        "break_glass_per_day": settings.BAOMI_BREAK_GLASS_PER_DAY,
         "break_glass_reason": reason,
+        "break_glass_category": category,
+        "break_glass_categories": [
+            (c.value, labels.choice_label(BreakGlassReason, c.value)) for c in BreakGlassReason
+        ],
         "break_glass_errors": list(errors),
     }
 
@@ -268,16 +280,20 @@ def break_glass(request: HttpRequest, purpose: Purpose, customer_id: Any) -> Htt
     """Open an emergency grant for one named customer (R-D4): granted at once for a limited
     time, flagged on every read, queued for the security auditor. No customer data is read
     here; the 360 page reads it afterwards, through the gate, under the grant."""
+    role = request.user.role_code  # type: ignore[union-attr]
     ctx: dict[str, Any] = {"customer_id": str(customer_id), "purpose_label": ""}
-    ctx.update(_break_glass_context(purpose, False, False))
+    ctx.update(_break_glass_context(purpose, False, False, role=role))
     if request.method != "POST":
+        if role not in access.BREAK_GLASS_ROLES:
+            return error_page(request, Forbidden(code="break_glass_role"))
         return render(request, "console/break_glass.html", ctx)
     reason = request.POST.get("reason", "").strip()[:500]
+    category = request.POST.get("reason_category", "")[:40]
     try:
-        access.break_glass(request.user, str(customer_id), purpose.value, reason)
+        access.break_glass(request.user, str(customer_id), purpose.value, reason, category)
     except ValidationFailed as exc:
         errors = [labels.issue_message(i) for i in exc.issues]
-        ctx.update(_break_glass_context(purpose, False, False, reason, errors))
+        ctx.update(_break_glass_context(purpose, False, False, reason, errors, role, category))
         return render(request, "console/break_glass.html", ctx, status=422)
     except BaomiError as exc:
         return error_page(request, exc)

@@ -18,7 +18,7 @@ from typing import Any
 from django.db.models import Model
 
 from baomi import audit
-from baomi.access.policy import decide, may_use
+from baomi.access.policy import decide, emergency_treatment, may_use
 from baomi.audit.models import Action, Outcome
 from baomi.catalog import fields as catalog
 from baomi.catalog import validators
@@ -166,7 +166,7 @@ def _present(
     withheld: list[str] = []
     treatments: dict[str, str] = {}
     for spec in catalog.fields_of(entity):
-        t = force or (Treatment.PLAIN if emergency else decide(role, purpose, spec))
+        t = force or (emergency_treatment if emergency else decide)(role, purpose, spec)
         treatments[spec.code] = t.value
         blob = getattr(obj, spec.code)
         if t is Treatment.WITHHELD:

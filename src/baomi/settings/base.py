@@ -157,6 +157,8 @@ BAOMI_PASSWORD_MAX_AGE_DAYS = int(os.environ.get("BAOMI_PASSWORD_MAX_AGE_DAYS", 
 BAOMI_DORMANT_DAYS = int(os.environ.get("BAOMI_DORMANT_DAYS", "90"))
 BAOMI_APPROVAL_TTL_HOURS = int(os.environ.get("BAOMI_APPROVAL_TTL_HOURS", "24"))
 BAOMI_BREAK_GLASS_MINUTES = int(os.environ.get("BAOMI_BREAK_GLASS_MINUTES", "60"))
+# emergency grants one person may open in any 24 hours (issue #9 §3)
+BAOMI_BREAK_GLASS_PER_DAY = int(os.environ.get("BAOMI_BREAK_GLASS_PER_DAY", "3"))
 
 # django-axes: 5 failures per username + IP lock the pair for 15 minutes (audited)
 AXES_FAILURE_LIMIT = 5
