@@ -175,3 +175,194 @@ def test_no_csv_writer_outside_csvsafe() -> None:
         if p not in allowed and re.search(r"csv\.(writer|DictWriter)\(", p.read_text("utf-8"))
     ]
     assert found == []
+
+
+# -- malformed requests: 4xx problem+json, never a 500 ------------------------------------------
+def _problem(r: Any, status: int, code: str) -> None:
+    assert r.status_code == status, r.content[:300]
+    assert r["Content-Type"].startswith("application/problem+json")
+    body = r.json()
+    assert body["code"] == code and body["status"] == status
+    assert "Traceback" not in r.content.decode() and "Error(" not in r.content.decode()
+
+
+@pytest.mark.parametrize("path", ["/api/v1/auth/token", "/api/v1/auth/password"])
+def test_multipart_without_boundary_is_a_400(client: Any, make_staff: Any, path: str) -> None:
+    """django-axes reads request.POST after a failed sign-in: a multipart Content-Type
+    without a boundary made that a 500."""
+    staff = make_staff("front_desk")
+    body = {
+        "username": staff.username,
+        "password": "wrong",
+        "old_password": "x",
+        "new_password": "y",
+    }
+    import json as _json
+
+    r = client.post(path, _json.dumps(body), content_type="multipart/form-data")
+    _problem(r, 400, "multipart_invalid")
+    r = client.post(path, _json.dumps(body), content_type="multipart/form-data; boundary=")
+    _problem(r, 400, "multipart_invalid")
+
+
+def test_multipart_without_boundary_in_the_console_is_a_400(client: Any) -> None:
+    r = client.post("/login/", b"username=a&password=b", content_type="multipart/form-data")
+    assert r.status_code == 400 and "boundary" in r.content.decode()
+
+
+def test_body_over_2_5_mb_is_a_413(client: Any, api_client: Any) -> None:
+    big = b'{"username": "' + b"a" * (3 * 1024 * 1024) + b'", "password": "x"}'
+    _problem(
+        client.post("/api/v1/auth/token", big, content_type="application/json"),
+        413,
+        "body_too_large",
+    )
+    c, h = api_client("front_desk", "reception")
+    r = c.post("/api/v1/customers", big, content_type="application/json", headers=h)
+    _problem(r, 413, "body_too_large")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"username": "\\ud800", "password": "x"}',
+        b'{"username": "a\\udfffb", "password": "x"}',
+        b'{"\\ud83d": 1, "username": "a", "password": "x"}',
+    ],
+)
+def test_lone_surrogate_in_json_is_a_400(client: Any, body: bytes) -> None:
+    r = client.post("/api/v1/auth/token", body, content_type="application/json")
+    _problem(r, 400, "body_invalid_unicode")
+
+
+def test_a_paired_surrogate_is_fine(api_client: Any) -> None:
+    c, h = api_client("front_desk", "reception")
+    body = (
+        b'{"name": "\\u5f20\\u4f1f", "phone": "13800138000", "address": "\\ud83c\\udfe8 1",'
+        b' "channel": "store"}'
+    )
+    r = c.post("/api/v1/customers", body, content_type="application/json", headers=h)
+    assert r.status_code == 201, r.content
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        (b'{"username": "a", "password": NaN}', "body_not_json"),
+        (b'{"username": "a", "password": Infinity}', "body_not_json"),
+        (b"{bad", "body_not_json"),
+        (b"\xff\xfe{}", "body_not_json"),
+        (b"[" * 100 + b"]" * 100, "body_not_json"),
+    ],
+)
+def test_bodies_that_are_not_json_are_a_400(client: Any, body: bytes, code: str) -> None:
+    _problem(client.post("/api/v1/auth/token", body, content_type="application/json"), 400, code)
+
+
+def test_nested_json_errors_carry_no_exception_text(api_client: Any, make_customer: Any) -> None:
+    """pydantic's own messages may quote the input or Python exception text; the API
+    answers with fixed texts per error type."""
+    c, h = api_client("front_desk", "reception")
+    cases = [
+        b'{"name": "x", "preferences": {"a": {"b": [1, {"c": null}]}}, "channel": "store"}',
+        b'{"name": {"nested": ["\\u5f20"]}, "channel": "store"}',
+        b'{"name": "x", "consent": [1, 2], "channel": "store"}',
+    ]
+    for body in cases:
+        r = c.post("/api/v1/customers", body, content_type="application/json", headers=h)
+        assert 400 <= r.status_code < 500, r.content
+        text = r.content.decode()
+        for leak in ("Traceback", "Error", "Exception", "line 1 column", "'dict'", "object at 0x"):
+            assert leak not in text.replace("ValidationFailed", ""), (leak, text)
+    r = c.get("/api/v1/customers/not-a-uuid", headers=h)
+    assert 400 <= r.status_code < 500
+    r = c.post(
+        "/api/v1/rights-requests",
+        b'{"customer_id": {"x": 1}, "kind": ["access"], "changes": "x"}',
+        content_type="application/json",
+        headers=h,
+    )
+    assert r.status_code == 422
+    for e in r.json()["errors"]:
+        assert "Input should" not in e["message"] and "{" not in e["message"]
+
+
+# -- access copy downloads ----------------------------------------------------------------------
+@pytest.fixture
+def copy_ready(make_customer: Any, make_staff: Any) -> tuple[Any, int]:
+    from django.test import Client
+
+    from baomi.rights import services as rights
+
+    officer = make_staff("privacy_officer")
+    c = Client()
+    c.force_login(officer)
+    assert c.post("/purpose/", {"purpose": "rights_request"}).status_code == 302
+    req = rights.create_request(officer, make_customer().id, "access", channel="call_center")
+    for to in ("verified", "in_progress"):
+        c.post(f"/rights/{req.pk}/transition/", {"to": to})
+    return c, req.pk
+
+
+@pytest.mark.parametrize(
+    "suffix",
+    [
+        "exe",
+        "svg",
+        "htm",
+        "html%22%3B%20filename%3D%22evil.exe",
+        "json%0D%0AX-Injected:%201",
+        "csv",
+        "JSON",
+    ],
+)
+def test_access_copy_serves_only_listed_formats(copy_ready: Any, suffix: str) -> None:
+    c, pk = copy_ready
+    r = c.get(f"/rights/{pk}/copy.{suffix}")
+    assert r.status_code == 404
+    assert "X-Injected" not in r.headers and "Content-Disposition" not in r.headers
+
+
+@pytest.mark.parametrize(("fmt", "ctype"), [("json", "application/json"), ("html", "text/html")])
+def test_access_copy_header_is_built_by_django(copy_ready: Any, fmt: str, ctype: str) -> None:
+    c, pk = copy_ready
+    r = c.get(f"/rights/{pk}/copy.{fmt}")
+    assert r.status_code == 200 and r["Content-Type"].startswith(ctype)
+    cd = r["Content-Disposition"]
+    assert re.fullmatch(rf'attachment; filename="access-copy-{pk}-\d{{4}}-\d\d-\d\d\.{fmt}"', cd)
+
+
+def test_download_names_cannot_inject_parameters() -> None:
+    from baomi.core.downloads import attachment
+
+    assert attachment('a"; filename="evil.exe').startswith("attachment; filename")
+    assert (
+        attachment('a"; filename="evil.exe') == r'attachment; filename="a\"; filename=\"evil.exe"'
+    )
+    assert "\r" not in attachment("a\r\nX-Injected: 1.json")
+    assert "\n" not in attachment("a\r\nX-Injected: 1.json")
+
+
+# -- request id and user agent ------------------------------------------------------------------
+def test_request_id_and_user_agent_are_bounded_and_sanitised(api_client: Any) -> None:
+    from baomi.audit.models import AuditEvent
+
+    c, h = api_client("front_desk", "reception")
+    hostile_ua = "Mozilla/5.0 \u202e)lmth(\x1b[31m\u200b" + "A" * 5000
+    hostile_ids = ["<script>alert(1)</script>", "a b", "x" * 65, "id\u202e", "=cmd|x"]
+    for i, rid in enumerate(hostile_ids):
+        r = c.post(
+            "/api/v1/customers",
+            {"name": "张伟", "phone": f"1380013{8000 + i:04d}", "channel": "store"},
+            content_type="application/json",
+            headers={**h, "X-Request-Id": rid, "User-Agent": hostile_ua},
+        )
+        assert r.status_code == 201, r.content
+        assert r["X-Request-Id"] != rid and re.fullmatch(r"[0-9a-f]{32}", r["X-Request-Id"])
+        ev = AuditEvent.objects.filter(action="customer.created").order_by("-seq").first()
+        assert ev is not None and ev.request_id == r["X-Request-Id"]
+        assert len(ev.user_agent) <= 256 and ev.user_agent.startswith("Mozilla/5.0 )lmth(")
+        assert not re.search(r"[\x00-\x1f\x7f\u200b\u202e]", ev.user_agent)
+    ok = "req-2026.12.07:abc_DEF@edge-1"
+    r = c.get("/api/v1/health", headers={"X-Request-Id": ok})
+    assert r["X-Request-Id"] == ok

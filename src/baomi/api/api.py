@@ -38,13 +38,57 @@ def on_baomi_error(request: HttpRequest, exc: BaomiError) -> HttpResponse:
     return _resp(request, exc.status, exc.problem(lang))
 
 
+# Fixed texts per pydantic error type: pydantic's own `msg` may quote the input or carry
+# exception text ("Value error, …", "Input should be a valid UUID, invalid character …");
+# an error must never echo a value (it may be personal) nor Python internals (V16.5.1).
+_KINDS = {
+    "string": ("a string", "字符串"),
+    "int": ("an integer", "整数"),
+    "float": ("a number", "数字"),
+    "bool": ("true or false", "true 或 false"),
+    "dict": ("an object", "对象"),
+    "list": ("a list", "列表"),
+    "uuid": ("a UUID", "UUID"),
+    "date": ("a date (YYYY-MM-DD)", "日期（YYYY-MM-DD）"),
+    "datetime": ("a date and time (ISO 8601)", "日期时间（ISO 8601）"),
+}
+_FIXED = {
+    "missing": ("is required", "必填"),
+    "extra_forbidden": ("is not accepted", "不接受此字段"),
+    "string_too_long": ("is too long", "过长"),
+    "string_too_short": ("is too short", "过短"),
+    "too_long": ("has too many items", "项目过多"),
+    "too_short": ("has too few items", "项目过少"),
+    "greater_than": ("is too small", "过小"),
+    "greater_than_equal": ("is too small", "过小"),
+    "less_than": ("is too large", "过大"),
+    "less_than_equal": ("is too large", "过大"),
+    "enum": ("is not one of the allowed values", "不是允许的取值"),
+    "literal_error": ("is not one of the allowed values", "不是允许的取值"),
+    "json_invalid": ("is not valid JSON", "不是有效的 JSON"),
+}
+
+
+def issue_text(kind: str, lang: str) -> str:
+    zh = lang.startswith("zh")
+    fixed = _FIXED.get(kind)
+    if fixed:
+        return fixed[1] if zh else fixed[0]
+    base = kind.split("_", 1)[0]
+    if base in _KINDS and kind.endswith(("_type", "_parsing", "_from_datetime_parsing")):
+        en, zh_kind = _KINDS[base]
+        return f"须为{zh_kind}" if zh else f"must be {en}"
+    return "取值无效" if zh else "is not a valid value"
+
+
 @api.exception_handler(NinjaValidationError)
 def on_validation(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    lang = get_language_from_request(request) or "en"
     errors = [
         {
             "field": ".".join(str(p) for p in e.get("loc", [])[1:]) or "body",
             "code": str(e.get("type", "invalid")),
-            "message": str(e.get("msg", "")),
+            "message": issue_text(str(e.get("type", "")), lang),
         }
         for e in exc.errors
     ]
@@ -77,17 +121,33 @@ def on_auth(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     )
 
 
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "body_too_large",
+    415: "unsupported_media_type",
+    429: "too_many_requests",
+}
+
+
 @api.exception_handler(HttpError)
 def on_http(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    """ninja's own refusals (e.g. a body it cannot parse): a stable code per status, and
+    no exception text (ninja appends it to the message when DEBUG is on)."""
+    code = _HTTP_CODES.get(exc.status_code, "http_error")
+    title = code.replace("_", " ").capitalize()
     return _resp(
         request,
         exc.status_code,
         {
-            "type": "about:blank",
-            "title": str(exc),
+            "type": f"https://baomi.dev/problems/{code}",
+            "title": title,
             "status": exc.status_code,
-            "detail": str(exc),
-            "code": "http_error",
+            "detail": title,
+            "code": code,
         },
     )
 

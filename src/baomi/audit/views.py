@@ -24,6 +24,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from baomi.core.downloads import attachment
 from baomi.core.errors import BaomiError, Forbidden, NotFound, ValidationFailed
 
 from . import checkpoints, merkle, monitoring, services, witness
@@ -290,7 +291,7 @@ def checkpoint_text(request: HttpRequest, checkpoint_id: int) -> HttpResponse:
     if cp is None:
         return _error(request, NotFound())
     response = HttpResponse(cp.text, content_type="text/plain; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="checkpoint-{cp.tree_size}.txt"'
+    response["Content-Disposition"] = attachment(f"checkpoint-{cp.tree_size}.txt")
     return response
 
 

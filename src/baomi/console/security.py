@@ -20,7 +20,6 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -30,6 +29,7 @@ from baomi.access.models import ApprovalKind, ApprovalRequest, ApprovalState, Br
 from baomi.catalog import fields as catalog
 from baomi.catalog.enums import Purpose, Treatment
 from baomi.core import clock, csvsafe
+from baomi.core.downloads import attachment
 from baomi.core.errors import BaomiError, NotFound, ValidationFailed
 
 from . import forms, labels, selectors
@@ -538,8 +538,6 @@ def access_review_csv(request: HttpRequest) -> HttpResponse:
         out.writerow([r[c] for c in CSV_COLUMNS])
     today = timezone.localdate().isoformat()
     response = HttpResponse("\ufeff" + buf.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = (
-        content_disposition_header(True, f"baomi-access-review-{today}-{days}d.csv") or "attachment"
-    )
+    response["Content-Disposition"] = attachment(f"baomi-access-review-{today}-{days}d.csv")
     response["Cache-Control"] = "no-store"
     return response

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextvars
+import re
+import unicodedata
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,6 +41,37 @@ def client_ip(request: HttpRequest) -> str:
     return hops[-count][:64] if len(hops) >= count else hops[0][:64]
 
 
+# X-Request-Id and User-Agent come from the client and end up in audit events, logs and a
+# response header: bound and sanitise them first (issue #9 §6, ASVS 5.0 V16.4.1).
+REQUEST_ID_MAX = 64
+USER_AGENT_MAX = 256
+_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@-]{0,63}")
+
+
+def request_id(sent: object) -> str:
+    """The caller's X-Request-Id when it is a plain token (letters, digits, `. _ : @ -`,
+    at most 64), else a fresh one: a correlation id never carries markup, controls, spaces
+    or a log line of its own."""
+    s = str(sent or "")
+    return s if _REQUEST_ID.fullmatch(s) else uuid.uuid4().hex
+
+
+def user_agent(sent: object) -> str:
+    """User-Agent as printable text: control, format (bidi, zero-width), private-use and
+    unassigned characters and line separators dropped, whitespace runs made one space,
+    at most 256 characters."""
+    s = str(sent or "")[: USER_AGENT_MAX * 4]
+    kept: list[str] = []
+    for ch in s:
+        cat = unicodedata.category(ch)
+        if ch.isspace() or cat in ("Zl", "Zp"):
+            if kept and kept[-1] != " ":
+                kept.append(" ")
+        elif cat[0] != "C":
+            kept.append(ch)
+    return "".join(kept).strip()[:USER_AGENT_MAX]
+
+
 def current_request() -> RequestContext:
     return _current.get(_EMPTY)
 
@@ -48,12 +81,14 @@ class RequestContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        rid = request.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex
-        ctx = RequestContext(
-            request_id=rid,
-            client_ip=client_ip(request),
-            user_agent=request.headers.get("User-Agent", "")[:256],
-        )
+        rid = request_id(request.headers.get("X-Request-Id"))
+        agent = user_agent(request.headers.get("User-Agent"))
+        # every later reader (django-axes' lock-out records, log formatters) sees the clean
+        # values, not what was sent
+        request.META["HTTP_USER_AGENT"] = agent
+        request.META["HTTP_X_REQUEST_ID"] = rid
+        request.__dict__.pop("headers", None)  # `headers` is a cached view of META
+        ctx = RequestContext(request_id=rid, client_ip=client_ip(request), user_agent=agent)
         token = _current.set(ctx)
         try:
             response = self.get_response(request)

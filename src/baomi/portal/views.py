@@ -24,6 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from baomi.catalog.enums import Purpose
 from baomi.consent import selectors as consents
 from baomi.consent.i18n import bi
+from baomi.core.downloads import attachment
 from baomi.core.errors import BaomiError, ValidationFailed
 from baomi.core.middleware import client_ip
 from baomi.customers import gate
@@ -222,7 +223,7 @@ def _copy_response(request: HttpRequest, subject: gate.DataSubject, fmt: str) ->
     else:
         body = render_to_string("rights/copy.html", presenters.copy_context(copy), request)
         resp = HttpResponse(body, content_type="text/html; charset=utf-8")
-    resp["Content-Disposition"] = f'attachment; filename="baomi-copy-{stamp}.{fmt}"'
+    resp["Content-Disposition"] = attachment(f"baomi-copy-{stamp}.{fmt}")
     return resp
 
 

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from . import views
 
@@ -10,6 +10,11 @@ urlpatterns = [
     path("<int:request_id>/", views.detail, name="detail"),
     path("<int:request_id>/transition/", views.transition, name="transition"),
     path("<int:request_id>/lift/", views.lift, name="lift"),
-    path("<int:request_id>/copy.<str:fmt>", views.copy, name="copy"),
+    # only the listed formats; any other extension is a 404 (issue #9 §6)
+    re_path(
+        r"^(?P<request_id>[0-9]+)/copy\.(?P<fmt>" + "|".join(views.COPY_FORMATS) + r")$",
+        views.copy,
+        name="copy",
+    ),
     path("<int:request_id>/certificate/", views.certificate, name="certificate"),
 ]

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -24,12 +24,15 @@ from baomi.catalog.enums import Channel, Purpose
 from baomi.consent import selectors as consents
 from baomi.consent.i18n import bi
 from baomi.console.context import active_purpose
+from baomi.core.downloads import attachment
 from baomi.core.errors import BaomiError, ValidationFailed
 from baomi.portal import selectors as portal
 
 from . import presenters, selectors, services
 from .models import RequestKind, RequestState, Via
 from .services import ALLOWED, INTAKE_ROLES
+
+COPY_FORMATS = ("json", "html")  # the access copy's formats; anything else is a 404
 
 View = Callable[..., HttpResponse]
 
@@ -223,7 +226,9 @@ def lift(request: HttpRequest, request_id: int) -> HttpResponse:
 
 @officer_only
 @require_GET
-def copy(request: HttpRequest, request_id: int, fmt: str) -> HttpResponse:
+def copy(request: HttpRequest, request_id: int | str, fmt: str) -> HttpResponse:
+    if fmt not in COPY_FORMATS:
+        raise Http404
     try:
         req = selectors.get(request_id)
         if req.kind != RequestKind.ACCESS or req.state not in (
@@ -248,7 +253,7 @@ def copy(request: HttpRequest, request_id: int, fmt: str) -> HttpResponse:
     else:
         body = render_to_string("rights/copy.html", presenters.copy_context(data), request)
         resp = HttpResponse(body, content_type="text/html; charset=utf-8")
-    resp["Content-Disposition"] = f'attachment; filename="access-copy-{req.pk}-{stamp}.{fmt}"'
+    resp["Content-Disposition"] = attachment(f"access-copy-{req.pk}-{stamp}.{fmt}")
     return resp
 
 
