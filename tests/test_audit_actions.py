@@ -11,8 +11,9 @@ from django.core.management import call_command
 from django.db import models
 
 from baomi import audit
-from baomi.audit import actions
 from baomi.audit.models import AuditEvent
+from baomi.contract import participants
+from baomi.contract.participants import RegistryError
 
 pytestmark = pytest.mark.django_db
 
@@ -26,8 +27,8 @@ def test_action_column_has_no_choices() -> None:
 
 
 def test_registering_an_action_needs_no_migration(monkeypatch: Any) -> None:
-    monkeypatch.setattr(actions, "_extra", dict(actions._extra))
-    actions.register(_NewDomainAction)
+    monkeypatch.setattr(participants, "_actions", dict(participants._actions))
+    participants.register_actions(_NewDomainAction)
     out = io.StringIO()
     # exits non-zero (SystemExit) if the new action asked for a migration of any app
     call_command("makemigrations", "--check", "--dry-run", stdout=out)
@@ -40,6 +41,6 @@ def test_undeclared_action_is_refused() -> None:
     before = AuditEvent.objects.count()
     with pytest.raises(ValueError, match="undeclared audit action"):
         audit.record("made.up_action", None)
-    with pytest.raises(ValueError):
-        actions.register(["no_dot"])
+    with pytest.raises(RegistryError):
+        participants.register_actions(["no_dot"])
     assert AuditEvent.objects.count() == before

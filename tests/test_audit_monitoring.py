@@ -135,14 +135,14 @@ def test_repeated_denials_by_actor_and_by_client_ip(settings: Any, now: Any) -> 
 
 
 def test_export_spike_counts_events_and_rows(settings: Any, now: Any, monkeypatch: Any) -> None:
-    from baomi.audit import actions
+    from baomi.contract import participants
 
     settings.BAOMI_AUDIT_MAX_EXPORT_ROWS = 1000
     bob = Actor()
     # an export action the product does not have yet (a domain would declare it through the
     # participant contract): the rule table matches by pattern
-    monkeypatch.setattr(actions, "_extra", dict(actions._extra))
-    actions.register(["customer.exported"])
+    monkeypatch.setattr(participants, "_actions", dict(participants._actions))
+    participants.register_actions(["customer.exported"])
     audit.record("customer.exported", bob, object_type="export", detail={"rows": 600})
     assert rules() == []
     audit.record("customer.exported", bob, object_type="export", detail={"rows": 600})

@@ -1013,7 +1013,11 @@ NAV = {
         "nav-approvals",
         "nav-rights",
         "nav-break-glass",
+        "nav-kpis",
     },
+    "manager": {"nav-kpis"},
+    "inspector": {"nav-kpis"},
+    "hr": set(),
     "security_admin": {"nav-staff", "nav-approvals", "nav-access-review", "nav-alerts"},
     "system_admin": {"nav-approvals"},
     "security_auditor": {

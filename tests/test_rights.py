@@ -214,11 +214,15 @@ def test_completing_an_erase_request_shreds_and_certifies(
     tomb = Tombstone.objects.get(customer_id=customer.id)
     cert = tomb.certificate
     assert cert["request_id"] == req.pk and "rights request" in cert["basis"]
+    # every registered eraser reports what it cleared (participant contract)
     assert cert["destroyed"]["records"] == {
         "booking": 1,
         "stay": 1,
         "shipment": 0,
         "payment_method": 0,
+        "rights_request": 1,
+        "rights_restriction": 0,
+        "portal_challenge": 0,
     }
     assert {h["entity"] for h in cert["retained"]} == {"booking", "stay"}
     assert all(h["columns"] for h in cert["retained"])

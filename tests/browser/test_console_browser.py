@@ -246,3 +246,27 @@ def test_front_desk_records_a_consent_withdrawal_on_the_360_page(page: Any, cust
         "verbal_recorded",
         staff.pk,
     )
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_indicator_dashboard_with_trend_and_drill_down(
+    page: Any, make_customer: Any, width: int
+) -> None:
+    """Issue #10 §3: the privacy officer's dashboard lists every registered indicator with
+    its trend, in Chinese, usable at 1280 px and 390 px; a tile opens its drill-down."""
+    make_customer()
+    page.set_viewport_size({"width": width, "height": 900})
+    sign_in(page, mfa_staff("privacy_officer"))
+    page.get_by_test_id("nav-kpis").click()
+    page.wait_for_url(at("/kpis/"))
+    tiles = page.get_by_test_id("kpi-tile")
+    assert tiles.count() >= 3
+    assert page.get_by_test_id("kpi-trend").first.is_visible()
+    assert "客户知情同意确认率" in page.content()
+    scroll = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll <= width + 1, scroll  # no sideways scrolling
+    shot(page, f"kpis-{width}.png")
+    page.locator('[data-code="consent.confirmed_share"] h2 a').click()
+    page.wait_for_url(at("/kpis/consent.confirmed_share/"))
+    assert page.get_by_test_id("kpi-record").count() == 1
+    shot(page, f"kpi-detail-{width}.png")

@@ -104,7 +104,7 @@ class ApprovalRequest(models.Model):
     security_admin approves before `expires_at`. The payload holds codes, never values."""
 
     id = models.BigAutoField(primary_key=True)
-    kind = models.CharField(max_length=32, choices=ApprovalKind.choices)
+    kind = models.CharField(max_length=32)  # a registered kind (participant contract)
     payload = models.JSONField(default=dict)
     reason = models.CharField(max_length=500)
     state = models.CharField(

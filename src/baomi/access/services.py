@@ -24,6 +24,7 @@ from baomi import audit
 from baomi.audit.models import Action, AuditEvent, Outcome
 from baomi.catalog import fields as catalog
 from baomi.catalog.enums import Purpose, Treatment
+from baomi.contract import participants
 from baomi.core import clock
 from baomi.core.errors import (
     BaomiError,
@@ -47,7 +48,6 @@ from .models import (
     BreakGlassReason,
     OffboardingReview,
     PasswordHistory,
-    PolicyOverride,
     Staff,
 )
 from .passwords import password_expired
@@ -584,12 +584,14 @@ def review_offboarding(actor: Any, review_id: int, note: str) -> OffboardingRevi
 def request_approval(
     actor: Any, kind: str, payload: dict[str, Any], reason: str
 ) -> ApprovalRequest:
-    if actor.role_code not in {Role.SECURITY_ADMIN, Role.SYSTEM_ADMIN, Role.PRIVACY_OFFICER}:
+    spec = participants.approval_kind(kind)
+    requesters = spec.requesters if spec else participants.DEFAULT_REQUESTERS
+    if actor.role_code not in requesters:
         raise Forbidden(
             "only administrators and the privacy officer request privileged operations",
             code="role_required",
         )
-    if kind not in ApprovalKind.values:
+    if spec is None:
         raise _invalid("kind", "kind_unknown", "unknown approval kind", "审批类型无效")
     if not reason.strip():
         raise _invalid("reason", "required", "a reason is required", "须填写理由")
@@ -621,59 +623,9 @@ def _staff_id(payload: dict[str, Any]) -> int:
 
 
 def _validate_payload(actor: Any, kind: str, payload: dict[str, Any]) -> None:
-    if kind == ApprovalKind.ROLE_CHANGE:
-        target = Staff.objects.filter(pk=_staff_id(payload)).first()
-        if target is None:
-            raise NotFound("no such staff member")
-        if target.pk == actor.pk:
-            raise Forbidden("nobody changes their own role", code="self_change")
-        if payload.get("role") not in Role.values:
-            raise _invalid("role", "role_unknown", "unknown role", "角色代码无效")
-        # promoting an account whose credentials you hold would hand you a second voice
-        # (a new account's activation is the approver's informed decision instead)
-        promote = Role(payload["role"]) in PRIVILEGED_ROLES and not payload.get("activate")
-        if promote and actor.pk in (target.credentials_set_by or []):
-            raise Forbidden(
-                "four eyes: you set this account's credentials; it cannot be given a "
-                "privileged role at your request until it has set its own",
-                code="four_eyes",
-            )
-    elif kind == ApprovalKind.CREDENTIAL_RESET:
-        target = Staff.objects.filter(pk=_staff_id(payload)).first()
-        if target is None:
-            raise NotFound("no such staff member")
-        if target.pk == actor.pk:
-            raise Forbidden("use your own settings page for your own account", code="self_change")
-        if actor.role_code != Role.SECURITY_ADMIN:
-            raise Forbidden("only a security_admin asks for a reset", code="role_required")
-        if not (payload.get("password") is True or payload.get("mfa") is True):
-            raise _invalid(
-                "payload", "reset_empty", "reset the password, the MFA or both", "请选择重置内容"
-            )
-    elif kind == ApprovalKind.POLICY_CHANGE:
-        if payload.get("role") not in Role.values or Role(payload["role"]) in ADMIN_ROLES:
-            raise _invalid(
-                "role",
-                "role_invalid",
-                "overrides apply to customer-facing roles",
-                "仅可为业务角色设置例外",
-            )
-        if payload.get("purpose") not in Purpose.values:
-            raise _invalid("purpose", "purpose_unknown", "unknown purpose", "用途代码无效")
-        if payload.get("field") not in catalog.BY_KEY:
-            raise _invalid("field", "field_unknown", "not a catalogue field", "非数据目录字段")
-        if payload.get("treatment") not in Treatment.values:
-            raise _invalid(
-                "treatment", "treatment_unknown", "plain, masked or withheld", "处理方式无效"
-            )
-        if not may_use(payload["role"], Purpose(payload["purpose"])):
-            raise _invalid(
-                "purpose",
-                "purpose_not_allowed",
-                "the role cannot use this purpose",
-                "该角色不能使用此用途",
-            )
-        _check_override_purpose(payload)
+    spec = participants.approval_kind(kind)
+    if spec is not None and spec.validate is not None:
+        spec.validate(actor, payload)
 
 
 def _check_override_purpose(payload: dict[str, Any]) -> None:
@@ -797,58 +749,11 @@ def decide_approval(actor: Any, approval_id: int, approve: bool, note: str = "")
 
 
 def _execute(actor: Any, req: ApprovalRequest) -> None:
-    p = req.payload
-    if req.kind == ApprovalKind.ROLE_CHANGE:
-        target = Staff.objects.select_for_update().get(pk=p["staff_id"])
-        old = target.role
-        target.role = p["role"]
-        if p.get("activate"):
-            target.is_active = True
-            if target.must_change_password:  # the generated password now has 24 h
-                target.credentials_expire_at = clock.now() + timedelta(hours=CREDENTIAL_HOURS)
-        target.save(update_fields=["role", "is_active", "credentials_expire_at"])
-        ApiToken.objects.filter(staff=target, revoked_at__isnull=True).update(
-            revoked_at=clock.now()
-        )
-        _kill_sessions(target)
-        audit.record(
-            Action.STAFF_ROLE_CHANGED,
-            actor,
-            object_type="staff",
-            object_id=target.pk,
-            detail={"from": old, "to": p["role"], "approval": req.pk},
-        )
-    elif req.kind == ApprovalKind.POLICY_CHANGE:
-        _check_override_purpose(p)  # refused at decision time too; nothing is written
-        PolicyOverride.objects.filter(
-            role=p["role"], purpose=p["purpose"], field=p["field"], revoked_at__isnull=True
-        ).update(revoked_at=clock.now())
-        PolicyOverride.objects.create(
-            role=p["role"],
-            purpose=p["purpose"],
-            field=p["field"],
-            treatment=p["treatment"],
-            created_at=clock.now(),
-            created_by=req.requested_by,
-            approval=req,
-        )
-        from .policy import clear_override_cache
-
-        clear_override_cache()
-        audit.record(
-            Action.POLICY_CHANGED, actor, object_type="policy", object_id=req.pk, detail=dict(p)
-        )
-    elif req.kind == ApprovalKind.CREDENTIAL_RESET:
-        _execute_credential_reset(actor, req)
-    elif req.kind == ApprovalKind.KEY_ROTATION:
-        from baomi.vault.keys import get_keyring
-
-        v = get_keyring().rotate()
-        audit.record(
-            Action.KEY_ROTATED, actor, object_type="kek", object_id=v, detail={"approval": req.pk}
-        )
-    # BULK_EXPORT and CHECKPOINT_KEY_CHANGE: the approved request is the permission the
-    # export / checkpoint-key command checks for (`approved_for`).
+    """Carry out an approved request through its registered kind (participant contract);
+    kinds without a handler are permissions a command checks (`approved_for`)."""
+    spec = participants.approval_kind(req.kind)
+    if spec is not None and spec.execute is not None:
+        spec.execute(actor, req)
 
 
 def _execute_credential_reset(actor: Any, req: ApprovalRequest) -> None:

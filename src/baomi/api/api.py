@@ -187,6 +187,7 @@ def mount() -> None:
     api.add_router("/consents", consent_router)
     api.add_router("/rights-requests", rights_router)
     api.add_router("/audit", "baomi.audit.api.router")
+    api.add_router("/kpis", "baomi.api.kpis.router")
 
 
 mount()

@@ -7,7 +7,7 @@ Each entry states why the field is collected (purposes), how (method) and for ho
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from . import masking, validators
@@ -46,7 +46,6 @@ _R_STAY = "2 years after check-out (public-security registration rules), then de
 _R_TRIP = "3 years after the trip, then destroyed"
 _R_WAYBILL = "1 year after delivery (Express Market rules), then destroyed"
 _R_PAY = "until the customer removes the card, or 1 year unused"
-_R_RIGHTS = "3 years after the request is closed (evidence of handling, R-F1), then destroyed"
 
 FIELDS: tuple[FieldSpec, ...] = (
     # -- customer profile -------------------------------------------------------------
@@ -488,83 +487,6 @@ FIELDS: tuple[FieldSpec, ...] = (
         method="waybill",
         industry=Industry.COURIER,
     ),
-    # -- data-subject requests (R-F1, R-F2): sealed under the customer's data key, so an
-    # erasure shreds them with the profile; opened only by the gate (open_attached,
-    # open_attached_many). The customer's own text and what staff write about the request
-    # (refusal reason, resolution, reason for a move, why a restriction was lifted) alike:
-    # staff notes routinely quote an ID number or an address ---------------------------
-    FieldSpec(
-        "rights_request",
-        "detail",
-        "请求说明",
-        "Request details",
-        FieldClass.SENSITIVE,  # free text from the customer: may hold anything
-        "text",
-        (P.RIGHTS_REQUEST,),
-        _R_RIGHTS,
-        masking.hidden,
-        method="rights_request",
-    ),
-    FieldSpec(
-        "rights_request",
-        "changes",
-        "更正内容",
-        "Proposed corrections",
-        FieldClass.SENSITIVE,  # proposed profile values, ID numbers included
-        "json",
-        (P.RIGHTS_REQUEST,),
-        _R_RIGHTS,
-        masking.hidden,
-        method="rights_request",
-    ),
-    FieldSpec(
-        "rights_request",
-        "refusal_reason",
-        "拒绝理由",
-        "Refusal reason",
-        FieldClass.SENSITIVE,  # staff free text about the customer: may hold anything
-        "text",
-        (P.RIGHTS_REQUEST,),
-        _R_RIGHTS,
-        masking.hidden,
-        method="rights_request",
-    ),
-    FieldSpec(
-        "rights_request",
-        "resolution",
-        "处理结果",
-        "Resolution",
-        FieldClass.SENSITIVE,
-        "text",
-        (P.RIGHTS_REQUEST,),
-        _R_RIGHTS,
-        masking.hidden,
-        method="rights_request",
-    ),
-    FieldSpec(
-        "rights_transition",
-        "reason",
-        "请求处理步骤说明",
-        "Reason for a request step",
-        FieldClass.SENSITIVE,
-        "text",
-        (P.RIGHTS_REQUEST,),
-        _R_RIGHTS,
-        masking.hidden,
-        method="rights_request",
-    ),
-    FieldSpec(
-        "rights_restriction",
-        "lift_reason",
-        "解除限制理由",
-        "Reason a restriction was lifted",
-        FieldClass.SENSITIVE,
-        "text",
-        (P.RIGHTS_REQUEST,),
-        _R_RIGHTS,
-        masking.hidden,
-        method="rights_request",
-    ),
 )
 
 BY_KEY: dict[str, FieldSpec] = {f.key: f for f in FIELDS}
@@ -640,31 +562,6 @@ NON_PERSONAL_COLUMNS: dict[str, frozenset[str]] = {
     "booking": frozenset({"id", "customer", "reference", "channel", "created_at"}),
     "stay": frozenset({"id", "customer", "reference", "channel", "created_at"}),
     "shipment": frozenset({"id", "customer", "waybill_no", "status", "channel", "created_at"}),
-    # codes, timestamps and staff ids only: every free-text column of the rights tables
-    # (detail, changes, refusal_reason, resolution, reason, lift_reason) is sealed above
-    "rights_request": frozenset(
-        {
-            "id",
-            "customer",
-            "kind",
-            "state",
-            "via",
-            "channel",
-            "consents",
-            "received_at",
-            "verified_at",
-            "started_at",
-            "completed_at",
-            "refused_at",
-            "outcome",
-            "created_by_id",
-            "created_by_role",
-        }
-    ),
-    "rights_transition": frozenset(
-        {"id", "request", "from_state", "to_state", "at", "actor_id", "actor_role"}
-    ),
-    "rights_restriction": frozenset({"id", "customer", "request", "started_at", "lifted_at"}),
 }
 
 
@@ -712,3 +609,29 @@ LEGAL_HOLDS: tuple[LegalHold, ...] = (
     ),
 )
 LEGAL_HOLDS_BY_ENTITY: dict[str, LegalHold] = {h.entity: h for h in LEGAL_HOLDS}
+
+
+def register(
+    specs: Iterable[FieldSpec],
+    non_personal: Mapping[str, frozenset[str]],
+    holds: Iterable[LegalHold] = (),
+) -> None:
+    """Add a domain app's entities to the catalogue (called by the participant contract,
+    `baomi.contract.participants.register`, while apps load). The core profile and the
+    industry packs above are the catalogue's own; every other app brings its fields here.
+    A key declared twice is an error: one field, one declaration (R-A2)."""
+    global FIELDS, LEGAL_HOLDS
+    new = tuple(specs)
+    dup = sorted({f.key for f in new} & set(BY_KEY)) or sorted(
+        {f.key for f in new if [g.key for g in new].count(f.key) > 1}
+    )
+    if dup:
+        raise ValueError(f"catalogue fields declared twice: {dup}")
+    clash = sorted(set(non_personal) & set(NON_PERSONAL_COLUMNS))
+    if clash:
+        raise ValueError(f"catalogue entities declared twice: {clash}")
+    FIELDS = (*FIELDS, *new)
+    BY_KEY.update({f.key: f for f in new})
+    NON_PERSONAL_COLUMNS.update(non_personal)
+    LEGAL_HOLDS = (*LEGAL_HOLDS, *holds)
+    LEGAL_HOLDS_BY_ENTITY.update({h.entity: h for h in holds})

@@ -40,45 +40,45 @@ class NavItem:
     current: bool
 
 
-# (url name, label, test id, roles) — each page appears only for the roles that may use it
-# (the pages check the role again). Pages of other apps are linked when they are installed.
-def _nav_spec() -> list[tuple[str, Any, str, frozenset[str]]]:
-    from django.utils.translation import gettext_lazy as _
-
-    sa, aud = "security_admin", "security_auditor"
-    requesters = frozenset({sa, "system_admin", "privacy_officer"})
-    return [
-        ("console:staff_list", _("Staff"), "nav-staff", frozenset({sa})),
-        ("console:approvals", _("Approvals"), "nav-approvals", requesters | {aud}),
-        (
-            "console:review_break_glass",
-            _("Emergency access"),
-            "nav-break-glass",
-            frozenset({aud, "privacy_officer"}),
-        ),
-        ("console:review_offboarding", _("Offboarding"), "nav-offboarding", frozenset({aud})),
-        ("console:access_review", _("Access review"), "nav-access-review", frozenset({sa, aud})),
-        ("audit:events", _("Audit log"), "nav-audit", frozenset({aud})),
-        ("audit:alerts", _("Alerts"), "nav-alerts", frozenset({sa})),
-        ("rights:dashboard", _("Rights requests"), "nav-rights", frozenset({"privacy_officer"})),
-    ]
-
-
 def nav_items(request: HttpRequest, role: str) -> list[NavItem]:
+    """The registered nav entries (participant contract) this role may see, in order; an
+    entry whose page is not mounted is left out. The pages check the role again."""
     from django.urls import NoReverseMatch, reverse
+
+    from baomi.contract import participants
 
     match = getattr(request, "resolver_match", None)
     here = f"{match.namespace}:{match.url_name}" if match else ""
     items = []
-    for name, label, testid, roles in _nav_spec():
-        if role not in roles:
+    for entry in participants.nav_entries():
+        if role not in entry.roles:
             continue
         try:
-            href = reverse(name)
-        except NoReverseMatch:  # an app that is not installed
+            href = reverse(entry.url_name)
+        except NoReverseMatch:
             continue
-        items.append(NavItem(href, str(label), testid, here == name))
+        items.append(NavItem(href, str(entry.label), entry.testid, here == entry.url_name))
     return items
+
+
+@dataclass(frozen=True)
+class ShownBanner:
+    template: str
+    context: dict[str, Any]
+
+
+def banners(request: HttpRequest, role: str) -> list[ShownBanner]:
+    """Every registered banner for this role with something to say (e.g. overdue rights
+    requests for the privacy officer)."""
+    from baomi.contract import participants
+
+    out = []
+    for b in participants.banners():
+        if role in b.roles:
+            ctx = b.build(request, role)
+            if ctx is not None:
+                out.append(ShownBanner(b.template, ctx))
+    return out
 
 
 def console(request: HttpRequest) -> dict[str, Any]:
@@ -104,35 +104,5 @@ def console(request: HttpRequest) -> dict[str, Any]:
         "can_write": bool(p and may_write(role, p)),
         "role_label": labels.choice_label(Role, role),
         "nav_items": nav_items(request, role),
-        "rights_due": rights_due(request, role),
-        "break_glass_unread": break_glass_unread(request, role),
+        "banners": banners(request, role),
     }
-
-
-def break_glass_unread(request: HttpRequest, role: str) -> int:
-    """Unread emergency-access alerts in the privacy officer's inbox (issue #9 §3), on every
-    console page but the emergency-access list itself (which marks them read)."""
-    if role != "privacy_officer":
-        return 0
-    match = getattr(request, "resolver_match", None)
-    if match is not None and match.url_name == "review_break_glass":
-        return 0
-    from baomi.audit.monitoring import unread_count
-
-    return unread_count(role)
-
-
-def rights_due(request: HttpRequest, role: str) -> dict[str, int] | None:
-    """Overdue and near-due rights requests, for the privacy officer's banner on every
-    console page (R-F1: answered within 15 working days). One query over the open ones;
-    the clocks are computed, never stored. None when there is nothing to say, and on the
-    rights dashboard itself, which shows the same counts."""
-    if role != "privacy_officer":
-        return None
-    match = getattr(request, "resolver_match", None)
-    if match is not None and (match.namespace, match.url_name) == ("rights", "dashboard"):
-        return None
-    from baomi.rights.selectors import due_counts, queue
-
-    due = due_counts(queue())
-    return due if any(due.values()) else None

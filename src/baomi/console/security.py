@@ -240,6 +240,14 @@ def _left(expires: datetime) -> str:
     return _("%(m)s min") % {"m": minutes}
 
 
+def _kind_label(code: str) -> str:
+    """The registered approval kind's label (participant contract), else the code."""
+    from baomi.contract.participants import approval_kind
+
+    spec = approval_kind(code)
+    return labels.bilingual(spec.label) if spec else code
+
+
 def _payload(payload: dict[str, Any], names: dict[int, str]) -> list[tuple[str, str, str]]:
     """(label, code, readable) per payload entry: codes only, never a customer value."""
     out = []
@@ -288,7 +296,7 @@ def _rows(reqs: list[ApprovalRequest], user: Any) -> list[ApprovalRow]:
             ApprovalRow(
                 id=r.pk,
                 kind=r.kind,
-                kind_label=labels.choice_label(ApprovalKind, r.kind),
+                kind_label=_kind_label(r.kind),
                 state=r.state,
                 state_label=labels.choice_label(ApprovalState, r.state),
                 payload=_payload(r.payload if isinstance(r.payload, dict) else {}, names),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import security, signin, views
+from . import kpi_views, security, signin, views
 
 app_name = "console"
 urlpatterns = [
@@ -22,6 +22,9 @@ urlpatterns = [
         "customers/<uuid:customer_id>/break-glass/", views.break_glass, name="customer_break_glass"
     ),
     path("customers/<uuid:customer_id>/consents/", views.customer_consent, name="customer_consent"),
+    # indicators (issue #10 §3)
+    path("kpis/", kpi_views.kpi_board, name="kpis"),
+    path("kpis/<str:code>/", kpi_views.kpi_detail, name="kpi_detail"),
     # staff security
     path("staff/", security.staff_list, name="staff_list"),
     path("staff/new/", security.staff_create, name="staff_create"),

@@ -23,6 +23,7 @@ from baomi.audit.models import Action, Outcome
 from baomi.catalog import fields as catalog
 from baomi.catalog import validators
 from baomi.catalog.enums import Purpose, Treatment
+from baomi.contract import participants
 from baomi.core.errors import Forbidden, Gone, NotFound, PurposeMissing, PurposeUnknown
 from baomi.vault import services as vault
 from baomi.vault.crypto import SubjectKey
@@ -83,10 +84,6 @@ class DataSubject:
     pk: None = None
     username: str = "data_subject"
     role_code: str = "data_subject"
-
-
-# Purposes that may still read a restricted customer (PIPL art. 44: restriction of processing)
-RESTRICTION_EXEMPT = frozenset({Purpose.RIGHTS_REQUEST, Purpose.LEGAL_REQUEST})
 
 
 def _deny(actor: Any, p: Purpose, customer_id: object, reason: str, message: str) -> Forbidden:
@@ -294,21 +291,17 @@ def audit_build(
 
 
 def _closed(purpose: Purpose, ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
-    """Customers whose every field is withheld for this read, and why: a restriction of
-    processing (any purpose but rights_request / legal_request) or a missing consent for a
-    consent-bound purpose (marketing). One query each per batch, never per customer."""
+    """Customers whose every field is withheld for this read, and why: each registered
+    read closer (participant contract — a missing consent for a consent-bound purpose, a
+    restriction of processing, ...) answers for the whole batch in one query. The gate
+    names no domain. When several close one customer, a closer that refuses single reads
+    (a restriction) gives the reason."""
     if not ids:
         return {}
-    from baomi.consent.purposes import GATE_CONSENT
-    from baomi.consent.selectors import consented
-    from baomi.rights.selectors import restricted
-
     out: dict[uuid.UUID, str] = {}
-    if purpose in GATE_CONSENT:
-        allowed = consented(ids, purpose)
-        out.update({cid: "no_consent" for cid in ids if cid not in allowed})
-    if purpose not in RESTRICTION_EXEMPT:
-        out.update({cid: "restricted" for cid in restricted(ids)})
+    for closer in sorted(participants.closers(), key=lambda c: c.refuse_single):
+        for cid in closer.closes(purpose, ids):
+            out[cid] = closer.code
     return out
 
 
@@ -342,10 +335,9 @@ def access_customer(
         raise NotFound("no such customer")
     if row.erased_at is not None:
         raise Gone("this customer's data has been erased")
-    if p not in RESTRICTION_EXEMPT and _closed(p, [cid]).get(cid) == "restricted":
-        raise _deny(
-            actor, p, cid, "customer_restricted", "processing of this customer is restricted"
-        )
+    for closer in participants.closers():
+        if closer.refuse_single and cid in closer.closes(p, [cid]):
+            raise _deny(actor, p, cid, closer.refusal_code, closer.refusal_message)
     views = access_customers(actor, p, [cid], related=related)
     if not views:
         raise Gone("this customer's data has been erased")

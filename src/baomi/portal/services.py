@@ -312,8 +312,10 @@ def set_consent(subject: gate.DataSubject, purpose: str, given: bool) -> None:
         _self_served(subject, RequestKind.WITHDRAW_CONSENT, consents=[purpose], channel="web")
 
 
-def forget_customer(customer_id: uuid.UUID) -> None:
-    """Erasure: drop the customer's sign-in challenges and outbox rows (masked addresses)."""
+def forget_customer(customer_id: uuid.UUID) -> int:
+    """Erasure: drop the customer's sign-in challenges and outbox rows (masked addresses).
+    Answers how many challenges went."""
     ids = list(Challenge.objects.filter(customer_id=customer_id).values_list("id", flat=True))
     OutboxMessage.objects.filter(challenge_id__in=ids).delete()
     Challenge.objects.filter(id__in=ids).delete()
+    return len(ids)

@@ -26,6 +26,7 @@ from baomi.access.enums import Role
 from baomi.audit.models import Action, AuditEvent
 from baomi.catalog import fields as catalog
 from baomi.catalog.enums import Channel, Purpose
+from baomi.contract import participants
 from baomi.core import clock
 from baomi.core.errors import (
     Conflict,
@@ -36,7 +37,7 @@ from baomi.core.errors import (
     ValidationFailed,
 )
 from baomi.customers import gate
-from baomi.customers.models import ENTITY_MODELS, Customer
+from baomi.customers.models import Customer
 from baomi.customers.validation import clean_customer
 from baomi.vault import services as vault
 from baomi.vault.crypto import SubjectKey
@@ -512,26 +513,20 @@ def lift_restriction(actor: Any, customer_id: uuid.UUID | str, reason: str) -> R
 
 
 # -- erasure ----------------------------------------------------------------------------------
-def _clear_personal_columns(cid: uuid.UUID, erased_at: Any | None) -> dict[str, int]:
-    """Set every sealed column of the customer, its records, its rights requests and
-    restrictions to NULL (belt and braces after the key is destroyed: no ciphertext left).
-    The reasons in `rights_transition` stay as ciphertext under the destroyed key — noise:
-    that table is append-only (its triggers refuse UPDATE). Returns records per entity."""
-    counts: dict[str, int] = {}
-    for entity, model in ENTITY_MODELS.items():
-        blank: dict[str, Any] = {f.code: None for f in catalog.fields_of(entity)}
-        if entity == "customer":
-            if erased_at is not None:
-                blank.update(erased_at=erased_at, updated_at=clock.now(), lineage={})
-            model.objects.filter(id=cid).update(**blank)  # type: ignore[attr-defined]
-        else:
-            counts[entity] = model.objects.filter(customer_id=cid).update(**blank)  # type: ignore[attr-defined]
-    RightsRequest.objects.filter(customer_id=cid).update(**{code: None for code in REQUEST_TEXTS})
-    Restriction.objects.filter(customer_id=cid).update(lift_reason=None)
-    from baomi.portal.services import forget_customer
-
-    forget_customer(cid)
-    return counts
+def _clear_personal_columns(
+    cid: uuid.UUID, erased_at: Any | None, basis: str = ""
+) -> tuple[dict[str, int], list[Any]]:
+    """Run every registered eraser (participant contract) for the customer, in this
+    transaction: each app clears its own personal columns and says what it kept and why.
+    Returns (cleared rows per entity, kept records)."""
+    ctx = participants.EraseContext(cid, erased_at, basis)
+    cleared: dict[str, int] = {}
+    kept: list[participants.Kept] = []
+    for _app, eraser in participants.erasers():
+        done = eraser(ctx)
+        cleared.update(done.cleared)
+        kept.extend(done.kept)
+    return cleared, kept
 
 
 def _certificate(
@@ -540,6 +535,7 @@ def _certificate(
     basis: str,
     request: RightsRequest | None,
     counts: dict[str, int],
+    kept: list[participants.Kept],
     index_rows: int,
     actor: Any,
 ) -> dict[str, Any]:
@@ -557,19 +553,7 @@ def _certificate(
             "records": counts,
             "request_texts": True,
         },
-        "retained": [
-            {
-                "entity": h.entity,
-                "records": counts.get(h.entity, 0),
-                "columns": list(h.keeps),
-                "basis_zh": h.basis_zh,
-                "basis_en": h.basis_en,
-                "period_zh": h.period_zh,
-                "period_en": h.period_en,
-            }
-            for h in catalog.LEGAL_HOLDS
-            if counts.get(h.entity)
-        ],
+        "retained": [k.as_dict() for k in kept],
         "also_retained": ["tombstone", "consent_history_codes", "audit_events_field_names"],
         "issued_by_role": actor.role_code,
     }
@@ -591,13 +575,13 @@ def erase_customer(
     now = clock.now()
     index_rows = BlindIndexEntry.objects.filter(subject_id=cid).count()
     vault.shred(cid, basis)
-    counts = _clear_personal_columns(cid, now)
+    counts, kept = _clear_personal_columns(cid, now, basis)
     tomb = Tombstone.objects.create(
         customer_id=cid,
         erased_at=now,
         basis=basis[:200],
         request_id=request.pk if request else None,
-        certificate=_certificate(cid, now, basis, request, counts, index_rows, actor),
+        certificate=_certificate(cid, now, basis, request, counts, kept, index_rows, actor),
     )
     audit.record(
         Action.CUSTOMER_SHREDDED,
@@ -691,7 +675,7 @@ def replay_erasures(entries: Iterable[Mapping[str, Any]]) -> dict[str, int]:
     for cid in ids:
         e = wanted[str(cid)]
         at = _when(e.get("erased_at")) or now
-        counts = _clear_personal_columns(cid, at if cid in live_before else None)
+        counts, _kept = _clear_personal_columns(cid, at if cid in live_before else None)
         if cid not in known:
             Tombstone.objects.create(
                 customer_id=cid,
@@ -717,11 +701,9 @@ def _when(value: object) -> Any:
 # -- access copy -------------------------------------------------------------------------------
 def access_copy(actor: Any, customer_id: uuid.UUID | str) -> dict[str, Any]:
     """Everything about the customer (R-F1): personal data read through the gate under
-    rights_request, consents with their history, requests, and who accessed the data —
-    by role and purpose from the audit log, never staff names."""
-    from baomi.consent import selectors as consents
-    from baomi.consent.services import current_notice
-
+    rights_request, every registered section (participant contract: requests, consents,
+    ...), and who accessed the data — by role and purpose from the audit log, never staff
+    names."""
     view = gate.access_customer(actor, Purpose.RIGHTS_REQUEST, customer_id, related=True)
     cid = uuid.UUID(view.id)
     reads = AuditEvent.objects.filter(object_type="customer", object_id=str(cid))
@@ -750,29 +732,6 @@ def access_copy(actor: Any, customer_id: uuid.UUID | str) -> dict[str, Any]:
             :200
         ]
     ]
-    mine = list(RightsRequest.objects.filter(customer_id=cid).order_by("received_at"))
-    # what the customer wrote and what they were told are theirs too (PIPL art. 45): every
-    # request text, opened in one gate call (audited)
-    said = open_texts(actor, cid, mine)
-    requests = [
-        {
-            "id": r.pk,
-            "kind": r.kind,
-            "state": r.state,
-            "via": r.via,
-            "received_at": r.received_at.isoformat(),
-            "closed_at": r.completed_at.isoformat()
-            if r.completed_at
-            else r.refused_at.isoformat()
-            if r.refused_at
-            else None,
-            "detail": said.text(r, "detail"),
-            "changes": said.of(r).get("changes") or {},
-            "refusal_reason": said.text(r, "refusal_reason"),
-            "resolution": said.text(r, "resolution"),
-        }
-        for r in mine
-    ]
     copy = {
         "format": "baomi.access-copy/1",
         "generated_at": clock.now().isoformat(),
@@ -793,13 +752,8 @@ def access_copy(actor: Any, customer_id: uuid.UUID | str) -> dict[str, Any]:
             ]
             for entity, records in view.records.items()
         },
-        "consents": {
-            "current": [line.__dict__ for line in consents.state_of(cid)],
-            "history": consents.history(cid),
-        },
-        "requests": requests,
+        **{s.key: s.build(actor, cid) for s in participants.access_copy_sections()},
         "access_log": {"by_role": by_role, "recent": recent},
-        "privacy_notice_version": current_notice().version,
     }
     audit.record(
         Action.RIGHTS_COPY,
@@ -810,6 +764,34 @@ def access_copy(actor: Any, customer_id: uuid.UUID | str) -> dict[str, Any]:
         detail={"records": {k: len(v) for k, v in view.records.items()}},
     )
     return copy
+
+
+def requests_for_copy(actor: Any, cid: uuid.UUID) -> list[dict[str, Any]]:
+    """The access copy's requests section: every request with what the customer wrote and
+    what they were told (PIPL art. 45), opened in one gate call (audited)."""
+    mine = list(RightsRequest.objects.filter(customer_id=cid).order_by("received_at"))
+    # what the customer wrote and what they were told are theirs too (PIPL art. 45): every
+    # request text, opened in one gate call (audited)
+    said = open_texts(actor, cid, mine)
+    return [
+        {
+            "id": r.pk,
+            "kind": r.kind,
+            "state": r.state,
+            "via": r.via,
+            "received_at": r.received_at.isoformat(),
+            "closed_at": r.completed_at.isoformat()
+            if r.completed_at
+            else r.refused_at.isoformat()
+            if r.refused_at
+            else None,
+            "detail": said.text(r, "detail"),
+            "changes": said.of(r).get("changes") or {},
+            "refusal_reason": said.text(r, "refusal_reason"),
+            "resolution": said.text(r, "resolution"),
+        }
+        for r in mine
+    ]
 
 
 def _field_names(doc: Any) -> list[str]:

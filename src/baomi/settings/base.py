@@ -44,6 +44,8 @@ INSTALLED_APPS = [
     "baomi.rights",
     "baomi.portal",
     "baomi.console",
+    # last: imports every app's participant.py once all are loaded (docs/architecture.md)
+    "baomi.contract",
 ]
 
 MIDDLEWARE = [

@@ -14,11 +14,11 @@ from baomi.customers.importer import ColumnExtension, ImportSummary, count_rows,
 
 
 def _extensions() -> tuple[ColumnExtension, ...]:
-    """Columns other domains take from an import row. The CLI is the composition root:
-    the importer itself depends on no domain app (decision 0007)."""
-    from baomi.consent.imports import CONSENT_COLUMNS
+    """Columns other domains take from an import row: every app's registered intake columns
+    (participant contract, generalising decision 0007). The importer names no domain."""
+    from baomi.contract import participants
 
-    return (CONSENT_COLUMNS,)
+    return participants.intake_extensions()
 
 
 class Command(BaseCommand):

@@ -1,0 +1,87 @@
+"""The consent ledger in the participant contract (issue #10): the gate's consent closer,
+the consents section of the access copy, the import columns (decision 0007) and the R-B3
+indicator."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from baomi.catalog.enums import Purpose
+from baomi.contract.participants import (
+    AccessCopySection,
+    EraseContext,
+    Erasure,
+    Kept,
+    Participant,
+    ReadCloser,
+    register,
+)
+
+from . import selectors
+from .imports import CONSENT_COLUMNS
+from .indicators import CONSENT_SHARE
+from .models import ConsentEvent
+from .purposes import GATE_CONSENT
+
+
+def closed_without_consent(purpose: Purpose, ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    """A consent-bound purpose (marketing) reads only customers who gave that consent."""
+    if purpose not in GATE_CONSENT:
+        return set()
+    return set(ids) - selectors.consented(ids, purpose)
+
+
+def erase(ctx: EraseContext) -> Erasure:
+    """The ledger holds codes and times only (no personal values) and is append-only: it
+    is kept as evidence that consent was asked and given (PIPL art. 14, 15; burden of
+    proof on the processor), and the certificate says so."""
+    n = ConsentEvent.objects.filter(customer_id=ctx.customer_id).count()
+    kept = [
+        Kept(
+            "consent_event",
+            n,
+            ("purpose", "given", "channel", "method", "notice", "at"),
+            "《个人信息保护法》第十四、十五条：同意及撤回的证明（仅代码与时间，无个人信息）",
+            "PIPL art. 14, 15: evidence of consent and withdrawal (codes and times only, no "
+            "personal values)",
+            "与审计日志同期",
+            "as long as the audit log",
+        )
+    ]
+    return Erasure(kept=kept if n else [])
+
+
+def _consents(actor: Any, customer_id: uuid.UUID) -> dict[str, Any]:
+    return {
+        "current": [line.__dict__ for line in selectors.state_of(customer_id)],
+        "history": selectors.history(customer_id),
+    }
+
+
+def _notice_version(actor: Any, customer_id: uuid.UUID) -> int:
+    from .services import current_notice
+
+    return current_notice().version
+
+
+register(
+    Participant(
+        app="consent",
+        closers=(ReadCloser("no_consent", closed_without_consent),),
+        eraser=erase,
+        access_copy=(
+            AccessCopySection("consents", "同意记录", "Consents", _consents, 40),
+            AccessCopySection(
+                "privacy_notice_version",
+                "隐私政策版本",
+                "Privacy notice version",
+                _notice_version,
+                90,
+            ),
+        ),
+        intake=(CONSENT_COLUMNS,),
+        indicators=(CONSENT_SHARE,),
+        urls=(("", "baomi.consent.urls"),),
+    )
+)

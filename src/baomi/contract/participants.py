@@ -1,0 +1,376 @@
+"""The participant contract (DESIGN.md §2, issue #10, decision 0008).
+
+Each app declares what it contributes in ONE place — `<app>/participant.py`, imported at
+start-up by `baomi.contract` (as Django imports `admin` modules) — by calling::
+
+    from baomi.contract.participants import Participant, register
+
+    register(Participant(app="sharing", fields=..., closers=..., eraser=..., ...))
+
+The core iterates over these registrations and names no domain: the gate asks every read
+closer, erasure calls every eraser, the access copy gathers every section, the importer takes
+every app's intake columns, approvals dispatch on the registered kind, the console lists the
+registered nav entries / banners / cards, the KPI endpoint lists the registered indicators.
+Saleor's plugin manager and Django's app registry are the models: registration happens
+once, while apps load; afterwards the registry is sealed and read-only.
+
+Rules a participant keeps (checked by `baomi check`, `baomi.contract.checks`):
+  * every personal column of its models is a catalogue field; every other column is listed
+    in `non_personal` (the catalogue completeness test reads both);
+  * everything it writes on erasure goes through its `eraser`, in the caller's transaction;
+  * closers, erasers and indicators run one query per batch / period, never per customer.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+from typing import TYPE_CHECKING, Any
+
+from baomi.catalog import fields as catalog
+from baomi.catalog.enums import Purpose, Role
+
+if TYPE_CHECKING:
+    from django.db.models import Model
+    from django.http import HttpRequest
+
+    from .kpis import Indicator
+
+
+# -- the gate ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ReadCloser:
+    """Customers closed for a purpose: every field is withheld when read under it, and the
+    audit event says why (`withheld_because: <code>`). Examples: no marketing consent
+    (consent), a restriction of processing (rights), a legal hold on a case (incidents).
+
+    `closes(purpose, ids)` answers the subset of `ids` closed for `purpose` in one query.
+    With `refuse_single`, a single read (`access_customer`) answers 403 with `code`
+    instead of an all-withheld view (a restricted customer is not shown at all)."""
+
+    code: str
+    closes: Callable[[Purpose, list[uuid.UUID]], set[uuid.UUID]]
+    refuse_single: bool = False
+    refusal_code: str = ""
+    refusal_message: str = ""
+
+
+# -- erasure --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class EraseContext:
+    """What an eraser is told. `erased_at` is None when the customer was already erased and
+    the erasure is replayed onto a restored backup (clear columns, keep timestamps)."""
+
+    customer_id: uuid.UUID
+    erased_at: datetime | None
+    basis: str
+
+
+@dataclass(frozen=True)
+class Kept:
+    """A record kept after erasure and why (a statutory hold): non-personal columns only."""
+
+    entity: str
+    records: int
+    columns: tuple[str, ...]
+    basis_zh: str
+    basis_en: str
+    period_zh: str
+    period_en: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "entity": self.entity,
+            "records": self.records,
+            "columns": list(self.columns),
+            "basis_zh": self.basis_zh,
+            "basis_en": self.basis_en,
+            "period_zh": self.period_zh,
+            "period_en": self.period_en,
+        }
+
+
+@dataclass
+class Erasure:
+    """An eraser's answer: rows whose personal columns it cleared, per entity, and what it
+    kept and why. The erasure certificate lists both."""
+
+    cleared: dict[str, int] = field(default_factory=dict)
+    kept: list[Kept] = field(default_factory=list)
+
+
+Eraser = Callable[[EraseContext], Erasure]
+
+
+def kept_under_holds(cleared: Mapping[str, int]) -> list[Kept]:
+    """The catalogue's legal holds that apply to these cleared records (helper for erasers
+    of entities with a `catalog.LegalHold`)."""
+    return [
+        Kept(
+            h.entity,
+            cleared[h.entity],
+            tuple(h.keeps),
+            h.basis_zh,
+            h.basis_en,
+            h.period_zh,
+            h.period_en,
+        )
+        for h in catalog.LEGAL_HOLDS
+        if cleared.get(h.entity)
+    ]
+
+
+# -- access copy (R-F1, PIPL art. 45) ---------------------------------------------------------
+@dataclass(frozen=True)
+class AccessCopySection:
+    """One key of the customer's access copy: `build(actor, customer_id)` returns what the
+    customer sees about this domain (JSON-ready). Personal values only through the gate
+    (`gate.access_customer`, `gate.open_attached_many`) under `rights_request`."""
+
+    key: str
+    title_zh: str
+    title_en: str
+    build: Callable[[Any, uuid.UUID], Any]
+    order: int = 100
+
+
+# -- approvals (R-D4 four eyes) ---------------------------------------------------------------
+DEFAULT_REQUESTERS = frozenset({Role.SECURITY_ADMIN, Role.SYSTEM_ADMIN, Role.PRIVACY_OFFICER})
+
+@dataclass(frozen=True)
+class ApprovalKind:
+    """A privileged operation that needs a second person. `validate(actor, payload)` raises
+    a BaomiError before the request is filed; `execute(actor, request)` runs inside the
+    approving transaction and writes its own audit event. No `execute`: the approved
+    request is itself the permission a command checks (`access.services.approved_for`)."""
+
+    code: str
+    label: str  # "中文 / English"
+    validate: Callable[[Any, dict[str, Any]], None] | None = None
+    execute: Callable[[Any, Any], None] | None = None
+    requesters: frozenset[Role] = DEFAULT_REQUESTERS
+
+
+# -- console -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class NavEntry:
+    """A console navigation link, shown to `roles` (the page checks the role again)."""
+
+    url_name: str
+    label: Any  # a lazy gettext string
+    testid: str
+    roles: frozenset[Role]
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class Banner:
+    """A message on every console page for `roles`: `build(request, role)` returns the
+    template context, or None when there is nothing to say. Rendered with `template`."""
+
+    code: str
+    template: str
+    roles: frozenset[Role]
+    build: Callable[[HttpRequest, str], dict[str, Any] | None]
+
+
+@dataclass(frozen=True)
+class DashboardCard:
+    """A card on the console home page for `roles` (figures only, no personal values)."""
+
+    code: str
+    template: str
+    roles: frozenset[Role]
+    build: Callable[[HttpRequest, str], dict[str, Any] | None]
+    order: int = 100
+
+
+# -- retention (R-C8) ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RetentionRule:
+    """What expires when: records of `entity` are kept `keep_days` after `starts` (an
+    event: "last_service", "check_out", "delivery", "closed"...), then `expire(now,
+    dry_run)` destroys or anonymises them and answers how many. The retention domain
+    runs every registered rule (`baomi retention run`)."""
+
+    entity: str
+    starts: str
+    keep_days: int
+    basis_zh: str
+    basis_en: str
+    expire: Callable[[datetime, bool], int] | None = None
+
+
+# -- the registration ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Participant:
+    """Everything one app contributes. Only `app` is required."""
+
+    app: str
+    # catalogue: personal fields of the app's entities, the other columns of those models,
+    # the models themselves (entity → model with a `customer` foreign key), statutory holds
+    fields: tuple[catalog.FieldSpec, ...] = ()
+    non_personal: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    models: Mapping[str, type[Model]] = field(default_factory=dict)
+    legal_holds: tuple[catalog.LegalHold, ...] = ()
+    # the gate, erasure, access copy
+    closers: tuple[ReadCloser, ...] = ()
+    eraser: Eraser | None = None
+    access_copy: tuple[AccessCopySection, ...] = ()
+    # intake: column extensions for `baomi import` (decision 0007: claims / check_header /
+    # parse / write, picklable); API and console take the same payload key
+    intake: tuple[Any, ...] = ()
+    # workflow and evidence
+    approvals: tuple[ApprovalKind, ...] = ()
+    actions: tuple[type[Enum], ...] = ()
+    # console
+    nav: tuple[NavEntry, ...] = ()
+    banners: tuple[Banner, ...] = ()
+    cards: tuple[DashboardCard, ...] = ()
+    urls: tuple[tuple[str, str], ...] = ()  # (prefix, "baomi.<app>.urls") console pages
+    # lifecycle and measurement
+    retention: tuple[RetentionRule, ...] = ()
+    indicators: tuple[Indicator, ...] = ()
+
+
+class RegistryError(RuntimeError):
+    pass
+
+
+_registry: dict[str, Participant] = {}
+_sealed = False
+
+
+def register(p: Participant) -> Participant:
+    """Register an app's contributions (from its `participant.py`). Twice for one app, a
+    clash of codes with another app, or a call after start-up is an error."""
+    if _sealed:
+        raise RegistryError(f"{p.app}: participants register while apps load, not later")
+    if p.app in _registry:
+        raise RegistryError(f"{p.app} is registered twice")
+    _check_unique(p)
+    _registry[p.app] = p
+    if p.fields or p.non_personal or p.legal_holds:
+        catalog.register(p.fields, p.non_personal, p.legal_holds)
+    for enum in p.actions:
+        register_actions(enum)
+    return p
+
+
+_actions: dict[str, str] = {}  # declared audit action code → label
+
+
+def register_actions(actions: Iterable[Enum | str]) -> None:
+    """Declare audit action codes ('domain.verb', ≤ 40 characters). The audit log refuses
+    codes nobody declared (`baomi.audit.actions.is_known`); no migration is needed."""
+    for a in actions:
+        code = str(a.value if isinstance(a, Enum) else a)
+        if not code or len(code) > 40 or "." not in code:
+            raise RegistryError(f"audit action {code!r}: use 'domain.verb', at most 40 characters")
+        _actions[code] = str(getattr(a, "label", code))
+
+
+def declared_actions() -> dict[str, str]:
+    return dict(_actions)
+
+
+def _check_unique(p: Participant) -> None:
+    def codes(of: Iterable[Participant], attr: str, key: str) -> set[str]:
+        return {getattr(x, key) for q in of for x in getattr(q, attr)}
+
+    for attr, key in (
+        ("closers", "code"),
+        ("access_copy", "key"),
+        ("approvals", "code"),
+        ("indicators", "code"),
+        ("nav", "url_name"),
+        ("banners", "code"),
+        ("cards", "code"),
+    ):
+        mine = [getattr(x, key) for x in getattr(p, attr)]
+        clash = (set(mine) & codes(_registry.values(), attr, key)) | {
+            c for c in mine if mine.count(c) > 1
+        }
+        if clash:
+            raise RegistryError(f"{p.app}: {attr} {sorted(clash)} already registered")
+    taken = {e for q in _registry.values() for e in q.models}
+    if set(p.models) & taken:
+        raise RegistryError(f"{p.app}: entities {sorted(set(p.models) & taken)} already taken")
+
+
+def seal() -> None:
+    global _sealed
+    _sealed = True
+
+
+def all_participants() -> list[Participant]:
+    return list(_registry.values())
+
+
+def get(app: str) -> Participant | None:
+    return _registry.get(app)
+
+
+# -- what the core iterates over ---------------------------------------------------------------
+def closers() -> list[ReadCloser]:
+    return [c for p in _registry.values() for c in p.closers]
+
+
+def erasers() -> list[tuple[str, Eraser]]:
+    return [(p.app, p.eraser) for p in _registry.values() if p.eraser is not None]
+
+
+def access_copy_sections() -> list[AccessCopySection]:
+    return sorted(
+        (s for p in _registry.values() for s in p.access_copy), key=lambda s: (s.order, s.key)
+    )
+
+
+def intake_extensions() -> tuple[Any, ...]:
+    return tuple(e for p in _registry.values() for e in p.intake)
+
+
+def approval_kinds() -> dict[str, ApprovalKind]:
+    return {k.code: k for p in _registry.values() for k in p.approvals}
+
+
+def approval_kind(code: str) -> ApprovalKind | None:
+    return approval_kinds().get(code)
+
+
+def nav_entries() -> list[NavEntry]:
+    return sorted((n for p in _registry.values() for n in p.nav), key=lambda n: n.order)
+
+
+def banners() -> list[Banner]:
+    return [b for p in _registry.values() for b in p.banners]
+
+
+def cards() -> list[DashboardCard]:
+    return sorted((c for p in _registry.values() for c in p.cards), key=lambda c: c.order)
+
+
+def console_urls() -> list[tuple[str, str]]:
+    return [u for p in _registry.values() for u in p.urls]
+
+
+def retention_rules() -> list[RetentionRule]:
+    return [r for p in _registry.values() for r in p.retention]
+
+
+def indicators() -> list[Indicator]:
+    return [i for p in _registry.values() for i in p.indicators]
+
+
+def entity_models() -> dict[str, type[Model]]:
+    """Catalogue entity → model, for every registered app (one home for the map)."""
+    return {e: m for p in _registry.values() for e, m in p.models.items()}
+
+
+def customer_entities() -> dict[str, type[Model]]:
+    """Entities whose rows belong to one customer (a `customer` foreign key), but not the
+    profile itself: the records a 360 view and an erasure walk."""
+    return {e: m for e, m in entity_models().items() if e != "customer"}
