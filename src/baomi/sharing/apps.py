@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class SharingConfig(AppConfig):
+    name = "baomi.sharing"
+    label = "sharing"
+    verbose_name = "第三方与对外提供 / third parties"
