@@ -58,6 +58,28 @@ class ReadCloser:
     refusal_message: str = ""
 
 
+@dataclass(frozen=True)
+class Scope:
+    """What a read grant opens for one customer: `fields` (catalogue keys) plain, nothing
+    else; `ref` names the record that granted it (audited on every read it allows)."""
+
+    ref: str
+    fields: frozenset[str]
+
+
+@dataclass(frozen=True)
+class ReadGrant:
+    """Opens a purpose the actor's role policy does not give, for named customers, fields
+    and a time (decision 0009: an approved lawful request's scope). `holds(actor, purpose)`
+    says whether the actor holds any such grant now (the purpose check passes);
+    `grants(actor, purpose, ids)` answers `{customer id: Scope}` in one query. A role that
+    may use the purpose itself is never asked: grants only add reads on record."""
+
+    code: str
+    holds: Callable[[Any, Purpose], bool]
+    grants: Callable[[Any, Purpose, Sequence[uuid.UUID]], Mapping[uuid.UUID, Scope]]
+
+
 # -- erasure --------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class EraseContext:
@@ -218,6 +240,7 @@ class Participant:
     legal_holds: tuple[catalog.LegalHold, ...] = ()
     # the gate, erasure, access copy
     closers: tuple[ReadCloser, ...] = ()
+    grants: tuple[ReadGrant, ...] = ()
     eraser: Eraser | None = None
     access_copy: tuple[AccessCopySection, ...] = ()
     # intake: column extensions for `baomi import` (decision 0007: claims / check_header /
@@ -283,6 +306,7 @@ def _check_unique(p: Participant) -> None:
 
     for attr, key in (
         ("closers", "code"),
+        ("grants", "code"),
         ("access_copy", "key"),
         ("approvals", "code"),
         ("indicators", "code"),
@@ -317,6 +341,10 @@ def get(app: str) -> Participant | None:
 # -- what the core iterates over ---------------------------------------------------------------
 def closers() -> list[ReadCloser]:
     return [c for p in _registry.values() for c in p.closers]
+
+
+def grants() -> list[ReadGrant]:
+    return [g for p in _registry.values() for g in p.grants]
 
 
 def erasers() -> list[tuple[str, Eraser]]:

@@ -99,6 +99,21 @@ def _deny(actor: Any, p: Purpose, customer_id: object, reason: str, message: str
     return Forbidden(message, code=reason)
 
 
+# -- read grants (participant contract, decision 0009): a domain may open a purpose the
+# role's policy does not give, for named customers and fields, for a time (a lawful
+# request's approved scope). The gate names no domain: it asks every registered grant.
+def _holds_grant(actor: Any, purpose: Purpose) -> bool:
+    return any(g.holds(actor, purpose) for g in participants.grants())
+
+
+def _granted(actor: Any, purpose: Purpose, ids: list[uuid.UUID]) -> dict[uuid.UUID, Any]:
+    out: dict[uuid.UUID, Any] = {}
+    for g in participants.grants():
+        for cid, scope in g.grants(actor, purpose, ids).items():
+            out.setdefault(cid, scope)
+    return out
+
+
 def parse_purpose(value: str | None) -> Purpose:
     if not value:
         raise PurposeMissing("send the X-Purpose header (or choose a purpose in the console)")
@@ -125,7 +140,7 @@ def check_purpose(actor: Any, purpose: Purpose | str | None, customer_id: object
                 actor, p, customer_id, "subject_scope", "a data subject reads only their own data"
             )
         return p
-    if not may_use(actor.role_code, p):
+    if not may_use(actor.role_code, p) and not _holds_grant(actor, p):
         audit.record(
             Action.ACCESS_DENIED,
             actor,
@@ -157,13 +172,17 @@ def _present(
     row_id: object,
     emergency: bool = False,
     force: Treatment | None = None,
+    only: frozenset[str] | None = None,
 ) -> tuple[dict[str, Any], list[str], list[str], dict[str, str]]:
     values: dict[str, Any] = {}
     masked: list[str] = []
     withheld: list[str] = []
     treatments: dict[str, str] = {}
     for spec in catalog.fields_of(entity):
-        t = force or (emergency_treatment if emergency else decide)(role, purpose, spec)
+        if force is None and only is not None:  # a grant: its fields plain, nothing else
+            t = Treatment.PLAIN if spec.key in only else Treatment.WITHHELD
+        else:
+            t = force or (emergency_treatment if emergency else decide)(role, purpose, spec)
         treatments[spec.code] = t.value
         blob = getattr(obj, spec.code)
         if t is Treatment.WITHHELD:
@@ -186,6 +205,7 @@ def _records(
     customer_id: uuid.UUID,
     emergency: bool = False,
     force: Treatment | None = None,
+    only: frozenset[str] | None = None,
 ) -> tuple[dict[str, list[RecordView]], dict[str, int]]:
     out: dict[str, list[RecordView]] = {}
     counts: dict[str, int] = {}
@@ -193,7 +213,7 @@ def _records(
         views = []
         for obj in model.objects.filter(customer_id=customer_id).order_by("-created_at"):  # type: ignore[attr-defined]
             values, masked, withheld, _ = _present(
-                actor.role_code, purpose, entity, key, obj, obj.pk, emergency, force
+                actor.role_code, purpose, entity, key, obj, obj.pk, emergency, force, only
             )
             meta = {m: str(getattr(obj, m)) for m in RECORD_META[entity]}
             meta["channel"] = obj.channel
@@ -221,6 +241,10 @@ def access_customers(
     keys = vault.subject_keys([c.id for c in rows.values() if c.erased_at is None])
     grants = _break_glass_grants(actor, p, ids)
     closed = _closed(p, ids)  # restricted, or no consent for a consent-bound purpose
+    by_grant = not subject and not may_use(actor.role_code, p)
+    granted = _granted(actor, p, ids) if by_grant else {}
+    if by_grant:  # read only by a grant: everyone outside it is closed
+        closed.update({cid: "no_grant" for cid in ids if cid not in granted})
     views: list[CustomerView] = []
     events = []
     for cid in ids:
@@ -232,13 +256,15 @@ def access_customers(
             continue
         grant = grants.get(cid)
         force = Treatment.WITHHELD if cid in closed else Treatment.PLAIN if subject else None
+        scope = granted.get(cid)
+        only = frozenset(scope.fields) if scope is not None else None
         values, masked, withheld, treatments = _present(
-            actor.role_code, p, "customer", key, row, None, grant is not None, force
+            actor.role_code, p, "customer", key, row, None, grant is not None, force, only
         )
         records: dict[str, list[RecordView]] = {}
         counts: dict[str, int] = {}
         if related:
-            records, counts = _records(actor, p, key, cid, grant is not None, force)
+            records, counts = _records(actor, p, key, cid, grant is not None, force, only)
         views.append(
             CustomerView(
                 id=str(cid),
@@ -254,7 +280,11 @@ def access_customers(
                 break_glass=grant is not None,
             )
         )
-        events.append(audit_build(actor, p, cid, treatments, counts, grant, closed.get(cid)))
+        events.append(
+            audit_build(
+                actor, p, cid, treatments, counts, grant, closed.get(cid), scope and scope.ref
+            )
+        )
     from baomi.audit.services import record_many
 
     record_many(events)  # logged before the data leaves the server
@@ -269,10 +299,13 @@ def audit_build(
     counts: dict[str, int],
     grant: int | None = None,
     closed: str | None = None,
+    scope: str | None = None,
 ) -> Any:
     from baomi.audit.services import build
 
     detail: dict[str, Any] = {}
+    if scope:
+        detail["grant"] = scope
     if counts:
         detail["records"] = counts
     if grant is not None:
@@ -335,6 +368,9 @@ def access_customer(
         raise NotFound("no such customer")
     if row.erased_at is not None:
         raise Gone("this customer's data has been erased")
+    if not isinstance(actor, DataSubject) and not may_use(actor.role_code, p):
+        if cid not in _granted(actor, p, [cid]):
+            raise _deny(actor, p, cid, "outside_grant", "this customer is outside your grant")
     for closer in participants.closers():
         if closer.refuse_single and cid in closer.closes(p, [cid]):
             raise _deny(actor, p, cid, closer.refusal_code, closer.refusal_message)
