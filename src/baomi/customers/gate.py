@@ -368,9 +368,9 @@ def access_customer(
         raise NotFound("no such customer")
     if row.erased_at is not None:
         raise Gone("this customer's data has been erased")
-    if not isinstance(actor, DataSubject) and not may_use(actor.role_code, p):
-        if cid not in _granted(actor, p, [cid]):
-            raise _deny(actor, p, cid, "outside_grant", "this customer is outside your grant")
+    by_grant = not isinstance(actor, DataSubject) and not may_use(actor.role_code, p)
+    if by_grant and cid not in _granted(actor, p, [cid]):
+        raise _deny(actor, p, cid, "outside_grant", "this customer is outside your grant")
     for closer in participants.closers():
         if closer.refuse_single and cid in closer.closes(p, [cid]):
             raise _deny(actor, p, cid, closer.refusal_code, closer.refusal_message)
