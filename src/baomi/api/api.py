@@ -188,6 +188,9 @@ def mount() -> None:
     api.add_router("/rights-requests", rights_router)
     api.add_router("/audit", "baomi.audit.api.router")
     api.add_router("/kpis", "baomi.api.kpis.router")
+    api.add_router("/partners", "baomi.sharing.api.partners_router")
+    api.add_router("/disclosures", "baomi.sharing.api.disclosures_router")
+    api.add_router("/lawful-requests", "baomi.sharing.api.lawful_router")
 
 
 mount()

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "baomi.consent",
     "baomi.rights",
     "baomi.portal",
+    "baomi.sharing",
     "baomi.console",
     # last: imports every app's participant.py once all are loaded (docs/architecture.md)
     "baomi.contract",

@@ -5,3 +5,8 @@ class SharingConfig(AppConfig):
     name = "baomi.sharing"
     label = "sharing"
     verbose_name = "第三方与对外提供 / third parties"
+
+    def ready(self) -> None:
+        from . import participant
+
+        participant.register()

@@ -88,7 +88,9 @@ def register(day: dt.date | None = None) -> list[RegisterRow]:
     day = day or today()
     partners = list(Partner.objects.order_by("name"))
     last: dict[int, PartnerAudit] = {}
-    for a in PartnerAudit.objects.filter(partner__in=partners).order_by("partner_id", "audited_on", "pk"):
+    for a in PartnerAudit.objects.filter(partner__in=partners).order_by(
+        "partner_id", "audited_on", "pk"
+    ):
         last[a.partner_id] = a
     open_f = dict(
         AuditFinding.objects.filter(closed_on__isnull=True)
@@ -134,9 +136,7 @@ def partner_detail(partner_id: int) -> dict[str, Any] | None:
         "partner": partner,
         "standing": standing(partner),
         "agreements": list(partner.agreements.order_by("-signed_on", "-pk")),
-        "audits": list(
-            partner.audits.order_by("-audited_on", "-pk").prefetch_related("findings")
-        ),
+        "audits": list(partner.audits.order_by("-audited_on", "-pk").prefetch_related("findings")),
         "disclosures": list(partner.disclosures.order_by("-created_at")[:50]),
     }
 
@@ -310,8 +310,9 @@ def encrypted_transfers(start: dt.datetime | None = None, end: dt.datetime | Non
     total = sent.count()
     enc = sent.filter(encrypted=True).count()
     answered = _in(
-        LawfulRequest.objects.filter(state__in=[LawfulState.ANSWERED, LawfulState.PARTIAL])
-        .exclude(delivery__in=["", Delivery.NONE]),
+        LawfulRequest.objects.filter(state__in=[LawfulState.ANSWERED, LawfulState.PARTIAL]).exclude(
+            delivery__in=["", Delivery.NONE]
+        ),
         "closed_at",
         start,
         end,
@@ -325,12 +326,18 @@ def encrypted_transfers(start: dt.datetime | None = None, end: dt.datetime | Non
 
 def refusals(start: dt.datetime | None = None, end: dt.datetime | None = None) -> Figure:
     """Disclosures refused, by reason code (and customers excluded, by reason)."""
-    refused = _in(Disclosure.objects.filter(state=DisclosureState.REFUSED), "created_at", start, end)
-    by = Counter(dict(refused.values_list("refusal").annotate(n=Count("id")).values_list("refusal", "n")))
+    refused = _in(
+        Disclosure.objects.filter(state=DisclosureState.REFUSED), "created_at", start, end
+    )
+    by = Counter(
+        dict(refused.values_list("refusal").annotate(n=Count("id")).values_list("refusal", "n"))
+    )
     excluded = _in(
         DisclosureItem.objects.filter(included=False), "disclosure__created_at", start, end
     )
-    for reason, n in excluded.values_list("reason").annotate(n=Count("id")).values_list("reason", "n"):
+    for reason, n in (
+        excluded.values_list("reason").annotate(n=Count("id")).values_list("reason", "n")
+    ):
         by[f"customer:{reason}"] += n
     total = sum(v for k, v in by.items() if not k.startswith("customer:"))
     return Figure(total, numerator=total, breakdown=dict(sorted(by.items())))
@@ -386,15 +393,14 @@ def excluded_of(disclosure: Disclosure) -> list[DisclosureItem]:
 def included_ids(disclosure: Disclosure) -> list[str]:
     return [
         str(c)
-        for c in disclosure.items.filter(included=True).order_by("pk").values_list(
-            "customer_id", flat=True
-        )
+        for c in disclosure.items.filter(included=True)
+        .order_by("pk")
+        .values_list("customer_id", flat=True)
     ]
 
 
 def partners_of(ids: Iterable[int]) -> dict[int, Partner]:
     return {p.pk: p for p in Partner.objects.filter(pk__in=list(ids))}
-
 
 
 def reads_of(req: LawfulRequest) -> list[dict[str, Any]]:

@@ -32,6 +32,15 @@ DISCLOSABLE_FIELDS = tuple(f.key for f in catalog.FIELDS if f.entity in DISCLOSA
 MAX_TEXT = 500
 
 
+def today() -> dt.date:
+    """Today in the product's one time zone (Asia/Shanghai), not UTC."""
+    from django.utils import timezone
+
+    from baomi.core import clock
+
+    return timezone.localdate(clock.now())
+
+
 def invalid(field: str, code: str, en: str, zh: str) -> ValidationFailed:
     return ValidationFailed([FieldIssue(field, code, en, zh)])
 
@@ -78,7 +87,9 @@ def date(value: object, field: str, *, required: bool = True) -> dt.date | None:
     try:
         return dt.date.fromisoformat(str(value).strip())
     except ValueError:
-        raise invalid(field, "date_invalid", "a date YYYY-MM-DD", "日期格式应为 YYYY-MM-DD") from None
+        raise invalid(
+            field, "date_invalid", "a date YYYY-MM-DD", "日期格式应为 YYYY-MM-DD"
+        ) from None
 
 
 def field_keys(value: object, field: str = "fields") -> list[str]:

@@ -204,7 +204,9 @@ def prepare(actor: Any, data: Mapping[str, Any]) -> Prepared:
             actor, partner, purpose, keys, ids, Refusal.FIELD_OUT_OF_SCOPE, {"fields": outside}
         )
     not_plain = [
-        k for k in keys if decide(actor.role_code, purpose, catalog.BY_KEY[k]) is not Treatment.PLAIN
+        k
+        for k in keys
+        if decide(actor.role_code, purpose, catalog.BY_KEY[k]) is not Treatment.PLAIN
     ]
     if not_plain:
         raise _refuse(
@@ -484,8 +486,10 @@ def void_out_of_standing(actor: Any) -> int:
     from ..selectors import standing
 
     n = 0
-    for d in Disclosure.objects.select_for_update().select_related("partner").filter(
-        state=DisclosureState.READY
+    for d in (
+        Disclosure.objects.select_for_update()
+        .select_related("partner")
+        .filter(state=DisclosureState.READY)
     ):
         if d.expires_at is not None and d.expires_at <= clock.now():
             _drop(d, DisclosureState.EXPIRED)

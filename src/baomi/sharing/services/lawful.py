@@ -56,7 +56,9 @@ def _fields(value: object) -> list[str]:
         key = str(v).strip()
         key = key if "." in key else f"customer.{key}"
         if key not in LAWFUL_FIELDS:
-            raise c.invalid("fields", "field_unknown", f"not a catalogue field: {key[:60]}", "非数据目录字段")
+            raise c.invalid(
+                "fields", "field_unknown", f"not a catalogue field: {key[:60]}", "非数据目录字段"
+            )
         if key not in out:
             out.append(key)
     return out
@@ -93,7 +95,9 @@ def _scope_ids(value: object) -> list[str]:
 
     ids = clean_customer_ids(value)
     if len(ids) > MAX_SCOPE:
-        raise c.invalid("customer_ids", "too_many", f"at most {MAX_SCOPE}", f"最多 {MAX_SCOPE} 位客户")
+        raise c.invalid(
+            "customer_ids", "too_many", f"at most {MAX_SCOPE}", f"最多 {MAX_SCOPE} 位客户"
+        )
     found = set(Customer.objects.filter(id__in=ids).values_list("id", flat=True))
     if len(found) != len(ids):
         raise c.invalid(
@@ -151,7 +155,9 @@ def register(actor: Any, data: Mapping[str, Any]) -> LawfulRequest:
         raise c.invalid("period_to", "period_invalid", "ends before it starts", "期间结束早于开始")
     notice = str(data.get("customer_notice") or CustomerNotice.LEGAL_HOLD)
     if notice not in CustomerNotice.values:
-        raise c.invalid("customer_notice", "choice_invalid", "legal_hold, notify, not_required", "告知决定无效")
+        raise c.invalid(
+            "customer_notice", "choice_invalid", "legal_hold, notify, not_required", "告知决定无效"
+        )
     req = LawfulRequest.objects.create(
         authority_type=authority,
         authority_name=c.text(data.get("authority_name"), "authority_name"),
@@ -169,7 +175,9 @@ def register(actor: Any, data: Mapping[str, Any]) -> LawfulRequest:
         registered_at=clock.now(),
         state=LawfulState.PENDING,
         customer_notice=notice,
-        notice_not_before=c.date(data.get("notice_not_before"), "notice_not_before", required=False),
+        notice_not_before=c.date(
+            data.get("notice_not_before"), "notice_not_before", required=False
+        ),
     )
     audit.record(
         SharingAction.LAWFUL_REGISTERED,
@@ -207,11 +215,19 @@ def decide(actor: Any, request_id: object, approve: bool, note: str = "") -> Law
     req = _get(request_id)
     role = getattr(actor, "role_code", "")
     if role not in {r.value for r in APPROVER_ROLES}:
-        raise _deny(actor, req, "role_required", Forbidden(
-            "a privacy officer and a legal officer approve", code="role_required"))
+        raise _deny(
+            actor,
+            req,
+            "role_required",
+            Forbidden("a privacy officer and a legal officer approve", code="role_required"),
+        )
     if actor.pk in (req.requested_by_id, req.handler_id):
-        raise _deny(actor, req, "four_eyes", Forbidden(
-            "neither the requester nor the handler approves", code="four_eyes"))
+        raise _deny(
+            actor,
+            req,
+            "four_eyes",
+            Forbidden("neither the requester nor the handler approves", code="four_eyes"),
+        )
     note = c.text(note, "note", required=not approve, limit=c.MAX_TEXT)
     with transaction.atomic():
         req = _get(request_id, lock=True)
@@ -263,7 +279,9 @@ class Grant:
     fields: frozenset[str]  # catalogue keys
 
 
-def grants(actor: Any, purpose: Purpose, customer_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Grant]:
+def grants(
+    actor: Any, purpose: Purpose, customer_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, Grant]:
     """For the gate: the customers this actor may read under `purpose` by an approved lawful
     request whose window is open, and which fields. Empty for any other purpose."""
     if purpose != Purpose.LEGAL_REQUEST or getattr(actor, "pk", None) is None:
@@ -308,14 +326,26 @@ def read_scope(actor: Any, request_id: object) -> list[dict[str, Any]]:
 
     req = _get(request_id)
     if actor.pk != req.handler_id:
-        raise _deny(actor, req, "not_handler", Forbidden(
-            "only the named handler reads the scope", code="not_handler"))
+        raise _deny(
+            actor,
+            req,
+            "not_handler",
+            Forbidden("only the named handler reads the scope", code="not_handler"),
+        )
     if req.state == LawfulState.PENDING:
-        raise _deny(actor, req, "not_approved", Conflict(
-            "two approvals are needed first", code="not_approved"))
+        raise _deny(
+            actor,
+            req,
+            "not_approved",
+            Conflict("two approvals are needed first", code="not_approved"),
+        )
     if not window_open(req):
-        raise _deny(actor, req, "window_closed", Conflict(
-            "the request's window is closed", code="window_closed"))
+        raise _deny(
+            actor,
+            req,
+            "window_closed",
+            Conflict("the request's window is closed", code="window_closed"),
+        )
     entities = sorted({k.split(".")[0] for k in req.fields} - {"customer"})
     views = gate.access_customers(
         actor, Purpose.LEGAL_REQUEST, req.customer_ids, related=bool(entities)
@@ -323,7 +353,10 @@ def read_scope(actor: Any, request_id: object) -> list[dict[str, Any]]:
     wanted = sorted(k.split(".", 1)[1] for k in req.fields if k.startswith("customer."))
     out = []
     for v in views:
-        row: dict[str, Any] = {"customer_id": v.id, "customer": {k: v.fields.get(k) for k in wanted}}
+        row: dict[str, Any] = {
+            "customer_id": v.id,
+            "customer": {k: v.fields.get(k) for k in wanted},
+        }
         for e in entities:
             codes = sorted(k.split(".", 1)[1] for k in req.fields if k.startswith(f"{e}."))
             row[e] = [
@@ -371,15 +404,24 @@ def close(actor: Any, request_id: object, data: Mapping[str, Any]) -> LawfulRequ
         raise Forbidden("the handler or the register keepers close a request", code="role_required")
     outcome = str(data.get("outcome") or "")
     if outcome not in OUTCOMES:
-        raise c.invalid("outcome", "choice_invalid", "answered, partial or refused", "结果应为已提供、部分提供或拒绝")
+        raise c.invalid(
+            "outcome",
+            "choice_invalid",
+            "answered, partial or refused",
+            "结果应为已提供、部分提供或拒绝",
+        )
     state = OUTCOMES[outcome]
     if state != LawfulState.REFUSED and req.state != LawfulState.APPROVED:
         raise Conflict("an answer needs two approvals first", code="not_approved")
     if req.state not in (LawfulState.PENDING, LawfulState.APPROVED):
         raise Conflict(f"the request is {req.state}", code="closed")
-    reason = c.text(data.get("reason"), "reason", required=state != LawfulState.ANSWERED, limit=c.MAX_TEXT)
+    reason = c.text(
+        data.get("reason"), "reason", required=state != LawfulState.ANSWERED, limit=c.MAX_TEXT
+    )
     delivery = str(data.get("delivery") or (Delivery.NONE if state == LawfulState.REFUSED else ""))
-    if delivery not in Delivery.values or (state != LawfulState.REFUSED and delivery == Delivery.NONE):
+    if delivery not in Delivery.values or (
+        state != LawfulState.REFUSED and delivery == Delivery.NONE
+    ):
         raise c.invalid(
             "delivery", "choice_invalid", "encrypted_package, paper or on_site", "提供方式无效"
         )
@@ -404,10 +446,17 @@ def _notice(req: LawfulRequest, data: Mapping[str, Any]) -> None:
     if data.get("customer_notice"):
         code = str(data["customer_notice"])
         if code not in CustomerNotice.values:
-            raise c.invalid("customer_notice", "choice_invalid", "legal_hold, notify, not_required", "告知决定无效")
+            raise c.invalid(
+                "customer_notice",
+                "choice_invalid",
+                "legal_hold, notify, not_required",
+                "告知决定无效",
+            )
         req.customer_notice = code
     if "notice_not_before" in data:
-        req.notice_not_before = c.date(data.get("notice_not_before"), "notice_not_before", required=False)
+        req.notice_not_before = c.date(
+            data.get("notice_not_before"), "notice_not_before", required=False
+        )
 
 
 @transaction.atomic
@@ -430,6 +479,9 @@ def customer_notice(actor: Any, request_id: object, data: Mapping[str, Any]) -> 
         actor,
         object_type="lawful_request",
         object_id=req.pk,
-        detail={"customer_notice": req.customer_notice, "notified": bool(req.customers_notified_at)},
+        detail={
+            "customer_notice": req.customer_notice,
+            "notified": bool(req.customers_notified_at),
+        },
     )
     return req

@@ -34,7 +34,9 @@ def record_notice(
         cid = uuid.UUID(str(customer_id))
         pid = int(str(partner_id))
     except ValueError:
-        raise c.invalid("customer_id", "invalid", "a customer and a partner", "客户或合作方无效") from None
+        raise c.invalid(
+            "customer_id", "invalid", "a customer and a partner", "客户或合作方无效"
+        ) from None
     code = str(cause or "")
     if code not in NoticeCause.values:
         raise c.invalid("cause", "choice_invalid", "consent_withdrawn or erased", "原因无效")

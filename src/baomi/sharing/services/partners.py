@@ -62,7 +62,10 @@ def clean_agreement(data: Mapping[str, Any], today: dt.date) -> dict[str, Any]:
     assert signed is not None and expires is not None
     if expires <= signed:
         raise c.invalid(
-            "agreement.expires_on", "term_invalid", "expires after it is signed", "到期日应晚于签署日"
+            "agreement.expires_on",
+            "term_invalid",
+            "expires after it is signed",
+            "到期日应晚于签署日",
         )
     if signed > today:
         raise c.invalid(
@@ -100,7 +103,7 @@ def register_partner(actor: Any, data: Mapping[str, Any]) -> Partner:
     agreement = data.get("agreement")
     if not isinstance(agreement, Mapping):
         raise c.invalid("agreement", "required", "the signed agreement", "须登记已签署的协议")
-    terms = clean_agreement(agreement, clock.now().date())
+    terms = clean_agreement(agreement, c.today())
     if Partner.objects.filter(name=name).exists():
         raise Conflict("a partner with this name is registered", code="partner_exists")
     now = clock.now()
@@ -162,15 +165,15 @@ def add_agreement(actor: Any, partner_id: object, data: Mapping[str, Any]) -> Ag
     """A renewed or amended agreement; from its signing day it is the one in force."""
     c.require(actor, c.REGISTER_ROLES, "keep the partner register")
     partner = _partner(partner_id, lock=True)
-    return _agreement(actor, partner, clean_agreement(data, clock.now().date()))
+    return _agreement(actor, partner, clean_agreement(data, c.today()))
 
 
-def _checklist(
-    value: object, obligations: Sequence[str]
-) -> tuple[list[dict[str, Any]], bool]:
+def _checklist(value: object, obligations: Sequence[str]) -> tuple[list[dict[str, Any]], bool]:
     """Every obligation of the agreement answered once: [{item, ok, note}]."""
     if not isinstance(value, list | tuple):
-        raise c.invalid("checklist", "list_required", "one answer per obligation", "应逐项填写检查结果")
+        raise c.invalid(
+            "checklist", "list_required", "one answer per obligation", "应逐项填写检查结果"
+        )
     answers: dict[str, dict[str, Any]] = {}
     for row in value:
         if not isinstance(row, Mapping):
@@ -207,10 +210,14 @@ def _findings(value: object) -> list[dict[str, Any]]:
     out = []
     for row in value:
         if not isinstance(row, Mapping):
-            raise c.invalid("findings", "finding_invalid", "{text, owner, due_on}", "整改项格式无效")
+            raise c.invalid(
+                "findings", "finding_invalid", "{text, owner, due_on}", "整改项格式无效"
+            )
         severity = str(row.get("severity") or Severity.MEDIUM)
         if severity not in Severity.values:
-            raise c.invalid("findings.severity", "choice_invalid", "low, medium or high", "等级无效")
+            raise c.invalid(
+                "findings.severity", "choice_invalid", "low, medium or high", "等级无效"
+            )
         out.append(
             {
                 "text": c.text(row.get("text"), "findings.text", limit=c.MAX_TEXT),
@@ -228,7 +235,7 @@ def record_audit(actor: Any, partner_id: object, data: Mapping[str, Any]) -> Par
     suspends disclosures to the partner at once; a passed re-audit lifts that suspension."""
     c.require(actor, c.REGISTER_ROLES, "audit partners")
     partner = _partner(partner_id, lock=True)
-    today = clock.now().date()
+    today = c.today()
     audited_on = c.date(data.get("audited_on") or today, "audited_on")
     assert audited_on is not None
     if audited_on > today:
@@ -252,7 +259,9 @@ def record_audit(actor: Any, partner_id: object, data: Mapping[str, Any]) -> Par
         )
     if result != AuditResult.PASSED and not findings:
         raise c.invalid(
-            "findings", "findings_required", "record the findings with owners and due dates",
+            "findings",
+            "findings_required",
+            "record the findings with owners and due dates",
             "须登记整改项（责任人与期限）",
         )
     audit_row = PartnerAudit.objects.create(
@@ -338,9 +347,7 @@ def reinstate(actor: Any, partner_id: object, note: str) -> Partner:
     if partner.suspended_at is None:
         raise Conflict("not suspended", code="not_suspended")
     if partner.suspension_reason == SuspensionReason.AUDIT_FAILED:
-        raise Conflict(
-            "a failed audit is lifted by a passed re-audit", code="reaudit_required"
-        )
+        raise Conflict("a failed audit is lifted by a passed re-audit", code="reaudit_required")
     _reinstate(actor, partner, "manual")
     return partner
 
@@ -353,7 +360,7 @@ def close_finding(actor: Any, finding_id: object) -> AuditFinding:
         raise NotFound("no such finding")
     if finding.closed_on is not None:
         raise Conflict("already closed", code="finding_closed")
-    finding.closed_on = clock.now().date()
+    finding.closed_on = c.today()
     finding.save(update_fields=["closed_on"])
     audit.record(
         SharingAction.FINDING_CLOSED,
@@ -372,7 +379,7 @@ def sweep(actor: Any = None) -> dict[str, int]:
     partners no longer in good standing. Idempotent; `baomi sharing sweep` runs it."""
     from ..selectors import agreement_on
 
-    today = clock.now().date()
+    today = c.today()
     lapsed = 0
     for agreement in Agreement.objects.select_related("partner").filter(
         expires_on__lt=today, expiry_recorded_at__isnull=True

@@ -1,0 +1,13 @@
+"""What the sharing domain contributes to the core (the participant contract): audit action
+names, the gate's read grants (approved lawful requests), the access-copy section, the
+eraser, console navigation and banners, and the indicators."""
+
+from __future__ import annotations
+
+
+def register() -> None:
+    from baomi.customers import gate
+
+    from .services import lawful
+
+    gate.register_grants(lawful.grants, lawful.holds_grant)
