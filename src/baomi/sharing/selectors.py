@@ -88,10 +88,10 @@ def register(day: dt.date | None = None) -> list[RegisterRow]:
     day = day or today()
     partners = list(Partner.objects.order_by("name"))
     last: dict[int, PartnerAudit] = {}
-    for a in PartnerAudit.objects.filter(partner__in=partners).order_by(
+    for row in PartnerAudit.objects.filter(partner__in=partners).order_by(
         "partner_id", "audited_on", "pk"
     ):
-        last[a.partner_id] = a
+        last[row.partner_id] = row
     open_f = dict(
         AuditFinding.objects.filter(closed_on__isnull=True)
         .values_list("audit__partner_id")
