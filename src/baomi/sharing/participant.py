@@ -6,8 +6,11 @@ from __future__ import annotations
 
 
 def register() -> None:
+    from baomi.audit import actions
     from baomi.customers import gate
 
+    from .enums import SharingAction
     from .services import lawful
 
+    actions.register(SharingAction)
     gate.register_grants(lawful.grants, lawful.holds_grant)
