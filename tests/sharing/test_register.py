@@ -239,3 +239,18 @@ def test_sweep_records_lapsed_agreements(make_partner: Any) -> None:
     assert partners.sweep()["lapsed"] == 1
     assert partners.sweep()["lapsed"] == 0  # idempotent
     assert AuditEvent.objects.filter(action="sharing.agreement_lapsed").count() == 1
+
+
+def test_cli_sweep_and_transparency(make_partner: Any) -> None:
+    import io
+    import json
+
+    from django.core.management import call_command
+
+    make_partner(agreement={"signed_on": "2024-01-01", "expires_on": "2025-01-01"})
+    out = io.StringIO()
+    call_command("sharing", "sweep", stdout=out)
+    assert json.loads(out.getvalue()) == {"lapsed": 1, "voided": 0}
+    out = io.StringIO()
+    call_command("sharing", "transparency", "--year", "2026", stdout=out)
+    assert json.loads(out.getvalue())["total"] == 0
