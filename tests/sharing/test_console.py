@@ -25,12 +25,18 @@ def test_legal_registers_a_partner_and_sees_the_register(
     c, _ = staff_client("legal")
     today = local_today()
     form = {
-        "name": "南方保险示例", "kind": "insurer", "data_location": "mainland",
-        "public_key": str(age_key.to_public()), "incident_contact": "安全部 400-111-2222",
-        "document_ref": "DPA-9", "signed_on": today.replace(year=today.year - 1).isoformat(),
+        "name": "南方保险示例",
+        "kind": "insurer",
+        "data_location": "mainland",
+        "public_key": str(age_key.to_public()),
+        "incident_contact": "安全部 400-111-2222",
+        "document_ref": "DPA-9",
+        "signed_on": today.replace(year=today.year - 1).isoformat(),
         "expires_on": today.replace(year=today.year + 1).isoformat(),
-        "signatories": "甲方法务\n乙方法务", "purposes": ["reception"],
-        "fields": ["customer.name"], "obligations": "\n".join(OBLIGATIONS),
+        "signatories": "甲方法务\n乙方法务",
+        "purposes": ["reception"],
+        "fields": ["customer.name"],
+        "obligations": "\n".join(OBLIGATIONS),
     }
     bad = {**form, "data_location": "cross_border"}
     r = c.post("/sharing/partners/new/", bad)
@@ -54,8 +60,11 @@ def test_front_desk_disclosure_refused_then_prepared(
     partner = make_partner()
     yes, no = consenting(partner_sharing=True), consenting()
     c, _ = staff_client("front_desk", "reception")
-    form = {"partner_id": partner.pk, "customer_ids": f"{yes.id}\n{no.id}",
-            "fields": ["customer.name", "customer.email"]}
+    form = {
+        "partner_id": partner.pk,
+        "customer_ids": f"{yes.id}\n{no.id}",
+        "fields": ["customer.name", "customer.email"],
+    }
     r = c.post("/sharing/disclose/", form)
     page = r.content.decode()
     assert r.status_code == 422 and "不在协议约定范围内" in page and "电子邮箱" in page
@@ -66,28 +75,36 @@ def test_front_desk_disclosure_refused_then_prepared(
     assert r.status_code == 201 and "未同意向合作方提供" in page
     token = re.search(r'data-testid="download-token"[^>]*>([^<]+)<', page).group(1)
     d_id = Partner.objects.get(pk=partner.pk).disclosures.get(state="ready").pk
-    blob = type(c)().get(f"/api/v1/disclosures/{d_id}/package",
-                         headers={"X-Download-Token": token}).content
+    blob = (
+        type(c)()
+        .get(f"/api/v1/disclosures/{d_id}/package", headers={"X-Download-Token": token})
+        .content
+    )
     assert pyrage.decrypt(blob, [age_key])
     with pytest.raises(pyrage.DecryptError):
         pyrage.decrypt(blob, [x25519.Identity.generate()])
 
 
-def test_lawful_desk_two_approvals_then_scoped_read(
-    staff_client: Any, make_customer: Any
-) -> None:
+def test_lawful_desk_two_approvals_then_scoped_read(staff_client: Any, make_customer: Any) -> None:
     requester, _ = staff_client("legal")
     handler_c, handler = staff_client("legal")
     approver_legal, _ = staff_client("legal")
     approver_po, _ = staff_client("privacy_officer")
     a, b = make_customer(), make_customer()
     form = {
-        "authority_type": "procuratorate", "authority_name": "某区人民检察院",
-        "officer_0": "赵检察官", "badge_0": "J-01", "officer_1": "钱检察官", "badge_1": "J-02",
-        "document_type": "调取证据通知书", "document_no": "检调〔2026〕9号",
-        "legal_basis": "《刑事诉讼法》第五十四条", "customer_ids": str(a.id),
+        "authority_type": "procuratorate",
+        "authority_name": "某区人民检察院",
+        "officer_0": "赵检察官",
+        "badge_0": "J-01",
+        "officer_1": "钱检察官",
+        "badge_1": "J-02",
+        "document_type": "调取证据通知书",
+        "document_no": "检调〔2026〕9号",
+        "legal_basis": "《刑事诉讼法》第五十四条",
+        "customer_ids": str(a.id),
         "fields": ["customer.name", "customer.nationality"],
-        "deadline": local_today().isoformat(), "handler_id": handler.pk,
+        "deadline": local_today().isoformat(),
+        "handler_id": handler.pk,
         "customer_notice": "legal_hold",
     }
     r = requester.post("/sharing/lawful/new/", form)

@@ -254,3 +254,13 @@ def test_cli_sweep_and_transparency(make_partner: Any) -> None:
     out = io.StringIO()
     call_command("sharing", "transparency", "--year", "2026", stdout=out)
     assert json.loads(out.getvalue())["total"] == 0
+
+
+def test_register_reads_in_constant_queries(
+    make_partner: Any, django_assert_max_num_queries: Any
+) -> None:
+    for n in range(6):
+        make_partner(name=f"合作方{n}")
+    with django_assert_max_num_queries(5):
+        rows = selectors.register()
+    assert len(rows) == 6 and all(r.standing.active for r in rows)

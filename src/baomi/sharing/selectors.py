@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Q
 
 from baomi.core import clock
 
@@ -60,11 +60,21 @@ class PartnerStanding:
         return self.standing == Standing.ACTIVE
 
 
-def standing(partner: Partner, day: dt.date | None = None) -> PartnerStanding:
+def standing(
+    partner: Partner, day: dt.date | None = None, agreements: Sequence[Agreement] | None = None
+) -> PartnerStanding:
+    """`agreements`: the partner's agreements, latest signed first, when already loaded."""
     day = day or today()
-    agreement = agreement_on(partner, day)
+    if agreements is None:
+        agreement = agreement_on(partner, day)
+        ever = agreement is not None or (
+            Agreement.objects.filter(partner=partner, signed_on__lte=day).exists()
+        )
+    else:
+        signed = [a for a in agreements if a.signed_on <= day]
+        agreement = next((a for a in signed if a.expires_on >= day), None)
+        ever = bool(signed)
     if agreement is None:
-        ever = Agreement.objects.filter(partner=partner, signed_on__lte=day).exists()
         return PartnerStanding(
             Standing.AGREEMENT_EXPIRED if ever else Standing.AGREEMENT_MISSING, None
         )
@@ -104,9 +114,13 @@ def register(day: dt.date | None = None) -> list[RegisterRow]:
         .annotate(n=Count("id"))
         .values_list("audit__partner_id", "n")
     )
+    agreements: dict[int, list[Agreement]] = {}
+    for ag in Agreement.objects.filter(partner__in=partners).order_by("-signed_on", "-pk"):
+        agreements.setdefault(ag.partner_id, []).append(ag)
     rows = []
     for p in partners:
-        st = standing(p, day)
+        mine = agreements.get(p.pk, [])
+        st = standing(p, day, mine)
         a = last.get(p.pk)
         rows.append(
             RegisterRow(
@@ -117,9 +131,7 @@ def register(day: dt.date | None = None) -> list[RegisterRow]:
                 expiring=bool(
                     st.agreement
                     and st.agreement.expires_on <= day + dt.timedelta(days=EXPIRY_WARNING_DAYS)
-                    and not Agreement.objects.filter(
-                        partner=p, expires_on__gt=st.agreement.expires_on
-                    ).exists()
+                    and not any(x.expires_on > st.agreement.expires_on for x in mine)
                 ),
                 open_findings=open_f.get(p.pk, 0),
                 overdue_findings=overdue_f.get(p.pk, 0),
@@ -201,28 +213,41 @@ class ToNotify:
 
 def to_notify(customer_ids: Sequence[uuid.UUID] | None = None) -> list[ToNotify]:
     """Partners that received a customer's data before the customer withdrew
-    `partner_sharing` or was erased, and have not been told yet. Derived from the consent
-    ledger, the tombstones and the register — nothing to forget to call."""
+    `partner_sharing` (or `cross_border`, for a partner abroad) or was erased, and have not
+    been told yet. Derived from the consent ledger, the tombstones and the register —
+    nothing to forget to call. The candidates are found in the database (subqueries on
+    withdrawn / erased customers), not by walking every disclosure."""
     from baomi.consent.models import ConsentPurpose, ConsentState
     from baomi.customers.models import Customer
 
-    items = DisclosureItem.objects.filter(included=True).select_related("disclosure__partner")
+    withdrawals = ConsentState.objects.filter(
+        purpose__in=[ConsentPurpose.PARTNER_SHARING, ConsentPurpose.CROSS_BORDER], given=False
+    )
+    erasures = Customer.objects.filter(erased_at__isnull=False)
     if customer_ids is not None:
-        items = items.filter(customer_id__in=list(customer_ids))
+        withdrawals = withdrawals.filter(customer_id__in=list(customer_ids))
+        erasures = erasures.filter(id__in=list(customer_ids))
+    items = (
+        DisclosureItem.objects.filter(included=True)
+        .filter(
+            Q(customer_id__in=withdrawals.values("customer_id"))
+            | Q(customer_id__in=erasures.values("id"))
+        )
+        .select_related("disclosure__partner")
+    )
     by_customer: dict[uuid.UUID, list[DisclosureItem]] = {}
     for it in items:
         by_customer.setdefault(it.customer_id, []).append(it)
     if not by_customer:
         return []
     ids = list(by_customer)
-    withdrawn = dict(
-        ConsentState.objects.filter(
-            customer_id__in=ids, purpose=ConsentPurpose.PARTNER_SHARING, given=False
-        ).values_list("customer_id", "at")
-    )
-    erased = dict(
-        Customer.objects.filter(id__in=ids, erased_at__isnull=False).values_list("id", "erased_at")
-    )
+    withdrawn: dict[tuple[uuid.UUID, str], dt.datetime] = {
+        (cid, purpose): at
+        for cid, purpose, at in withdrawals.filter(customer_id__in=ids).values_list(
+            "customer_id", "purpose", "at"
+        )
+    }
+    erased = dict(erasures.filter(id__in=ids).values_list("id", "erased_at"))
     told = set(
         PartnerNotice.objects.filter(customer_id__in=ids).values_list(
             "partner_id", "customer_id", "cause"
@@ -230,17 +255,23 @@ def to_notify(customer_ids: Sequence[uuid.UUID] | None = None) -> list[ToNotify]
     )
     out: dict[tuple[int, uuid.UUID, str], ToNotify] = {}
     for cid, its in by_customer.items():
-        for cause, since in (
-            (NoticeCause.ERASED, erased.get(cid)),
-            (NoticeCause.CONSENT_WITHDRAWN, withdrawn.get(cid)),
-        ):
-            if since is None:
-                continue
-            for it in its:
-                d = it.disclosure
-                if d.created_at > since or (d.partner_id, cid, cause.value) in told:
+        for it in its:
+            d = it.disclosure
+            sharing = withdrawn.get((cid, ConsentPurpose.PARTNER_SHARING.value))
+            abroad = withdrawn.get((cid, ConsentPurpose.CROSS_BORDER.value))
+            withdrawal = min(
+                (t for t in (sharing, abroad if d.partner.cross_border else None) if t),
+                default=None,
+            )
+            for cause, since in (
+                (NoticeCause.ERASED, erased.get(cid)),
+                (NoticeCause.CONSENT_WITHDRAWN, withdrawal),
+            ):
+                if since is None or d.created_at > since:
                     continue
                 key = (d.partner_id, cid, cause.value)
+                if key in told:
+                    continue
                 row = out.setdefault(key, ToNotify(d.partner, cid, cause, since))
                 row.disclosures.append(d.pk)
     return sorted(out.values(), key=lambda r: (r.since, r.partner.name))
@@ -428,3 +459,54 @@ def reads_of(req: LawfulRequest) -> list[dict[str, Any]]:
         }
         for e in events.only("seq", "at", "object_id", "fields")
     ]
+
+
+# -- what the customer and the console see about sharing ----------------------------------------
+def copy_section(customer_id: uuid.UUID | str) -> dict[str, Any]:
+    """The access-copy section (PIPL art. 45): with whom the customer's data was shared,
+    when, for what and which fields (names, never values); partners told of a withdrawal
+    or erasure; lawful requests once the customers may be told."""
+    lines = shared_with(customer_id)
+    told = PartnerNotice.objects.filter(customer_id=customer_id).select_related("partner")
+    return {
+        "disclosures": [
+            {
+                "partner": line.partner,
+                "partner_kind": line.partner_kind,
+                "data_location": line.data_location,
+                "purpose": line.purpose,
+                "fields": line.fields,
+                "at": line.at.isoformat(),
+            }
+            for line in lines
+        ],
+        "partners_told": [
+            {"partner": n.partner.name, "cause": n.cause, "at": n.recorded_at.isoformat()}
+            for n in told.order_by("recorded_at")
+        ],
+        "lawful_requests": [
+            {
+                "authority_type": r.authority_type,
+                "authority_name": r.authority_name,
+                "registered_at": r.registered_at.isoformat(),
+                "outcome": r.state,
+                "fields": r.fields,
+            }
+            for r in lawful_requests_of(customer_id)
+        ],
+    }
+
+
+def banner_counts(day: dt.date | None = None) -> dict[str, int]:
+    """What legal and the privacy officer should act on, for the console banner."""
+    day = day or today()
+    rows = register(day)
+    soon = day + dt.timedelta(days=3)
+    return {
+        "to_notify": len(to_notify()),
+        "expiring": sum(1 for r in rows if r.expiring),
+        "audit_due": sum(1 for r in rows if r.audit_due and r.standing.agreement is not None),
+        "lawful_due": LawfulRequest.objects.filter(
+            state__in=[LawfulState.PENDING, LawfulState.APPROVED], deadline__lte=soon
+        ).count(),
+    }

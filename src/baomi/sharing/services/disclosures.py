@@ -498,3 +498,10 @@ def void_out_of_standing(actor: Any) -> int:
             _void(actor, d, VoidReason.PARTNER_OUT_OF_STANDING)
             n += 1
     return n
+
+
+def on_erasure(customer_id: uuid.UUID) -> int:
+    """An erased customer's data must not leave any more: void every package still waiting
+    that holds them (the register rows stay — ids and codes — so the partners that already
+    received the data are listed to be told)."""
+    return void_pending(None, customer_id=customer_id, reason=VoidReason.ERASURE)
