@@ -34,6 +34,7 @@ from baomi.catalog.enums import Purpose
 from baomi.consent import selectors as consent_selectors
 from baomi.consent import services as consent_services
 from baomi.consent.purposes import BY_CODE as CONSENT_BY_CODE
+from baomi.contract import participants
 from baomi.core.errors import BaomiError, Forbidden, ValidationFailed
 from baomi.customers import gate, services
 
@@ -198,6 +199,11 @@ def _customer_360(
     }
     if ctx["may_record_consent"]:
         ctx.update(forms.consent_decision_form(decision or {}, errors or forms.FormErrors()))
+    ctx["panels"] = [  # other domains' sections (participant contract), after the gate read
+        {"template": panel.template, "context": built}
+        for panel in participants.customer_panels()
+        if (built := panel.build(request, view)) is not None
+    ]
     return render(request, "console/customer_detail.html", ctx, status=status)
 
 

@@ -24,7 +24,7 @@ Rules a participant keeps (checked by `baomi check`, `baomi.contract.checks`):
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
@@ -157,6 +157,9 @@ class AccessCopySection:
     title_en: str
     build: Callable[[Any, uuid.UUID], Any]
     order: int = 100
+    # the readable (HTML) copy: a template fragment rendered with `section` = what `build`
+    # returned; without one the section is in the JSON copy only
+    template: str = ""
 
 
 # -- approvals (R-D4 four eyes) ---------------------------------------------------------------
@@ -210,6 +213,19 @@ class DashboardCard:
     order: int = 100
 
 
+@dataclass(frozen=True)
+class CustomerPanel:
+    """A section of the customer 360 page, built only after the gate let the viewer read
+    the customer (so it shows to whoever may read that customer): `build(request, view)`
+    returns the template context — names, codes and dates; personal values only from the
+    gate's `view` — or None to show nothing. Rendered with `template` (context `panel`)."""
+
+    code: str
+    template: str
+    build: Callable[[HttpRequest, Any], dict[str, Any] | None]
+    order: int = 100
+
+
 # -- retention (R-C8) ------------------------------------------------------------------------
 @dataclass(frozen=True)
 class RetentionRule:
@@ -253,6 +269,7 @@ class Participant:
     nav: tuple[NavEntry, ...] = ()
     banners: tuple[Banner, ...] = ()
     cards: tuple[DashboardCard, ...] = ()
+    panels: tuple[CustomerPanel, ...] = ()
     urls: tuple[tuple[str, str], ...] = ()  # (prefix, "baomi.<app>.urls") console pages
     # lifecycle and measurement
     retention: tuple[RetentionRule, ...] = ()
@@ -313,6 +330,7 @@ def _check_unique(p: Participant) -> None:
         ("nav", "url_name"),
         ("banners", "code"),
         ("cards", "code"),
+        ("panels", "code"),
     ):
         mine = [getattr(x, key) for x in getattr(p, attr)]
         clash = (set(mine) & codes(_registry.values(), attr, key)) | {
@@ -379,6 +397,10 @@ def banners() -> list[Banner]:
 
 def cards() -> list[DashboardCard]:
     return sorted((c for p in _registry.values() for c in p.cards), key=lambda c: c.order)
+
+
+def customer_panels() -> list[CustomerPanel]:
+    return sorted((c for p in _registry.values() for c in p.panels), key=lambda c: c.order)
 
 
 def console_urls() -> list[tuple[str, str]]:

@@ -9,6 +9,7 @@ from baomi.catalog import fields as catalog
 from baomi.catalog.enums import Channel, Purpose
 from baomi.consent.i18n import bi, half, is_zh
 from baomi.consent.models import ConsentMethod, ConsentPurpose
+from baomi.contract import participants
 
 from .models import RequestKind, RequestState, Via
 
@@ -196,7 +197,13 @@ def copy_context(copy: dict[str, Any]) -> dict[str, Any]:
         }
         for r in copy["requests"]
     ]
+    sections = [  # other domains' sections with a readable form (participant contract)
+        {"template": s.template, "section": copy[s.key]}
+        for s in participants.access_copy_sections()
+        if s.template and s.key in copy
+    ]
     return {
+        "sections": sections,
         "copy": copy,
         "profile": field_rows("customer", copy["profile"]),
         "records": records,
