@@ -190,7 +190,7 @@ def test_withdrawal_and_erasure_list_partners_to_notify(
         staff_purpose="reception",
     )
     erase_customer(make_staff("privacy_officer"), erased.id, basis="PIPL art. 47")
-    # the package still waiting is now unlawful to hand over: voided at download
+    # the package still waiting is now unlawful to hand over: the erasure voided it
     from django.test import Client
 
     r = Client().get(
@@ -200,6 +200,8 @@ def test_withdrawal_and_erasure_list_partners_to_notify(
     assert r.status_code == 410 and r.json()["code"] == "package_voided"
     result.disclosure.refresh_from_db()
     assert result.disclosure.state == DisclosureState.VOIDED
+    assert result.disclosure.void_reason in ("erasure", "consent_withdrawn")
+    assert result.disclosure.package is None
     lc, lh = api_client("legal")
     due = lc.get("/api/v1/partners/notifications", headers=lh).json()
     assert {(d["customer_id"], d["cause"]) for d in due} == {

@@ -141,6 +141,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "数据包已下载、过期或作废。",
         "The package was downloaded, expired or voided.",
     ),
+    "package_voided": ("数据包已作废。", "The package was voided."),
     "closed": ("该请求已办结。", "The request is closed."),
     "not_found": ("未找到。", "Not found."),
 }

@@ -298,7 +298,7 @@ def partners_audited(day: dt.date | None = None) -> Figure:
     day = day or today()
     partners = _live_partners(day)
     if not partners:
-        return Figure(None, "no partner has an agreement in force")
+        return Figure(None, "no_partners_under_agreement")
     recent = set(
         PartnerAudit.objects.filter(
             partner__in=partners, audited_on__gt=day - AUDIT_WINDOW, audited_on__lte=day
@@ -351,7 +351,7 @@ def encrypted_transfers(start: dt.datetime | None = None, end: dt.datetime | Non
     total += answered.count()
     enc += answered.filter(delivery=Delivery.ENCRYPTED_PACKAGE).count()
     if not total:
-        return Figure(None, "no transfer in the period")
+        return Figure(None, "no_transfers")
     return Figure(round(100 * enc / total, 1), numerator=enc, denominator=total)
 
 
@@ -465,7 +465,11 @@ def reads_of(req: LawfulRequest) -> list[dict[str, Any]]:
 def copy_section(customer_id: uuid.UUID | str) -> dict[str, Any]:
     """The access-copy section (PIPL art. 45): with whom the customer's data was shared,
     when, for what and which fields (names, never values); partners told of a withdrawal
-    or erasure; lawful requests once the customers may be told."""
+    or erasure; lawful requests once the customers may be told. Codes with their labels in
+    the active language."""
+    from . import presenters as P
+    from .models import AuthorityType, DataLocation, LawfulState, NoticeCause, PartnerKind
+
     lines = shared_with(customer_id)
     told = PartnerNotice.objects.filter(customer_id=customer_id).select_related("partner")
     return {
@@ -473,24 +477,36 @@ def copy_section(customer_id: uuid.UUID | str) -> dict[str, Any]:
             {
                 "partner": line.partner,
                 "partner_kind": line.partner_kind,
+                "partner_kind_label": P.label(PartnerKind, line.partner_kind),
                 "data_location": line.data_location,
+                "data_location_label": P.label(DataLocation, line.data_location),
                 "purpose": line.purpose,
+                "purpose_label": P.purpose(line.purpose),
                 "fields": line.fields,
+                "fields_label": P.fields(line.fields),
                 "at": line.at.isoformat(),
             }
             for line in lines
         ],
         "partners_told": [
-            {"partner": n.partner.name, "cause": n.cause, "at": n.recorded_at.isoformat()}
+            {
+                "partner": n.partner.name,
+                "cause": n.cause,
+                "cause_label": P.label(NoticeCause, n.cause),
+                "at": n.recorded_at.isoformat(),
+            }
             for n in told.order_by("recorded_at")
         ],
         "lawful_requests": [
             {
                 "authority_type": r.authority_type,
+                "authority_type_label": P.label(AuthorityType, r.authority_type),
                 "authority_name": r.authority_name,
                 "registered_at": r.registered_at.isoformat(),
                 "outcome": r.state,
+                "outcome_label": P.label(LawfulState, r.state),
                 "fields": r.fields,
+                "fields_label": P.fields(r.fields),
             }
             for r in lawful_requests_of(customer_id)
         ],

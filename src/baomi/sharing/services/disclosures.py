@@ -407,6 +407,8 @@ def _hand_over(d: Disclosure | None, token: str | None) -> Package | BaomiError:
         return refused("unknown", NotFound("no such package"))
     if not hmac.compare_digest(d.token_digest, _digest(token)):
         return refused("bad_token", NotFound("no such package"))
+    if d.state == DisclosureState.VOIDED:
+        return refused(d.state, Gone("this package was voided", code="package_voided"))
     if d.state != DisclosureState.READY:
         return refused(d.state, Gone(f"this package is {d.state}", code="package_gone"))
     if d.expires_at is None or d.expires_at <= clock.now():
