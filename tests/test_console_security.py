@@ -1005,8 +1005,8 @@ def test_access_review_page_and_csv_carry_no_customer_value(signed_in: Any, cust
 
 # -- navigation and language -----------------------------------------------------------------------
 NAV = {
-    "front_desk": {"nav-customers", "nav-new-customer"},
-    "courier": {"nav-customers"},
+    "front_desk": {"nav-customers", "nav-new-customer", "nav-disclose"},
+    "courier": {"nav-customers", "nav-disclose"},
     "privacy_officer": {
         "nav-customers",
         "nav-new-customer",
@@ -1014,7 +1014,10 @@ NAV = {
         "nav-rights",
         "nav-break-glass",
         "nav-kpis",
+        "nav-sharing",
+        "nav-lawful",
     },
+    "legal": {"nav-sharing", "nav-lawful"},
     "manager": {"nav-kpis"},
     "inspector": {"nav-kpis"},
     "hr": set(),

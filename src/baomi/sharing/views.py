@@ -36,6 +36,7 @@ from .models import (
     Partner,
     PartnerKind,
     Severity,
+    Standing,
 )
 from .services import common, disclosures, lawful, notices, partners
 
@@ -314,7 +315,14 @@ def notice(request: HttpRequest) -> HttpResponse:
 def disclose(request: HttpRequest) -> HttpResponse:
     purpose = active_purpose(request)
     ctx: dict[str, Any] = {
-        "partners": [p for p in Partner.objects.order_by("name")],
+        "partners": [
+            {
+                "pk": r.partner.pk,
+                "name": r.partner.name,
+                "standing": "" if r.standing.active else P.label(Standing, r.standing.standing),
+            }
+            for r in selectors.register()
+        ],
         "fields": [(k, P.field(k)) for k in common.DISCLOSABLE_FIELDS],
         "purpose_label": P.purpose(purpose.value) if purpose else "",
         "form": {},

@@ -420,8 +420,13 @@ def _hand_over(d: Disclosure | None, token: str | None) -> Package | BaomiError:
         return refused(lapse.value, Gone("this package was voided", code="package_voided"))
     blob = bytes(d.package or b"")
     manifest = dict(d.manifest)
-    d.downloaded_at = clock.now()
-    _drop(d, DisclosureState.DOWNLOADED)
+    # claim it with a conditional update: of two simultaneous downloads exactly one wins,
+    # on SQLite as on PostgreSQL (the row lock above is a no-op on SQLite)
+    claimed = Disclosure.objects.filter(pk=d.pk, state=DisclosureState.READY).update(
+        package=None, state=DisclosureState.DOWNLOADED, downloaded_at=clock.now()
+    )
+    if not claimed:
+        return refused("downloaded", Gone("this package is downloaded", code="package_gone"))
     audit.record(
         SharingAction.PACKAGE_DOWNLOADED,
         None,
