@@ -100,6 +100,15 @@ def test_register_disclose_and_lawful_desk(page: Any, make_customer: Any) -> Non
     shot(page, "sharing-disclose-390.png")
     _fits(page)
 
+    # the 360 page shows the disclosure to whoever may read the customer
+    page.goto(f"/customers/{customer.id}/")
+    panel = page.get_by_test_id("disclosures-panel")
+    assert "东方航空示例" in panel.inner_text()
+    panel.scroll_into_view_if_needed()
+    shot(page, "sharing-360-panel-390.png")
+    box = panel.bounding_box()
+    assert box is not None and box["x"] + box["width"] <= 390 + 1  # the panel fits the phone
+
     # the lawful-request desk, as the privacy officer sees it
     officer = mfa_staff(Role.PRIVACY_OFFICER.value)
     lawful.register(
