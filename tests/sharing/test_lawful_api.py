@@ -219,3 +219,32 @@ def test_registration_needs_two_officers_and_a_valid_handler(desk: Any) -> None:
     assert r.status_code == 422 and r.json()["errors"][0]["code"] == "two_officers_required"
     r = _post(rc, rh, "/api/v1/lawful-requests", body(desk["scope"], 999999))
     assert r.status_code == 422 and r.json()["errors"][0]["code"] == "handler_invalid"
+
+
+def test_scoped_export_opens_with_the_authority_key_only(desk: Any) -> None:
+    import json
+
+    import pyrage
+    from pyrage import x25519
+
+    rc, rh = desk["requester"]
+    hc, hh, handler_id = desk["handler"]
+    rid = _post(rc, rh, "/api/v1/lawful-requests", body(desk["scope"], handler_id)).json()["id"]
+    key = x25519.Identity.generate()
+    url = f"/api/v1/lawful-requests/{rid}/export"
+    r = _post(hc, hh, url, {"public_key": str(key.to_public())})
+    assert r.status_code == 409 and r.json()["code"] == "not_approved"
+    for who in ("legal2", "po"):
+        c, h = desk[who]
+        _post(c, h, f"/api/v1/lawful-requests/{rid}/decision", {"approve": True})
+    lc, lh = desk["legal2"]  # not the handler
+    assert _post(lc, lh, url, {"public_key": str(key.to_public())}).status_code == 403
+    r = _post(hc, hh, url, {"public_key": str(key.to_public())})
+    assert r.status_code == 200
+    doc = json.loads(pyrage.decrypt(r.content, [key]))
+    assert sorted(x["customer_id"] for x in doc["records"]) == sorted(desk["scope"])
+    assert doc["manifest"]["count"] == 2
+    with pytest.raises(pyrage.DecryptError):
+        pyrage.decrypt(r.content, [x25519.Identity.generate()])
+    ev = AuditEvent.objects.get(action="sharing.lawful_exported")
+    assert ev.detail["package_sha256"] == r["X-Package-SHA256"]

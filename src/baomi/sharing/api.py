@@ -407,6 +407,22 @@ def read_scope(request: HttpRequest, request_id: int) -> list[dict[str, Any]]:
     return lawful.read_scope(_staff(request), request_id)
 
 
+class ExportIn(Schema):
+    public_key: str
+
+
+@lawful_router.post("/{request_id}/export")
+def export(request: HttpRequest, request_id: int, body: ExportIn) -> HttpResponse:
+    """The handler's scoped export for the authority, encrypted with age to the key the
+    authority gave (`public_key`, age1…), handed over at once (nothing is stored)."""
+    blob, manifest = lawful.export_scope(_staff(request), request_id, body.public_key)
+    resp = HttpResponse(blob, content_type="application/octet-stream")
+    resp["Content-Disposition"] = f'attachment; filename="lawful-request-{request_id}.age"'
+    resp["X-Package-SHA256"] = manifest["package_sha256"]
+    resp["Cache-Control"] = "no-store"
+    return resp
+
+
 @lawful_router.post("/{request_id}/outcome", response=dict[str, Any])
 def outcome(request: HttpRequest, request_id: int, body: Body[dict[str, Any]]) -> dict[str, Any]:
     """outcome (answered | partial | refused), reason (partial/refused), delivery

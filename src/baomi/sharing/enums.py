@@ -20,6 +20,7 @@ class SharingAction(models.TextChoices):
     LAWFUL_REGISTERED = "sharing.lawful_registered", "登记调取请求 / lawful request registered"
     LAWFUL_APPROVAL = "sharing.lawful_approval", "调取审批 / lawful request approval"
     LAWFUL_READ = "sharing.lawful_read", "依法调取查阅 / lawful request read"
+    LAWFUL_EXPORTED = "sharing.lawful_exported", "调取数据包 / lawful-request package"
     LAWFUL_CLOSED = "sharing.lawful_closed", "调取请求办结 / lawful request closed"
     LAWFUL_NOTICE = "sharing.lawful_notice", "告知决定 / customer-notice decision"
     LAWFUL_DENIED = "sharing.lawful_denied", "拒绝调取查阅 / lawful read refused"

@@ -485,3 +485,48 @@ def customer_notice(actor: Any, request_id: object, data: Mapping[str, Any]) -> 
         },
     )
     return req
+
+
+def export_scope(
+    actor: Any, request_id: object, public_key: object
+) -> tuple[bytes, dict[str, Any]]:
+    """The scoped export for the authority (as §2's packages): the handler's scoped read,
+    encrypted in memory with age to the key the authority gave; nothing plain is stored.
+    Returns the ciphertext (handed over at once) and its manifest; audited with its hash."""
+    import hashlib
+    import json
+
+    import pyrage
+
+    from .partners import clean_public_key
+
+    key = clean_public_key(public_key)
+    req = _get(request_id)
+    rows = read_scope(actor, request_id)  # every check and audit of the scoped read
+    now = clock.now()
+    manifest = {
+        "format": "baomi-lawful-request/1",
+        "lawful_request_id": req.pk,
+        "authority": req.authority_name,
+        "document_no": req.document_no,
+        "fields": req.fields,
+        "count": len(rows),
+        "created_at": now.isoformat(),
+        "scheme": "age-v1/x25519",
+        "recipient": key,
+    }
+    plaintext = json.dumps({"manifest": manifest, "records": rows}, ensure_ascii=False)
+    blob = pyrage.encrypt(plaintext.encode(), [pyrage.x25519.Recipient.from_str(key)])
+    del plaintext, rows
+    manifest["package_sha256"] = hashlib.sha256(blob).hexdigest()
+    with transaction.atomic():
+        audit.record(
+            SharingAction.LAWFUL_EXPORTED,
+            actor,
+            purpose=Purpose.LEGAL_REQUEST,
+            object_type="lawful_request",
+            object_id=req.pk,
+            fields={"names": req.fields},
+            detail={"count": manifest["count"], "package_sha256": manifest["package_sha256"]},
+        )
+    return blob, manifest
