@@ -270,3 +270,24 @@ def test_indicator_dashboard_with_trend_and_drill_down(
     page.wait_for_url(at("/kpis/consent.confirmed_share/"))
     assert page.get_by_test_id("kpi-record").count() == 1
     shot(page, f"kpi-detail-{width}.png")
+
+
+def test_auditor_sees_the_witness_on_the_checkpoint_page_at_both_widths(page: Any) -> None:
+    """Issue #9 §5: the checkpoint page says whether the log still holds what was witnessed
+    outside the database; readable at 1280 px and 390 px (no sideways scrolling)."""
+    from baomi.audit import checkpoints
+
+    auditor = mfa_staff("security_auditor")
+    checkpoints.make_checkpoint()  # a real commit here: witnessed at once
+    sign_in(page, auditor)
+    for width in (1280, 390):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto("/audit/checkpoints/")
+        box = page.get_by_test_id("witness")
+        assert box.get_attribute("data-state") == "ok"
+        assert "仍完整保存在日志中" in box.inner_text()
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 1, f"{overflow}px sideways scroll at {width}px"
+        shot(page, f"baomi-audit-witness-{width}.png")
