@@ -154,6 +154,14 @@ def on_http(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 @api.exception_handler(Exception)
 def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+    from baomi.core import dbbusy
+
+    cause = dbbusy.busy_cause(exc)
+    if cause is not None:  # retryable: the transaction rolled back, nothing was written
+        dbbusy.log_busy(cause, request.path)
+        resp = _resp(request, 503, dbbusy.problem(cause))
+        resp["Retry-After"] = str(dbbusy.RETRY_AFTER_SECONDS)
+        return resp
     logging.getLogger("baomi.api").error("unhandled %s", type(exc).__name__)  # no values
     return _resp(
         request,

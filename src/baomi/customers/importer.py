@@ -789,6 +789,10 @@ class Importer:
     ) -> None:
         now = clock.now()
         at = now.isoformat()
+        if self.crypto:
+            # no API create (nor another import) may slip a duplicate in between this
+            # batch's duplicate check and its commit (decision 0008; SQLite: no-op)
+            vault.lock_all_identities()
         id_hits, pn_hits = self._stored_matches(batch)
         profiles: dict[uuid.UUID, _Profile] = {}
         seen: dict[str, _Profile] = {}  # de-dup key → profile, as rows before this one left it

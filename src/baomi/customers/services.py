@@ -73,8 +73,16 @@ def _check_write(actor: Any, purpose: Purpose | str | None, fields: list[str]) -
     return p
 
 
+def lock_identity(values: Mapping[str, str]) -> None:
+    """Hold back every other create / import of the same ID number or phone until this
+    transaction ends, so the duplicate check below cannot race (decision 0008)."""
+    idx = index_values(values)
+    vault.lock_identities({f: idx[f] for f in ("id_number", "phone") if f in idx})
+
+
 def find_duplicates(values: Mapping[str, str]) -> list[uuid.UUID]:
-    """Exact duplicates: same ID number, or same phone and name (blind index + exact compare)."""
+    """Exact duplicates: same ID number, or same phone and name (blind index + exact compare).
+    Call `lock_identity(values)` first in the same transaction."""
     idx = index_values(values)
     if "id_number" in idx:
         hits = gate.match_exact(
@@ -138,6 +146,7 @@ def create_customer(
 ) -> Customer:
     ch, values, card_values = clean_new_customer(data, channel)
     p = _check_write(actor, purpose, list(values))
+    lock_identity(values)
     if find_duplicates(values):
         raise Conflict(
             "a customer with the same ID number, or the same phone and name, exists",
@@ -201,6 +210,12 @@ def update_customer(
             [FieldIssue("*", "nothing_to_change", "no field to change", "没有需要修改的字段")]
         )
     p = _check_write(actor, purpose, list(values))
+    if values.get("id_number"):
+        # an ID number names one customer: refuse moving it onto a second one
+        lock_identity({"id_number": values["id_number"]})
+        others = find_duplicates({"id_number": values["id_number"]})
+        if any(o != customer.id for o in others):
+            raise Conflict("another customer has this ID number", code="duplicate_customer")
     key = vault.subject_key(customer.id)
     now = clock.now()
     seal_customer(customer, key, values, ch, now.isoformat())

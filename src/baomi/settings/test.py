@@ -32,3 +32,4 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 SECRET_KEY = "test-only-secret-key-" + "t" * 40
 BAOMI_EXPECTED_CUSTOMERS = 1000
 DEBUG = False
+STATIC_ROOT = Path(tempfile.mkdtemp(prefix="baomi-static-"))  # WhiteNoise wants it to exist

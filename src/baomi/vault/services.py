@@ -6,6 +6,7 @@ access gate (baomi.customers.gate), which asks for keys here.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 import uuid
@@ -13,7 +14,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 
 from baomi.core import clock
 from baomi.core.errors import Gone
@@ -155,6 +156,55 @@ def candidates_many(field: str, values: Iterable[str]) -> dict[int, list[uuid.UU
     for bucket, sid in rows:
         out.setdefault(bucket, []).append(sid)
     return out
+
+
+# -- identity locks (decision 0008) -------------------------------------------------------------
+# PostgreSQL runs transactions READ COMMITTED: two creates of the same person could both
+# find no duplicate and both insert (issue #11: up to 8 × 201 for 8 clients). Whoever checks
+# for a duplicate and then writes holds a transaction-scoped advisory lock on the blind-index
+# buckets that decide the duplicate (the ID number's, the phone's: same phone + name always
+# share the phone bucket), after a shared lock on the "identity" namespace; a bulk import
+# takes that namespace lock exclusively per batch (thousands of buckets per batch would
+# exhaust the lock table). Waiting on a lock ends when its holder commits, and the
+# duplicate check's next statement then sees the holder's rows. SQLite needs none of it:
+# every transaction is BEGIN IMMEDIATE, so writers are already one at a time.
+_IDENTITY_NAMESPACE = int.from_bytes(
+    hashlib.sha256(b"baomi/identity").digest()[:8], "big", signed=True
+)
+
+
+def _lock_key(field: str, bucket: int) -> int:
+    digest = hashlib.sha256(f"baomi/identity/{field}/{bucket}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def _require_transaction() -> None:
+    if not connection.in_atomic_block:
+        raise RuntimeError("identity locks are transaction-scoped: call inside transaction.atomic")
+
+
+def lock_identities(values: dict[str, str]) -> None:
+    """Serialise duplicate-check-then-write for these normalised indexed values (field →
+    value; the fields that decide a duplicate: id_number, phone) until the transaction
+    ends. Locks are taken in one sorted order, so two callers never deadlock."""
+    if connection.vendor != "postgresql":
+        return
+    _require_transaction()
+    keys = sorted({_lock_key(f, indexer(f).bucket(v)) for f, v in values.items() if v})
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_advisory_xact_lock_shared(%s)", [_IDENTITY_NAMESPACE])
+        for k in keys:
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", [k])
+
+
+def lock_all_identities() -> None:
+    """The whole identity namespace until the transaction ends (an import batch): waits for
+    every create in flight to commit and holds new ones back until this batch commits."""
+    if connection.vendor != "postgresql":
+        return
+    _require_transaction()
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_advisory_xact_lock(%s)", [_IDENTITY_NAMESPACE])
 
 
 # -- crypto-shredding ------------------------------------------------------------------------
