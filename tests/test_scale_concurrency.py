@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.live import LiveServer
 
 from baomi.customers.management.commands.bench import RowFactory, write_csv
 from baomi.customers.synthetic import Synth
-from tests.live import LiveServer
 
 CLIENTS = 8
 ROUNDS = 3
