@@ -48,6 +48,7 @@ class LiveServer:
         self.log = root / "server.log"
         self.key_dir = root / "keys"
         self.dbname = f"baomi_live_{uuid.uuid4().hex[:12]}"
+        self.usernames: dict[str, str] = {}  # token → its staff member's username
         if self.engine == "postgresql":
             base = PG_URL.rsplit("/", 1)[0]
             self.url = f"{base}/{self.dbname}"
@@ -98,7 +99,8 @@ class LiveServer:
             conn.execute(sql)  # type: ignore[arg-type]
 
     def token(self, role: str = "front_desk") -> str:
-        script = _STAFF.format(username=f"live_{role}_{uuid.uuid4().hex[:6]}", role=role)
+        username = f"live_{role}_{uuid.uuid4().hex[:6]}"
+        script = _STAFF.format(username=username, role=role)
         r = subprocess.run(
             [sys.executable, "-c", script],
             env=self.env(),
@@ -108,7 +110,9 @@ class LiveServer:
             check=False,
         )
         assert r.returncode == 0, r.stderr[-3000:]
-        return str(json.loads(r.stdout.strip().splitlines()[-1])["token"])
+        token = str(json.loads(r.stdout.strip().splitlines()[-1])["token"])
+        self.usernames[token] = username
+        return token
 
     # -- the server ----------------------------------------------------------------------
     def start(self, workers: int = 2, threads: int = 4, timeout: float = 60) -> None:

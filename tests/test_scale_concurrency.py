@@ -34,14 +34,18 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServe
         srv.close()
 
 
-def _burst(srv: LiveServer, token: str, bodies: list[dict[str, Any]]) -> list[tuple[int, Any]]:
+def _burst(
+    srv: LiveServer, token: str, bodies: list[dict[str, Any]], headers: dict[str, str] | None = None
+) -> list[tuple[int, Any]]:
     """All bodies POSTed at the same instant, one client (connection, thread) each."""
     out: list[tuple[int, Any]] = [(0, None)] * len(bodies)
     gate = threading.Barrier(len(bodies))
 
     def client(i: int) -> None:
         gate.wait()
-        out[i] = srv.request("POST", "/api/v1/customers", bodies[i], token, "reception")
+        out[i] = srv.request(
+            "POST", "/api/v1/customers", bodies[i], token, "reception", headers=headers
+        )
 
     threads = [threading.Thread(target=client, args=(i,)) for i in range(len(bodies))]
     for t in threads:
@@ -106,6 +110,19 @@ def test_eight_clients_create_the_same_person_exactly_once(
 
 
 @pytest.mark.slow
+def test_eight_retries_with_one_idempotency_key_all_get_the_first_answer(
+    server: tuple[LiveServer, str],
+) -> None:
+    srv, token = server
+    bodies = _same_customer(4000)
+    answers = _burst(srv, token, bodies, headers={"Idempotency-Key": "burst-4000"})
+    assert [s for s, _ in answers] == [201] * CLIENTS, answers
+    assert len({b["id"] for _, b in answers}) == 1
+    first = bodies[0]
+    assert _search(srv, token, phone=first["phone"], name=first["name"]) == 1
+
+
+@pytest.mark.slow
 def test_api_creates_racing_an_import_leave_one_customer_each(
     server: tuple[LiveServer, str], tmp_path: Path
 ) -> None:
@@ -167,3 +184,51 @@ def test_api_creates_racing_an_import_leave_one_customer_each(
     summary = json.loads(out.strip().splitlines()[-1])
     # rows that found an API-created customer were merged into it, never duplicated
     assert summary["created"] + statuses.count(201) == n, (summary, statuses.count(201))
+
+
+@pytest.mark.slow
+def test_32_concurrent_readers_get_200_and_every_read_is_in_a_verified_log(
+    server: tuple[LiveServer, str],
+) -> None:
+    """Every GET appends a committed audit event; on SQLite at concurrency 32 readers used
+    to time out on the write lock (500 `database is locked`). Reads now share commits."""
+    srv, token = server
+    ids = []
+    for body in _people(5000, 10):
+        s, b = srv.request("POST", "/api/v1/customers", body, token, "reception")
+        assert s == 201, b
+        ids.append(b["id"])
+    reader = srv.token("front_desk")
+    statuses: list[int] = []
+    lock = threading.Lock()
+    start = threading.Barrier(32)
+
+    def client(k: int) -> None:
+        start.wait()
+        for n in range(8):
+            s, _ = srv.request(
+                "GET",
+                f"/api/v1/customers/{ids[(k + n) % len(ids)]}",
+                token=reader,
+                purpose="reception",
+            )
+            with lock:
+                statuses.append(s)
+
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(32)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(300)
+    assert statuses == [200] * 256, sorted(set(statuses))
+    log = srv.log.read_text()
+    assert "database is locked" not in log and "database busy" not in log
+    auditor = srv.token("security_auditor")
+    s, page = srv.request(
+        "GET",
+        f"/api/v1/audit/events?action=customer.read&actor={srv.usernames[reader]}&page_size=1",
+        token=auditor,
+    )
+    assert s == 200 and page["total"] == 256, page
+    r = srv.run("audit", "verify", check=False)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]

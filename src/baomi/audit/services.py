@@ -27,6 +27,7 @@ from baomi.core.errors import BaomiError, NotFound
 from baomi.core.middleware import current_request
 
 from . import actions, canonical, merkle, tree
+from .groupcommit import GroupCommit
 from .models import Action, AuditEvent, Outcome
 
 _LIMITS = {
@@ -118,6 +119,26 @@ def record(action: Action | str, actor: ActorLike | None, **kwargs: Any) -> Audi
 def record_many(events: list[AuditEvent]) -> None:
     """Bulk append (import): build each with `build(...)`, then append them in one go."""
     append(events)
+
+
+def _append_committed(events: list[AuditEvent]) -> None:
+    with transaction.atomic():
+        append(events)
+
+
+_reads = GroupCommit(_append_committed)
+
+
+def record_committed(events: list[AuditEvent]) -> None:
+    """Append and commit before returning — a read's events, logged before its data
+    leaves. Inside a transaction they join it (as `record_many`); outside one, the
+    threads of this process share commits (`groupcommit`, one fsync for many reads)."""
+    if not events:
+        return
+    if transaction.get_connection().in_atomic_block:
+        append(events)
+        return
+    _reads.submit(events)
 
 
 def build(action: Action | str, actor: ActorLike | None, **kwargs: Any) -> AuditEvent:

@@ -95,6 +95,8 @@ class RequestContextMiddleware:
         finally:
             _current.reset(token)
         response["X-Request-Id"] = rid
+        if getattr(request, "idempotent_replay", False):  # the first answer, again
+            response["Idempotent-Replayed"] = "true"
         return response
 
 

@@ -11,7 +11,8 @@ from ninja import Query, Router, Schema, Status
 from pydantic import ConfigDict
 
 from baomi.api.auth import bearer, purpose_header
-from baomi.core.errors import FieldIssue, ValidationFailed
+from baomi.core import idempotency
+from baomi.core.errors import BaomiError, FieldIssue, ValidationFailed
 
 from . import gate, services
 
@@ -150,8 +151,36 @@ def raw_body(request: HttpRequest) -> dict[str, Any]:
     return {k: v for k, v in data.items() if v is not None}
 
 
+def _replay(request: HttpRequest, answer: idempotency.Answer, render: Any) -> Status[Any]:
+    request.idempotent_replay = True  # type: ignore[attr-defined]
+    return Status(answer.status, render(answer.object_id))
+
+
+def _idempotent(request: HttpRequest, scope: str, write: Any, render: Any) -> Status[Any]:
+    """Run `write()` (→ Answer, inside its transaction) at most once per Idempotency-Key;
+    a retry with the key gets the first answer, rendered anew by `render(object_id)`."""
+    key = idempotency.key_of(request, _actor(request), scope)
+    first = idempotency.prior(key)
+    if first is not None:
+        return _replay(request, first, render)
+    try:
+        with transaction.atomic():
+            answer: idempotency.Answer = write()
+            idempotency.remember(key, answer)
+    except BaomiError:
+        # a concurrent request with the same key may have won (it made the customer this
+        # one found as a duplicate): then its answer is this request's answer too
+        won = idempotency.replayed(key)
+        if won is not None:
+            return _replay(request, won, render)
+        raise
+    return Status(answer.status, render(answer.object_id))
+
+
 @router.post("", response={201: CustomerOut}, exclude_none=True)
-def create_customer(request: HttpRequest, body: CustomerIn) -> Status[dict[str, Any]]:
+def create_customer(request: HttpRequest, body: CustomerIn) -> Status[Any]:
+    """Send `Idempotency-Key: <unique string>` to make a retry safe: the same key returns
+    the first answer (201 and the same customer) instead of 409."""
     purpose = purpose_header(request)
     data = raw_body(request)
     consent = data.pop("consent", None)
@@ -170,7 +199,7 @@ def create_customer(request: HttpRequest, body: CustomerIn) -> Status[dict[str, 
     # in one transaction, so a refused consent leaves no customer behind (R-B3).
     from baomi.consent import services as consent_services
 
-    with transaction.atomic():
+    def write() -> idempotency.Answer:
         c = services.create_customer(_actor(request), purpose, data)
         if consent:
             consent_services.capture(
@@ -181,7 +210,12 @@ def create_customer(request: HttpRequest, body: CustomerIn) -> Status[dict[str, 
                 method="api",
                 staff_purpose=purpose,
             )
-    return Status(201, shape(gate.access_customer(_actor(request), purpose, c.id)))
+        return idempotency.Answer(201, "customer", str(c.id))
+
+    def render(cid: str) -> dict[str, Any]:
+        return shape(gate.access_customer(_actor(request), purpose, cid))
+
+    return _idempotent(request, "POST /customers", write, render)
 
 
 @router.get("", response=CustomerPage, exclude_none=True)
@@ -210,20 +244,26 @@ def patch_customer(request: HttpRequest, customer_id: str, body: CustomerIn) -> 
     return shape(gate.access_customer(_actor(request), purpose, customer_id))
 
 
-def _add(request: HttpRequest, customer_id: str, entity: str, body: RecordIn) -> dict[str, str]:
+def _add(request: HttpRequest, customer_id: str, entity: str, body: RecordIn) -> Status[Any]:
     data = raw_body(request)
     channel = str(data.pop("channel", "store"))
     reference = data.pop("reference", None)
-    obj = services.add_record(
-        _actor(request),
-        purpose_header(request),
-        customer_id,
-        entity,
-        data,
-        channel=channel,
-        reference=reference,
+
+    def write() -> idempotency.Answer:
+        obj = services.add_record(
+            _actor(request),
+            purpose_header(request),
+            customer_id,
+            entity,
+            data,
+            channel=channel,
+            reference=reference,
+        )
+        return idempotency.Answer(201, entity, str(obj.pk))
+
+    return _idempotent(
+        request, f"POST /customers/{customer_id}/{entity}", write, lambda i: {"id": i}
     )
-    return {"id": str(obj.pk)}
 
 
 class CreatedOut(Schema):
@@ -232,17 +272,17 @@ class CreatedOut(Schema):
 
 @router.post("/{customer_id}/bookings", response={201: CreatedOut})
 def add_booking(request: HttpRequest, customer_id: str, body: RecordIn) -> Status[Any]:
-    return Status(201, _add(request, customer_id, "booking", body))
+    return _add(request, customer_id, "booking", body)
 
 
 @router.post("/{customer_id}/stays", response={201: CreatedOut})
 def add_stay(request: HttpRequest, customer_id: str, body: RecordIn) -> Status[Any]:
-    return Status(201, _add(request, customer_id, "stay", body))
+    return _add(request, customer_id, "stay", body)
 
 
 @router.post("/{customer_id}/shipments", response={201: CreatedOut})
 def add_shipment(request: HttpRequest, customer_id: str, body: RecordIn) -> Status[Any]:
-    return Status(201, _add(request, customer_id, "shipment", body))
+    return _add(request, customer_id, "shipment", body)
 
 
 class CardIn(Schema):
@@ -254,7 +294,12 @@ class CardIn(Schema):
 
 @router.post("/{customer_id}/payment-methods", response={201: CreatedOut})
 def add_card(request: HttpRequest, customer_id: str, body: CardIn) -> Status[Any]:
-    pm = services.add_payment_card(
-        _actor(request), purpose_header(request), customer_id, raw_body(request)
+    data = raw_body(request)
+
+    def write() -> idempotency.Answer:
+        pm = services.add_payment_card(_actor(request), purpose_header(request), customer_id, data)
+        return idempotency.Answer(201, "payment_method", str(pm.pk))
+
+    return _idempotent(
+        request, f"POST /customers/{customer_id}/payment-methods", write, lambda i: {"id": i}
     )
-    return Status(201, {"id": str(pm.pk)})

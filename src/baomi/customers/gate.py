@@ -285,9 +285,9 @@ def access_customers(
                 actor, p, cid, treatments, counts, grant, closed.get(cid), scope and scope.ref
             )
         )
-    from baomi.audit.services import record_many
+    from baomi.audit.services import record_committed
 
-    record_many(events)  # logged before the data leaves the server
+    record_committed(events)  # logged (committed) before the data leaves the server
     return views
 
 
