@@ -6,7 +6,7 @@ TEST_WORKERS ?= auto
 PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 export BAOMI_HOME := $(CURDIR)
 
-.PHONY: install demo test test-sqlite test-postgres lint bench clean
+.PHONY: install demo test test-sqlite test-postgres lint bench crash-test clean
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PY) -m venv $(VENV)
@@ -29,6 +29,16 @@ test: install
 	@if [ -n "$$BAOMI_TEST_DATABASE_URL" ] || pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then \
 	  echo "== PostgreSQL =="; \
 	  BAOMI_TEST_DATABASE_URL=$${BAOMI_TEST_DATABASE_URL:-$(PG_URL)} $(BIN)/pytest -q -p no:cacheprovider -n $(TEST_WORKERS); \
+	else echo "PostgreSQL not reachable: SQLite only"; fi
+
+## make crash-test: kill -9 of `baomi import` and of the server at random moments, then
+## check nothing is half-written, everything decrypts, the audit log verifies (issue #11)
+CRASH_ITERATIONS ?= 20
+crash-test: install
+	BAOMI_TEST_DATABASE_URL= BAOMI_CRASH_ITERATIONS=$(CRASH_ITERATIONS) $(BIN)/pytest -q -p no:cacheprovider tests/test_scale_crash.py
+	@if [ -n "$$BAOMI_TEST_DATABASE_URL" ] || pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then \
+	  echo "== PostgreSQL =="; \
+	  BAOMI_TEST_DATABASE_URL=$${BAOMI_TEST_DATABASE_URL:-$(PG_URL)} BAOMI_CRASH_ITERATIONS=$(CRASH_ITERATIONS) $(BIN)/pytest -q -p no:cacheprovider tests/test_scale_crash.py; \
 	else echo "PostgreSQL not reachable: SQLite only"; fi
 
 lint: install
