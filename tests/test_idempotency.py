@@ -130,3 +130,9 @@ def test_records_and_cards_take_keys_too(api_client: Any, make_customer: Any, sy
     assert _post(c, h, card, "pm-1", path).json() == _post(c, h, card, "pm-1", path).json()
     body = c.get(f"/api/v1/customers/{cust.id}", headers=h).json()
     assert len(body["bookings"]) == 1 and len(body["payment_methods"]) == 1
+    scopes = set(IdempotencyRecord.objects.values_list("scope", flat=True))
+    assert scopes == {"POST /customers/{id}/booking", "POST /customers/{id}/payment-methods"}
+    # the same key on another customer's route is another key
+    other = make_customer()
+    r = _post(c, h, booking, "bk-1", f"/api/v1/customers/{other.id}/bookings")
+    assert r.status_code == 201 and r.json()["id"] != one.json()["id"]

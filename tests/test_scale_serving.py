@@ -18,9 +18,9 @@ from baomi.core import dbbusy, server
 def test_workers_are_sized_to_the_machine(monkeypatch: Any) -> None:
     monkeypatch.delenv("BAOMI_WEB_WORKERS", raising=False)
     monkeypatch.delenv("BAOMI_WEB_THREADS", raising=False)
-    assert server.default_sizing(2) == server.Sizing(3, 4)
-    assert server.default_sizing(1) == server.Sizing(2, 4)
-    assert server.default_sizing(32) == server.Sizing(8, 4)  # PostgreSQL connections bound
+    assert server.default_sizing(2) == server.Sizing(2, 16)
+    assert server.default_sizing(1) == server.Sizing(1, 16)
+    assert server.default_sizing(32) == server.Sizing(6, 16)  # PostgreSQL connections bound
     monkeypatch.setenv("BAOMI_WEB_WORKERS", "5")
     monkeypatch.setenv("BAOMI_WEB_THREADS", "2")
     assert server.default_sizing(2) == server.Sizing(5, 2)

@@ -72,8 +72,10 @@ def _mac(*parts: str | bytes) -> str:
     return m.hexdigest()
 
 
-def key_of(request: HttpRequest, actor: Any, scope: str) -> Key | None:
-    """The request's idempotency key (None when it sent none); 422 when malformed."""
+def key_of(request: HttpRequest, actor: Any, scope: str, target: str = "") -> Key | None:
+    """The request's idempotency key (None when it sent none); 422 when malformed.
+    `scope` names the route ("POST /customers/{id}/bookings", stored); `target` the
+    object the route acts on (a customer id: part of the key, not stored)."""
     raw = request.headers.get(HEADER)
     if raw is None:
         return None
@@ -91,7 +93,7 @@ def key_of(request: HttpRequest, actor: Any, scope: str) -> Key | None:
         )
     actor_id = getattr(actor, "pk", None)
     return Key(
-        digest=_mac("key", str(actor_id), scope, raw),
+        digest=_mac("key", str(actor_id), scope, target, raw),
         fingerprint=_mac("body", request.body or b""),
         actor_id=actor_id,
         scope=scope,

@@ -26,13 +26,16 @@ class Sizing:
 
 
 def default_sizing(cpus: int | None = None) -> Sizing:
-    """One worker process per core plus one (a spare that keeps a core busy while another
-    worker waits on a lock or an fsync), 4 threads each; at most 8 processes, so a
-    PostgreSQL with the default max_connections = 100 is never exhausted
-    (workers × threads connections, decision 0009). Env: BAOMI_WEB_WORKERS / _THREADS."""
+    """One worker process per core (the CPU-bound work needs one GIL per core), 16 threads
+    each: every read appends an audit event, and the threads of one process share those
+    commits (`audit.groupcommit`), so more threads per process mean fewer, larger commits
+    on the log's single head. Measured (docs/performance.md): at concurrency 32 on 2 cores,
+    1 × 32 and 2 × 16 beat 3 × 4 by 1.4–2.8×. At most 6 processes: 6 × 16 = 96 database
+    connections fit PostgreSQL's default max_connections = 100 (decision 0009; more
+    servers → PgBouncer). Env: BAOMI_WEB_WORKERS / BAOMI_WEB_THREADS."""
     n = cpus if cpus is not None else (len(os.sched_getaffinity(0)) or os.cpu_count() or 1)
-    workers = int(os.environ.get("BAOMI_WEB_WORKERS") or min(8, n + 1))
-    threads = int(os.environ.get("BAOMI_WEB_THREADS") or 4)
+    workers = int(os.environ.get("BAOMI_WEB_WORKERS") or min(6, n))
+    threads = int(os.environ.get("BAOMI_WEB_THREADS") or 16)
     return Sizing(max(1, workers), max(1, threads))
 
 

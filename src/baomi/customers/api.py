@@ -156,10 +156,12 @@ def _replay(request: HttpRequest, answer: idempotency.Answer, render: Any) -> St
     return Status(answer.status, render(answer.object_id))
 
 
-def _idempotent(request: HttpRequest, scope: str, write: Any, render: Any) -> Status[Any]:
+def _idempotent(
+    request: HttpRequest, scope: str, write: Any, render: Any, target: str = ""
+) -> Status[Any]:
     """Run `write()` (→ Answer, inside its transaction) at most once per Idempotency-Key;
     a retry with the key gets the first answer, rendered anew by `render(object_id)`."""
-    key = idempotency.key_of(request, _actor(request), scope)
+    key = idempotency.key_of(request, _actor(request), scope, target)
     first = idempotency.prior(key)
     if first is not None:
         return _replay(request, first, render)
@@ -262,7 +264,7 @@ def _add(request: HttpRequest, customer_id: str, entity: str, body: RecordIn) ->
         return idempotency.Answer(201, entity, str(obj.pk))
 
     return _idempotent(
-        request, f"POST /customers/{customer_id}/{entity}", write, lambda i: {"id": i}
+        request, f"POST /customers/{{id}}/{entity}", write, lambda i: {"id": i}, customer_id
     )
 
 
@@ -301,5 +303,5 @@ def add_card(request: HttpRequest, customer_id: str, body: CardIn) -> Status[Any
         return idempotency.Answer(201, "payment_method", str(pm.pk))
 
     return _idempotent(
-        request, f"POST /customers/{customer_id}/payment-methods", write, lambda i: {"id": i}
+        request, "POST /customers/{id}/payment-methods", write, lambda i: {"id": i}, customer_id
     )
