@@ -199,6 +199,8 @@ def mount() -> None:
     api.add_router("/partners", "baomi.sharing.api.partners_router")
     api.add_router("/disclosures", "baomi.sharing.api.disclosures_router")
     api.add_router("/lawful-requests", "baomi.sharing.api.lawful_router")
+    api.add_router("/incidents", "baomi.incidents.api.router")
+    api.add_router("/whistle", "baomi.incidents.api.whistle_router")
 
 
 mount()

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "baomi.rights",
     "baomi.portal",
     "baomi.sharing",
+    "baomi.incidents",
     "baomi.console",
     # last: imports every app's participant.py once all are loaded (docs/architecture.md)
     "baomi.contract",

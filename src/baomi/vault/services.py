@@ -96,6 +96,24 @@ def subject_keys(subject_ids: Iterable[uuid.UUID]) -> dict[str, SubjectKey]:
     return found
 
 
+def seal_for(
+    items: Iterable[tuple[uuid.UUID | str, str, str, str, object]],
+) -> dict[tuple[str, object], bytes]:
+    """Seal new texts under their subjects' data keys, without handing a key out: for a
+    domain that keeps personal text beside the profile (a breach notice, …) and opens it
+    only through the gate (`open_attached`). `items` are (subject, table, field, text, row
+    id); the answer maps (subject, row id) to the ciphertext. A subject without a live key
+    (erased) is left out — there is nothing to seal for them."""
+    rows = list(items)
+    keys = subject_keys([uuid.UUID(str(r[0])) for r in rows])
+    out: dict[tuple[str, object], bytes] = {}
+    for subject, table, field, text, row_id in rows:
+        key = keys.get(str(subject))
+        if key is not None:
+            out[(str(subject), row_id)] = key.seal(table, field, text, row_id)
+    return out
+
+
 def subject_key(subject_id: uuid.UUID) -> SubjectKey:
     key = subject_keys([subject_id]).get(str(subject_id))
     if key is None:

@@ -1,0 +1,391 @@
+"""Incidents API (INTERFACES.md): cases, clocks, scoping, notices, reporting duties,
+whistle-blowing, plan, drills and assessments. Thin: parse, authorise, call, shape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Field, Router, Schema, Status
+
+from baomi.access.enums import Role
+from baomi.api.auth import bearer
+
+from . import clocks, notices, programme, rules, scoping, selectors, services
+from .enums import ScopeMethod
+from .models import Incident, Scope
+
+router = Router(tags=["incidents"], auth=bearer)
+whistle_router = Router(tags=["incidents"], auth=bearer)
+VIEW_ROLES = (Role.PRIVACY_OFFICER, Role.SECURITY_ADMIN, Role.SECURITY_AUDITOR)
+
+
+def _staff(request: HttpRequest) -> Any:
+    return request.staff  # type: ignore[attr-defined]
+
+
+class IncidentIn(Schema):
+    title: str = ""
+    kind: str
+    severity: str = ""
+    detected_at: str = ""
+    alert_id: int | None = None
+    summary: str = ""
+    partner: str = ""
+    whistle_id: int | None = None
+    drill: bool = False
+
+
+class TransitionIn(Schema):
+    to: str
+    note: str | None = None
+
+
+class ScopeIn(Schema):
+    actor: str | None = None
+    from_: str | None = Field(None, alias="from")
+    to: str | None = None
+    token_id: int | None = None
+    customer_ids: list[str] | None = None
+    fields: list[str] | None = None
+
+
+class SeverityIn(Schema):
+    severity: str
+    note: str
+
+
+class DecisionIn(Schema):
+    decision: str
+    reason: str = ""
+
+
+class NoticeTextsIn(Schema):
+    notice_what: str | None = None
+    notice_measures: str | None = None
+    notice_advice: str | None = None
+    notice_contact: str | None = None
+
+
+class ContainmentIn(Schema):
+    action: str
+    owner: str
+    done_at: str | None = None
+
+
+class AuthorityIn(Schema):
+    kind: str
+    authority: str
+    contact: str = ""
+    reference: str = ""
+    note: str = ""
+    at: str | None = None
+
+
+class FileIn(Schema):
+    reference: str = ""
+    filed_at: str | None = None
+
+
+class ReasonIn(Schema):
+    reason: str
+
+
+class WhistleIn(Schema):
+    summary: str
+    text: str
+    anonymous: bool = True
+
+
+def shape(inc: Incident, *, full: bool = False) -> dict[str, Any]:
+    r = selectors.row(inc)
+    out: dict[str, Any] = {
+        "id": inc.pk,
+        "reference": inc.reference,
+        "title": inc.title,
+        "kind": inc.kind,
+        "severity": inc.severity,
+        "source": inc.source,
+        "drill": inc.drill,
+        "alert_id": inc.alert_id,
+        "whistle_id": inc.whistle_id,
+        "state": inc.state,
+        "detected_at": clocks.iso(inc.detected_at),
+        "due": clocks.due(inc),
+        "clocks": {"initial_handling": r.initial.as_dict(), "customer_notice": r.notice.as_dict()},
+        "overdue": r.overdue,
+        "near_due": r.near_due,
+    }
+    if not full:
+        return out
+    out.update(
+        {
+            "summary": inc.summary,
+            "partner": inc.partner,
+            "owners": inc.owners,
+            "plan_version": inc.plan.version if inc.plan else None,
+            "timestamps": {
+                s: clocks.iso(getattr(inc, s))
+                for s in (
+                    "reported_at",
+                    "triaged_at",
+                    "contained_at",
+                    "notified_at",
+                    "closed_at",
+                    "dismissed_at",
+                )
+            },
+            "notice": {
+                "decision": inc.notice_decision or None,
+                "reason": inc.notice_reason,
+                "what": inc.notice_what,
+                "measures": inc.notice_measures,
+                "advice": inc.notice_advice,
+                "contact": inc.notice_contact,
+            },
+            "obligations": [
+                {
+                    "id": o.pk,
+                    "rule": o.rule.code,
+                    "regime": o.rule.regime,
+                    "recipient": o.recipient_en,
+                    "recipient_zh": o.recipient_zh,
+                    "due_at": clocks.iso(o.due_at),
+                    "status": o.status,
+                    "filed_at": clocks.iso(o.filed_at),
+                    "reference": o.reference,
+                    "reason": o.reason,
+                    "clock": c.as_dict(),
+                }
+                for o, c in r.obligations
+            ],
+            "transitions": [
+                {
+                    "from": m.from_state,
+                    "to": m.to_state,
+                    "at": clocks.iso(m.at),
+                    "actor_role": m.actor_role,
+                    "note": m.note,
+                }
+                for m in inc.moves.all()
+            ],
+            "containment": [
+                {"id": a.pk, "action": a.action, "owner": a.owner, "done_at": clocks.iso(a.done_at)}
+                for a in inc.actions.all()
+            ],
+            "authorities": [
+                {
+                    "id": a.pk,
+                    "kind": a.kind,
+                    "authority": a.authority,
+                    "contact": a.contact,
+                    "reference": a.reference,
+                    "at": clocks.iso(a.at),
+                }
+                for a in inc.contacts.all()
+            ],
+            "scopes": [scope_summary(s) for s in inc.scopes.all()],
+            "notices": notice_counts(inc),
+        }
+    )
+    return out
+
+
+def scope_summary(s: Scope) -> dict[str, Any]:
+    return {
+        "id": s.pk,
+        "method": s.method,
+        "params": s.params,
+        "tree_size": s.tree_size,
+        "root_hash": s.root_hash,
+        "digest": s.digest,
+        "affected_count": s.affected,
+        "events": s.events,
+        "field_counts": s.field_counts,
+        "seconds": s.seconds,
+        "computed_at": clocks.iso(s.computed_at),
+        "reproved_at": clocks.iso(s.reproved_at),
+        "reproved_ok": s.reproved_ok,
+    }
+
+
+def notice_counts(inc: Incident) -> dict[str, int]:
+    from django.db.models import Count
+
+    rows = inc.notices.values("status").annotate(n=Count("id"))
+    return {r["status"]: r["n"] for r in rows}
+
+
+def _viewer(request: HttpRequest) -> Any:
+    actor = _staff(request)
+    services.require(actor, VIEW_ROLES)
+    return actor
+
+
+@router.post("", response={201: dict[str, Any]})
+def open_incident(request: HttpRequest, body: IncidentIn) -> Status[dict[str, Any]]:
+    """Open a case (by hand, from an audit alert with `alert_id`, from a whistle-blowing
+    report, or a partner's report). Its clocks run from `detected_at` (ISO 8601; without an
+    offset, Asia/Shanghai). From an alert, title, severity and detection time default to
+    the alert's."""
+    inc = services.open_incident(
+        _staff(request),
+        title=body.title,
+        kind=body.kind,
+        severity=body.severity,
+        detected_at=body.detected_at,
+        summary=body.summary,
+        alert_id=body.alert_id,
+        whistle_id=body.whistle_id,
+        partner=body.partner,
+        drill=body.drill,
+    )
+    return Status(201, shape(inc))
+
+
+@router.get("", response=list[dict[str, Any]])
+def list_incidents(request: HttpRequest, include_closed: bool = False) -> list[dict[str, Any]]:
+    """Open cases with their clocks, most urgent first (drills included, flagged)."""
+    _viewer(request)
+    return [shape(r.incident) for r in selectors.cases(include_closed=include_closed, drills=None)]
+
+
+@router.get("/{int:incident_id}", response=dict[str, Any])
+def get_incident(request: HttpRequest, incident_id: int) -> dict[str, Any]:
+    _viewer(request)
+    return shape(services.get(incident_id), full=True)
+
+
+@router.post("/{int:incident_id}/transition", response=dict[str, Any])
+def transition(request: HttpRequest, incident_id: int, body: TransitionIn) -> dict[str, Any]:
+    """reported → triaged → contained → notified → closed, or not_breach (with a note)."""
+    inc = services.transition(_staff(request), incident_id, body.to, body.note or "")
+    return shape(inc, full=True)
+
+
+@router.post("/{int:incident_id}/severity", response=dict[str, Any])
+def severity(request: HttpRequest, incident_id: int, body: SeverityIn) -> dict[str, Any]:
+    inc = services.set_severity(_staff(request), incident_id, body.severity, body.note)
+    return shape(inc, full=True)
+
+
+@router.post("/{int:incident_id}/scope", response=dict[str, Any])
+def scope(request: HttpRequest, incident_id: int, body: ScopeIn) -> dict[str, Any]:
+    """Who was affected, from the audit log: `{actor, from, to}` (every customer that account
+    was shown in the window), `{token_id}` (a compromised API token), or `{customer_ids,
+    fields?}` (an imported list). Stored with the tree size and root it was computed at."""
+    if body.customer_ids is not None:
+        method, params = (
+            ScopeMethod.IMPORT,
+            scoping.import_params(body.customer_ids, body.fields or []),
+        )
+    elif body.token_id is not None:
+        method, params = ScopeMethod.TOKEN, scoping.token_params(body.token_id)
+    else:
+        method = ScopeMethod.ACCOUNT
+        params = scoping.account_params(body.actor, body.from_, body.to)
+    s = scoping.scope_incident(_staff(request), incident_id, method, params)
+    members = list(s.members.values_list("customer_id", "fields"))
+    return {
+        **scope_summary(s),
+        "affected": [str(c) for c, _ in members],
+        "fields": {str(c): f for c, f in members},
+    }
+
+
+@router.post("/scopes/{scope_id}/reprove", response=dict[str, Any])
+def reprove(request: HttpRequest, scope_id: str) -> dict[str, Any]:
+    """Re-run a stored scope at its tree size and prove it against the stored root."""
+    return scoping.reprove(_staff(request), scope_id).as_dict()
+
+
+@router.post("/{int:incident_id}/notice-decision", response=dict[str, Any])
+def notice_decision(request: HttpRequest, incident_id: int, body: DecisionIn) -> dict[str, Any]:
+    inc = services.decide_notice(_staff(request), incident_id, body.decision, body.reason)
+    return shape(inc, full=True)
+
+
+@router.post("/{int:incident_id}/notice-texts", response=dict[str, Any])
+def notice_texts(request: HttpRequest, incident_id: int, body: NoticeTextsIn) -> dict[str, Any]:
+    inc = services.set_notice_texts(_staff(request), incident_id, **body.dict())
+    return shape(inc, full=True)
+
+
+@router.post("/{int:incident_id}/notices/prepare", response=dict[str, Any])
+def prepare_notices(request: HttpRequest, incident_id: int) -> dict[str, Any]:
+    """One sealed notice per affected customer (zh-Hans or English), through the gate."""
+    return notices.prepare(_staff(request), incident_id).as_dict()
+
+
+@router.post("/{int:incident_id}/notices/send", response=dict[str, Any])
+def send_notices(request: HttpRequest, incident_id: int) -> dict[str, Any]:
+    """Hand the prepared notices to the configured sender; each delivery is recorded.
+    A drill's notices are never sent."""
+    return notices.send(_staff(request), incident_id).as_dict()
+
+
+@router.post("/{int:incident_id}/containment", response={201: dict[str, Any]})
+def containment(request: HttpRequest, incident_id: int, body: ContainmentIn) -> Status[Any]:
+    a = services.add_containment(
+        _staff(request), incident_id, body.action, body.owner, body.done_at
+    )
+    return Status(201, {"id": a.pk, "done_at": clocks.iso(a.done_at)})
+
+
+@router.post("/{int:incident_id}/authorities", response={201: dict[str, Any]})
+def authorities(request: HttpRequest, incident_id: int, body: AuthorityIn) -> Status[Any]:
+    a = services.add_authority_contact(_staff(request), incident_id, **body.dict())
+    return Status(201, {"id": a.pk, "at": clocks.iso(a.at)})
+
+
+@router.post("/obligations/{obligation_id}/file", response=dict[str, Any])
+def file_obligation(request: HttpRequest, obligation_id: str, body: FileIn) -> dict[str, Any]:
+    o = services.file_obligation(
+        _staff(request), obligation_id, reference=body.reference, filed_at=body.filed_at
+    )
+    return {
+        "id": o.pk,
+        "status": o.status,
+        "due_at": clocks.iso(o.due_at),
+        "filed_at": clocks.iso(o.filed_at),
+        "on_time": bool(o.filed_at and o.filed_at <= o.due_at),
+    }
+
+
+@router.post("/obligations/{obligation_id}/not-required", response=dict[str, Any])
+def obligation_not_required(request: HttpRequest, obligation_id: str, body: ReasonIn) -> Any:
+    o = services.obligation_not_required(_staff(request), obligation_id, body.reason)
+    return {"id": o.pk, "status": o.status, "reason": o.reason}
+
+
+@router.get("/rules", response=list[dict[str, Any]])
+def list_rules(request: HttpRequest) -> list[dict[str, Any]]:
+    _viewer(request)
+    from .models import ReportingRule
+
+    return [
+        {
+            "code": r.code,
+            "regime": r.regime,
+            "name": r.name_en,
+            "name_zh": r.name_zh,
+            "recipient": r.recipient_en,
+            "min_severity": r.min_severity,
+            "operator_class": r.operator_class,
+            "minutes": r.minutes,
+            "effective_from": r.effective_from.isoformat(),
+            "active": r.active,
+            "applies_to_us": r.operator_class in ("any", rules.operator_class()),
+        }
+        for r in ReportingRule.objects.all()
+    ]
+
+
+@whistle_router.post("", response={201: dict[str, Any]})
+def whistle(request: HttpRequest, body: WhistleIn) -> Status[dict[str, Any]]:
+    """Report a suspected leak (any staff member). `anonymous` (default): no link to your
+    account is stored. The privacy officer and the security auditor see it."""
+    r = programme.report_leak(
+        _staff(request), summary=body.summary, text=body.text, anonymous=body.anonymous
+    )
+    return Status(201, {"id": r.pk, "anonymous": r.anonymous, "received_on": r.received_on})

@@ -1,0 +1,261 @@
+"""The incidents domain's indicators (R-H1, R-H2, R-H3, R-C6), computed from its own
+records. Definitions (docs/incidents.md):
+
+* initial_handling_24h — of the real cases (drills excluded) detected in the period whose
+  24 h clock has run out or stopped, the share triaged (or found not a breach) within 24 h.
+* customer_notice_72h — of the real cases detected in the period that need a customer
+  notice (not "not a breach", not decided "not required") and whose 72 h clock has run out
+  or stopped, the share whose customers were notified within 72 h.
+* handling_efficiency — of the real cases detected in the period whose every clock has run
+  out or stopped, the share where every deadline was met: initial handling 24 h, customer
+  notice 72 h when required, and every regulator report (filed by its due time or decided
+  not required). Target ≥ 90 %.
+* incidents_yoy — real breaches (not "not a breach") detected this year against last year,
+  as a percentage change; target −50 % (R-H3). Null while last year had none.
+* drills_per_year — drills held in the year; target ≥ 1.
+* plan_awareness — active staff who acknowledged the current plan version / active staff.
+* storage_security — checks passed / checks run in the latest storage assessment (≥ 98 %).
+* findings_past_due — findings open or awaiting re-test past their due date (target 0).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from baomi.core import clock
+
+from . import clocks, selectors
+from .enums import NoticeDecision, ObligationStatus, State
+from .models import Drill, Incident, PlanAcknowledgement
+from .services import current_plan
+
+
+@dataclass(frozen=True)
+class Figure:
+    value: float | None
+    reason: str = ""
+    records: tuple[Any, ...] = ()  # ids of the records behind the figure (drill-down)
+
+
+@dataclass(frozen=True)
+class Indicator:
+    code: str
+    name_zh: str
+    name_en: str
+    requirement: str
+    target: float
+    direction: str  # ">=" or "<="
+    unit: str  # "%", "count"
+    period: str  # "month" | "quarter" | "year" | "now"
+    compute: Callable[[datetime, datetime], Figure]
+
+    def met(self, value: float | None) -> bool | None:
+        if value is None:
+            return None
+        return value >= self.target if self.direction == ">=" else value <= self.target
+
+
+def _real(start: datetime, end: datetime) -> list[Incident]:
+    return list(
+        Incident.objects.filter(
+            drill=False, detected_at__gte=start, detected_at__lt=end
+        ).prefetch_related("obligations")
+    )
+
+
+def _share(hits: list[int], base: list[int], empty: str) -> Figure:
+    if not base:
+        return Figure(None, empty)
+    return Figure(round(100.0 * len(hits) / len(base), 1), records=tuple(base))
+
+
+def initial_handling(start: datetime, end: datetime) -> Figure:
+    now = clock.now()
+    base, hits = [], []
+    for inc in _real(start, end):
+        c = clocks.initial_handling(inc, now)
+        if c.done_at is None and not c.overdue:
+            continue  # still running
+        base.append(inc.pk)
+        if c.met:
+            hits.append(inc.pk)
+    return _share(hits, base, "no case in the period has reached its 24 h deadline")
+
+
+def customer_notice(start: datetime, end: datetime) -> Figure:
+    now = clock.now()
+    base, hits = [], []
+    for inc in _real(start, end):
+        c = clocks.customer_notice(inc, now)
+        if not c.required or (c.done_at is None and not c.overdue):
+            continue
+        base.append(inc.pk)
+        if c.met:
+            hits.append(inc.pk)
+    return _share(hits, base, "no case in the period needed a customer notice yet")
+
+
+def handling_efficiency(start: datetime, end: datetime) -> Figure:
+    now = clock.now()
+    base, hits = [], []
+    for inc in _real(start, end):
+        cs = [clocks.initial_handling(inc, now), clocks.customer_notice(inc, now)]
+        cs += [clocks.obligation(o, inc, now) for o in inc.obligations.all()]
+        live = [c for c in cs if c.required]
+        if any(c.done_at is None and not c.overdue for c in live):
+            continue  # a clock still running: not judged yet
+        base.append(inc.pk)
+        if all(c.met for c in live):
+            hits.append(inc.pk)
+    return _share(hits, base, "no case in the period has all its deadlines behind it")
+
+
+def incidents_yoy(start: datetime, end: datetime) -> Figure:
+    this_start = start.replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
+    last_start = this_start.replace(year=this_start.year - 1)
+    qs = Incident.objects.filter(drill=False).exclude(state=State.NOT_BREACH)
+    this = list(
+        qs.filter(
+            detected_at__gte=this_start,
+            detected_at__lt=this_start.replace(year=this_start.year + 1),
+        ).values_list("pk", flat=True)
+    )
+    last = qs.filter(detected_at__gte=last_start, detected_at__lt=this_start).count()
+    if last == 0:
+        return Figure(None, "no breach last year to compare with", tuple(this))
+    return Figure(round(100.0 * (len(this) - last) / last, 1), records=tuple(this))
+
+
+def drills_per_year(start: datetime, end: datetime) -> Figure:
+    year = start.year
+    ids = tuple(Drill.objects.filter(held_on__year=year).values_list("pk", flat=True))
+    return Figure(float(len(ids)), records=ids)
+
+
+def plan_awareness(start: datetime, end: datetime) -> Figure:
+    from baomi.access.models import Staff
+
+    plan = current_plan()
+    if plan is None:
+        return Figure(None, "no response plan has been published")
+    active = set(Staff.objects.filter(is_active=True).values_list("pk", flat=True))
+    if not active:
+        return Figure(None, "no active staff")
+    acked = set(
+        PlanAcknowledgement.objects.filter(plan=plan, staff_id__in=active).values_list(
+            "staff_id", flat=True
+        )
+    )
+    missing = tuple(sorted(active - acked))
+    return Figure(round(100.0 * len(acked) / len(active), 1), records=missing)
+
+
+def storage_security(start: datetime, end: datetime) -> Figure:
+    a = selectors.latest_storage_assessment()
+    passed, total = selectors.storage_share(a)
+    if a is None or total == 0:
+        return Figure(None, "no storage-security assessment recorded")
+    return Figure(round(100.0 * passed / total, 1), records=(a.pk,))
+
+
+def findings_past_due(start: datetime, end: datetime) -> Figure:
+    rows = selectors.open_findings_past_due()
+    return Figure(float(len(rows)), records=tuple(f.pk for f in rows))
+
+
+INDICATORS: tuple[Indicator, ...] = (
+    Indicator(
+        "incidents.initial_handling_24h",
+        "24小时内完成初步处置",
+        "Initial handling within 24 h",
+        "R-H2",
+        100.0,
+        ">=",
+        "%",
+        "quarter",
+        initial_handling,
+    ),
+    Indicator(
+        "incidents.customer_notice_72h",
+        "72小时内通知客户",
+        "Customers notified within 72 h",
+        "R-H2",
+        100.0,
+        ">=",
+        "%",
+        "quarter",
+        customer_notice,
+    ),
+    Indicator(
+        "incidents.handling_efficiency",
+        "事件处置效率",
+        "Incident handling efficiency",
+        "R-H2",
+        90.0,
+        ">=",
+        "%",
+        "quarter",
+        handling_efficiency,
+    ),
+    Indicator(
+        "incidents.yoy_change",
+        "泄露事件同比变化",
+        "Leak incidents, change year on year",
+        "R-H3",
+        -50.0,
+        "<=",
+        "%",
+        "year",
+        incidents_yoy,
+    ),
+    Indicator(
+        "incidents.drills",
+        "年度应急演练次数",
+        "Breach-response drills this year",
+        "R-H1",
+        1.0,
+        ">=",
+        "count",
+        "year",
+        drills_per_year,
+    ),
+    Indicator(
+        "incidents.plan_awareness",
+        "应急预案知晓率",
+        "Staff who know the response plan",
+        "R-H1",
+        100.0,
+        ">=",
+        "%",
+        "now",
+        plan_awareness,
+    ),
+    Indicator(
+        "incidents.storage_security",
+        "存储安全达标率",
+        "Storage security checks passed",
+        "R-C6",
+        98.0,
+        ">=",
+        "%",
+        "now",
+        storage_security,
+    ),
+    Indicator(
+        "incidents.findings_past_due",
+        "逾期未整改的安全问题",
+        "Findings open past due",
+        "R-C6",
+        0.0,
+        "<=",
+        "count",
+        "now",
+        findings_past_due,
+    ),
+)
+
+# notice decisions and obligation statuses used above (kept for readers of this module)
+_ = (NoticeDecision, ObligationStatus)
