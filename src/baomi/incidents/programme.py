@@ -7,14 +7,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from django.apps import apps
 from django.conf import settings
 from django.db import transaction
 
 from baomi.access.enums import Role
-from baomi.audit.models import Action, VerificationRun
+from baomi.audit.models import VerificationRun
 from baomi.audit.services import append, build
 from baomi.core import clock
 from baomi.core.errors import Conflict, NotFound
@@ -73,7 +73,7 @@ def report_leak(actor: Any, *, summary: object, text: object, anonymous: bool) -
         text=_text(text, "text", 8000, "内容"),
     )
     ev = build(
-        cast(Action, IncidentAction.WHISTLE.value),
+        IncidentAction.WHISTLE,
         None if anonymous else actor,
         object_type="incident_whistle",
         object_id=report.pk,

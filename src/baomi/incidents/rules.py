@@ -13,14 +13,13 @@ baomi's operator is: `BAOMI_OPERATOR_CLASS` (ordinary | cii). Add a rule with
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any, cast
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
 
 from baomi import audit
-from baomi.audit.models import Action
 from baomi.core import clock
 from baomi.core.errors import NotFound
 
@@ -107,7 +106,7 @@ def decide_not_required(ob: Obligation, actor: Any, reason: str, now: datetime) 
     ob.decided_by_id = getattr(actor, "pk", None)
     ob.save(update_fields=["status", "reason", "decided_at", "decided_by_id"])
     audit.record(
-        cast(Action, IncidentAction.OBLIGATION_DECIDED.value),
+        IncidentAction.OBLIGATION_DECIDED,
         actor,
         object_type="incident_obligation",
         object_id=ob.pk,
@@ -171,7 +170,7 @@ def add_rule(actor: Any, **fields: Any) -> ReportingRule:
         basis=_text(fields.get("basis"), "basis", 300, "依据", required=False),
     )
     audit.record(
-        cast(Action, IncidentAction.RULE_CHANGED.value),
+        IncidentAction.RULE_CHANGED,
         actor,
         object_type="incident_reporting_rule",
         object_id=rule.pk,

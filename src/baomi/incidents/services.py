@@ -5,7 +5,7 @@ duties come from `ReportingRule` rows (incidents.rules)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -14,7 +14,7 @@ from django.utils.dateparse import parse_datetime
 
 from baomi import audit
 from baomi.access.enums import Role
-from baomi.audit.models import Action, Alert
+from baomi.audit.models import Alert
 from baomi.core import clock
 from baomi.core.errors import Conflict, FieldIssue, Forbidden, NotFound, ValidationFailed
 
@@ -63,7 +63,7 @@ def require(actor: Any, roles: tuple[Role, ...]) -> None:
 def event(action: IncidentAction, actor: Any, obj: Any, /, **detail: Any) -> None:
     """The domain's audit event (codes, ids and times only — never a text staff wrote)."""
     audit.record(
-        cast(Action, action.value),
+        action,
         actor,
         object_type=obj._meta.db_table[:32],
         object_id=obj.pk,
