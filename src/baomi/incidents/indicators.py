@@ -30,7 +30,7 @@ from baomi.core import clock
 from . import clocks, selectors
 from .enums import NoticeDecision, ObligationStatus, State
 from .models import Drill, Incident, PlanAcknowledgement
-from .services import current_plan
+from .services import current_plan, local_zone
 
 
 @dataclass(frozen=True)
@@ -114,7 +114,8 @@ def handling_efficiency(start: datetime, end: datetime) -> Figure:
 
 
 def incidents_yoy(start: datetime, end: datetime) -> Figure:
-    this_start = start.replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
+    local = start.astimezone(local_zone())  # the year runs on Beijing time
+    this_start = local.replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
     last_start = this_start.replace(year=this_start.year - 1)
     qs = Incident.objects.filter(drill=False).exclude(state=State.NOT_BREACH)
     this = list(
@@ -130,7 +131,7 @@ def incidents_yoy(start: datetime, end: datetime) -> Figure:
 
 
 def drills_per_year(start: datetime, end: datetime) -> Figure:
-    year = start.year
+    year = start.astimezone(local_zone()).year
     ids = tuple(Drill.objects.filter(held_on__year=year).values_list("pk", flat=True))
     return Figure(float(len(ids)), records=ids)
 

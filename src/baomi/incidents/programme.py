@@ -38,7 +38,16 @@ from .models import (
     StorageCheck,
     WhistleReport,
 )
-from .services import _choice, _text, current_plan, default_duties, event, invalid, require
+from .services import (
+    _choice,
+    _text,
+    current_plan,
+    default_duties,
+    event,
+    invalid,
+    local_today,
+    require,
+)
 
 ASSESS_ROLES = (Role.SECURITY_ADMIN, Role.PRIVACY_OFFICER)
 WHISTLE_READERS = (Role.PRIVACY_OFFICER, Role.SECURITY_AUDITOR)
@@ -64,7 +73,7 @@ def report_leak(actor: Any, *, summary: object, text: object, anonymous: bool) -
         raise invalid(
             "actor", "staff_only", "staff report through their account", "请登录员工账号后举报"
         )
-    today = clock.now().astimezone(_zone()).date()
+    today = local_today()
     report = WhistleReport.objects.create(
         anonymous=bool(anonymous),
         reporter_id=None if anonymous else actor.pk,
@@ -84,12 +93,6 @@ def report_leak(actor: Any, *, summary: object, text: object, anonymous: bool) -
         ev.at = clock.now().replace(minute=0, second=0, microsecond=0)
     append([ev])
     return report
-
-
-def _zone() -> Any:
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(settings.TIME_ZONE)
 
 
 @transaction.atomic
@@ -195,7 +198,7 @@ def record_drill(
 ) -> Drill:
     require(actor, (Role.PRIVACY_OFFICER, Role.SECURITY_ADMIN))
     day = _date(held_on, "held_on")
-    if day > clock.now().astimezone(_zone()).date():
+    if day > local_today():
         raise invalid(
             "held_on", "in_future", "a drill is recorded after it is held", "演练须在举行后登记"
         )
@@ -461,7 +464,7 @@ def storage_assessment(
         raise invalid(
             "manual", "unknown_check", f"unknown checks: {sorted(unknown)}", "未知的检查项"
         )
-    today = clock.now().astimezone(_zone()).date()
+    today = local_today()
     a = Assessment.objects.create(
         kind=AssessmentKind.STORAGE,
         title="存储安全检查 / storage-security check",

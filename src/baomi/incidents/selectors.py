@@ -14,7 +14,7 @@ from baomi.core import clock
 from . import clocks
 from .enums import OPEN_STATES, FindingState, ObligationStatus, WhistleState
 from .models import Assessment, Finding, Incident, Obligation, WhistleReport
-from .services import current_plan, default_duties
+from .services import current_plan, default_duties, local_today
 
 
 @dataclass
@@ -99,7 +99,7 @@ def new_whistle_reports() -> int:
 
 
 def open_findings_past_due() -> list[Finding]:
-    today = clock.now().date()
+    today = local_today()
     return list(
         Finding.objects.filter(
             state__in=[FindingState.OPEN, FindingState.FIXED], due_on__lt=today

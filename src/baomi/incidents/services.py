@@ -4,7 +4,7 @@ duties come from `ReportingRule` rows (incidents.rules)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -73,6 +73,11 @@ def event(action: IncidentAction, actor: Any, obj: Any, /, **detail: Any) -> Non
 
 def local_zone() -> ZoneInfo:
     return ZoneInfo(settings.TIME_ZONE)
+
+
+def local_today() -> date:
+    """Today in the configured zone (Asia/Shanghai): due dates are local calendar days."""
+    return clock.now().astimezone(local_zone()).date()
 
 
 def parse_instant(value: object, field: str) -> datetime:

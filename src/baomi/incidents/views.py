@@ -109,7 +109,8 @@ def _label(enum: Any, value: str) -> str:
 
 def _kpis() -> list[dict[str, Any]]:
     now = clock.now()
-    start = now.replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
+    local = now.astimezone(services.local_zone())
+    start = local.replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
     out = []
     for ind in indicators.INDICATORS:
         fig = ind.compute(start, now + timedelta(seconds=1))
@@ -591,7 +592,7 @@ def drills(request: HttpRequest) -> HttpResponse:
         )
         return redirect("incidents:drills")
     rows = [{"d": d, "kind": _label(DrillKind, d.kind)} for d in Drill.objects.all()[:100]]
-    year = clock.now().year
+    year = services.local_today().year
     return render(
         request,
         "incidents/drills.html",
@@ -676,7 +677,7 @@ def assessments(request: HttpRequest) -> HttpResponse:
                         "f": f,
                         "state": _label(FindingState, f.state),
                         "severity": _label(Severity, f.severity),
-                        "past_due": f.due_on < clock.now().date()
+                        "past_due": f.due_on < services.local_today()
                         and f.state in (FindingState.OPEN, FindingState.FIXED),
                     }
                     for f in a.findings.all()
