@@ -140,3 +140,21 @@ def test_preparing_needs_texts_and_a_scope(open_case: Any, officer: Any) -> None
         notices.prepare(officer, inc.pk)
     assert e.value.code == "scope_empty"
     assert not Notice.objects.exists()
+
+
+def test_erasure_access_copy_and_retention(scoped_case: Any, officer: Any, at_time: Any) -> None:
+    inc, people = scoped_case(n=2)
+    notices.prepare(officer, inc.pk)
+    notices.send(officer, inc.pk)
+    copy = notices.copy_for(officer, people[0].id)
+    assert len(copy) == 1 and copy[0]["incident"] == inc.reference
+    assert TEXTS["notice_what"] in copy[0]["text"]
+    assert notices.erase_customer(people[0].id) == 1
+    assert Notice.objects.get(customer_id=people[0].id).body is None
+    assert notices.copy_for(officer, people[0].id)[0]["text"] == ""
+    for to in ("triaged", "contained", "notified", "closed"):
+        services.transition(officer, inc.pk, to)
+    later = clock.now() + timedelta(days=notices.RETENTION_DAYS + 1)
+    assert notices.expire(clock.now()) == 0
+    assert notices.expire(later, dry_run=True) == 1
+    assert notices.expire(later) == 1 and not Notice.objects.filter(body__isnull=False).exists()

@@ -23,21 +23,29 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from baomi.core import clock
 
 from . import clocks, selectors
-from .enums import NoticeDecision, ObligationStatus, State
+from .enums import State
 from .models import Drill, Incident, PlanAcknowledgement
 from .services import current_plan, local_zone
 
 
 @dataclass(frozen=True)
 class Figure:
+    """A figure and the records behind it. `value` None carries a `reason` code, never 0
+    for "nothing to measure". `rows`: (record id, counts towards the target)."""
+
     value: float | None
     reason: str = ""
-    records: tuple[Any, ...] = ()  # ids of the records behind the figure (drill-down)
+    numerator: int | None = None
+    denominator: int | None = None
+    rows: tuple[tuple[int, bool], ...] = ()
+
+    @property
+    def records(self) -> tuple[int, ...]:
+        return tuple(r for r, _ in self.rows)
 
 
 @dataclass(frozen=True)
@@ -69,7 +77,13 @@ def _real(start: datetime, end: datetime) -> list[Incident]:
 def _share(hits: list[int], base: list[int], empty: str) -> Figure:
     if not base:
         return Figure(None, empty)
-    return Figure(round(100.0 * len(hits) / len(base), 1), records=tuple(base))
+    met = set(hits)
+    return Figure(
+        round(100.0 * len(hits) / len(base), 1),
+        numerator=len(hits),
+        denominator=len(base),
+        rows=tuple((pk, pk in met) for pk in base),
+    )
 
 
 def initial_handling(start: datetime, end: datetime) -> Figure:
@@ -82,7 +96,7 @@ def initial_handling(start: datetime, end: datetime) -> Figure:
         base.append(inc.pk)
         if c.met:
             hits.append(inc.pk)
-    return _share(hits, base, "no case in the period has reached its 24 h deadline")
+    return _share(hits, base, "no_cases_due")
 
 
 def customer_notice(start: datetime, end: datetime) -> Figure:
@@ -95,7 +109,7 @@ def customer_notice(start: datetime, end: datetime) -> Figure:
         base.append(inc.pk)
         if c.met:
             hits.append(inc.pk)
-    return _share(hits, base, "no case in the period needed a customer notice yet")
+    return _share(hits, base, "no_notices_due")
 
 
 def handling_efficiency(start: datetime, end: datetime) -> Figure:
@@ -110,7 +124,7 @@ def handling_efficiency(start: datetime, end: datetime) -> Figure:
         base.append(inc.pk)
         if all(c.met for c in live):
             hits.append(inc.pk)
-    return _share(hits, base, "no case in the period has all its deadlines behind it")
+    return _share(hits, base, "no_cases_judged")
 
 
 def incidents_yoy(start: datetime, end: datetime) -> Figure:
@@ -125,15 +139,17 @@ def incidents_yoy(start: datetime, end: datetime) -> Figure:
         ).values_list("pk", flat=True)
     )
     last = qs.filter(detected_at__gte=last_start, detected_at__lt=this_start).count()
+    rows = tuple((pk, True) for pk in this)
     if last == 0:
-        return Figure(None, "no breach last year to compare with", tuple(this))
-    return Figure(round(100.0 * (len(this) - last) / last, 1), records=tuple(this))
+        return Figure(None, "no_history", numerator=len(this), rows=rows)
+    change = round(100.0 * (len(this) - last) / last, 1)
+    return Figure(change, numerator=len(this), denominator=last, rows=rows)
 
 
 def drills_per_year(start: datetime, end: datetime) -> Figure:
     year = start.astimezone(local_zone()).year
     ids = tuple(Drill.objects.filter(held_on__year=year).values_list("pk", flat=True))
-    return Figure(float(len(ids)), records=ids)
+    return Figure(float(len(ids)), numerator=len(ids), rows=tuple((i, True) for i in ids))
 
 
 def plan_awareness(start: datetime, end: datetime) -> Figure:
@@ -141,30 +157,32 @@ def plan_awareness(start: datetime, end: datetime) -> Figure:
 
     plan = current_plan()
     if plan is None:
-        return Figure(None, "no response plan has been published")
+        return Figure(None, "no_plan")
     active = set(Staff.objects.filter(is_active=True).values_list("pk", flat=True))
     if not active:
-        return Figure(None, "no active staff")
+        return Figure(None, "no_staff")
     acked = set(
         PlanAcknowledgement.objects.filter(plan=plan, staff_id__in=active).values_list(
             "staff_id", flat=True
         )
     )
-    missing = tuple(sorted(active - acked))
-    return Figure(round(100.0 * len(acked) / len(active), 1), records=missing)
+    rows = tuple((pk, pk in acked) for pk in sorted(active))
+    share = round(100.0 * len(acked) / len(active), 1)
+    return Figure(share, numerator=len(acked), denominator=len(active), rows=rows)
 
 
 def storage_security(start: datetime, end: datetime) -> Figure:
     a = selectors.latest_storage_assessment()
     passed, total = selectors.storage_share(a)
     if a is None or total == 0:
-        return Figure(None, "no storage-security assessment recorded")
-    return Figure(round(100.0 * passed / total, 1), records=(a.pk,))
+        return Figure(None, "no_assessment")
+    share = round(100.0 * passed / total, 1)
+    return Figure(share, numerator=passed, denominator=total, rows=((a.pk, share >= 98.0),))
 
 
 def findings_past_due(start: datetime, end: datetime) -> Figure:
     rows = selectors.open_findings_past_due()
-    return Figure(float(len(rows)), records=tuple(f.pk for f in rows))
+    return Figure(float(len(rows)), numerator=len(rows), rows=tuple((f.pk, False) for f in rows))
 
 
 INDICATORS: tuple[Indicator, ...] = (
@@ -257,6 +275,3 @@ INDICATORS: tuple[Indicator, ...] = (
         findings_past_due,
     ),
 )
-
-# notice decisions and obligation statuses used above (kept for readers of this module)
-_ = (NoticeDecision, ObligationStatus)

@@ -339,3 +339,55 @@ def open_notice(actor: Any, notice: Notice) -> str:
     except Gone:
         return ""
     return str(opened["body"])
+
+
+# -- the customer's side: erasure, the access copy, retention --------------------------------
+def erase_customer(customer_id: uuid.UUID) -> int:
+    """Erasure: clear the customer's notice texts (already unreadable once the data key is
+    destroyed; cleared so no ciphertext lingers). Returns the rows cleared. The scopes keep
+    the customer's id and field *names* as evidence of breach handling (no values)."""
+    return Notice.objects.filter(customer_id=customer_id, body__isnull=False).update(body=None)
+
+
+def copy_for(actor: Any, customer_id: uuid.UUID) -> list[dict[str, Any]]:
+    """The access copy's section: every breach notice sent to the customer, its text opened
+    by the gate under `rights_request` (one audited call)."""
+    rows = list(
+        Notice.objects.filter(customer_id=customer_id)
+        .exclude(status=NoticeStatus.DRILL)
+        .select_related("incident")
+        .order_by("prepared_at", "id")
+    )
+    sealed = [(TABLE, n.pk, {"body": n.body}) for n in rows if n.body is not None]
+    texts: dict[object, str] = {}
+    if sealed:
+        try:
+            opened = gate.open_attached_many(actor, Purpose.RIGHTS_REQUEST, customer_id, sealed)
+        except Gone:
+            opened = []
+        texts = {pk: str(o["body"]) for (_, pk, _), o in zip(sealed, opened, strict=False)}
+    return [
+        {
+            "incident": n.incident.reference,
+            "kind": n.incident.kind,
+            "detected_at": n.incident.detected_at.isoformat(),
+            "status": n.status,
+            "sent_at": n.sent_at.isoformat() if n.sent_at else None,
+            "channel": n.channel,
+            "text": texts.get(n.pk, ""),
+        }
+        for n in rows
+    ]
+
+
+def expire(now: Any, dry_run: bool = False) -> int:
+    """Retention: notice texts of cases closed more than `RETENTION_DAYS` ago are cleared
+    (the delivery records stay as evidence, without the text)."""
+    from datetime import timedelta
+
+    cutoff = now - timedelta(days=RETENTION_DAYS)
+    qs = Notice.objects.filter(body__isnull=False, incident__closed_at__lt=cutoff)
+    return qs.count() if dry_run else qs.update(body=None)
+
+
+RETENTION_DAYS = 3 * 365
