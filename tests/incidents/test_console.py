@@ -133,3 +133,52 @@ def test_pages_by_role(staff_client: Any, open_case: Any) -> None:
     assert c.get("/incidents/").status_code == 403
     assert c.get(f"/incidents/{inc.pk}/").status_code == 403
     assert c.get("/incidents/plan/").status_code == 200  # every staff member reads the plan
+
+
+def test_storage_check_drill_and_plan_in_the_console(staff_client: Any) -> None:
+    c, _ = staff_client("security_admin")
+    r = c.post(
+        "/incidents/assessments/", {"op": "storage", "m_backups_encrypted": "1"}, follow=True
+    )
+    page = r.content.decode()
+    assert "存储安全检查已完成并记录" in page and "密钥文件权限" in page
+    assert 'data-share="' in page and 'data-share=""' not in page
+    r = c.post(
+        "/incidents/drills/",
+        {
+            "held_on": "2026-01-15",
+            "kind": "tabletop",
+            "scenario": "客服误发邮件",
+            "participants": "客服部，法务",
+        },
+        follow=True,
+    )
+    assert "演练已记录" in r.content.decode() and "客服部、法务" in r.content.decode()
+    r = c.post(
+        "/incidents/drills/",
+        {"held_on": "", "kind": "tabletop", "scenario": "x", "participants": "a"},
+        follow=True,
+    )
+    assert "日期格式应为" in r.content.decode()
+    po, _ = staff_client("privacy_officer")
+    r = po.post(
+        "/incidents/plan/",
+        {
+            "op": "publish",
+            "title": "应急预案",
+            "body": "正文",
+            **{
+                f"dept_{s}": "信息安全部"
+                for s in ("triage", "contain", "scope", "notify", "authorities", "review")
+            },
+            **{
+                f"role_{s}": "security_admin"
+                for s in ("triage", "contain", "scope", "notify", "authorities", "review")
+            },
+        },
+        follow=True,
+    )
+    assert "新版本已发布" in r.content.decode()
+    desk, _ = staff_client("front_desk")
+    r = desk.post("/incidents/plan/", {"op": "ack", "version": "1"}, follow=True)
+    assert "您已确认阅读此版本" in r.content.decode()

@@ -208,3 +208,57 @@ def test_indicators_cover_every_target(open_case: Any, officer: Any, at_time: An
     assert fig.value == 50.0 and set(fig.records) == {a.pk, b.pk}
     yoy = indicators.incidents_yoy(year, now)
     assert yoy.value is None and yoy.reason == "no_history"  # none last year to compare
+
+
+def test_plan_drills_and_assessments_through_the_api(api_client: Any) -> None:
+    po, ph = api_client("privacy_officer")
+    assert po.get("/api/v1/incidents/plan", headers=ph).json()["code"] == "plan_missing"
+    r = _post(po, ph, "/api/v1/incidents/plan", {"title": "预案", "body": "正文"})
+    assert r.status_code == 201 and r.json()["version"] == 1
+    desk, dh = api_client("front_desk")
+    assert desk.get("/api/v1/incidents/plan", headers=dh).json()["acknowledged"] is False
+    assert _post(desk, dh, "/api/v1/incidents/plan/ack", {}).status_code == 200
+    assert desk.get("/api/v1/incidents/plan", headers=dh).json()["acknowledged"] is True
+    assert _post(desk, dh, "/api/v1/incidents/plan", {"title": "x", "body": "y"}).status_code == 403
+    r = _post(
+        po,
+        ph,
+        "/api/v1/incidents/drills",
+        {
+            "held_on": services.local_today().isoformat(),
+            "kind": "simulation",
+            "scenario": "模拟撞库",
+            "participants": ["信息安全部", "客服部"],
+            "initial_handling_minutes": 30,
+        },
+    )
+    assert r.status_code == 201
+    sa, sh = api_client("security_admin")
+    r = _post(sa, sh, "/api/v1/incidents/assessments/storage", {"manual": {"nope": True}})
+    assert r.status_code == 422 and r.json()["errors"][0]["code"] == "unknown_check"
+    r = _post(
+        sa, sh, "/api/v1/incidents/assessments/storage", {"manual": {"backups_encrypted": True}}
+    )
+    assert r.status_code == 201 and r.json()["total"] == len(programme.AUTOMATIC_CHECKS) + 1
+    r = _post(
+        sa,
+        sh,
+        "/api/v1/incidents/assessments",
+        {"kind": "pentest", "title": "年度渗透测试", "performed_on": "2026-11-20"},
+    )
+    aid = r.json()["id"]
+    r = _post(
+        sa,
+        sh,
+        f"/api/v1/incidents/assessments/{aid}/findings",
+        {"title": "会话固定", "severity": "high", "owner": "研发部", "due_on": "2026-12-31"},
+    )
+    fid = r.json()["id"]
+    bad = _post(sa, sh, f"/api/v1/incidents/findings/{fid}/transition", {"to": "verified"})
+    assert bad.status_code == 409  # re-test passes only after a fix
+    assert (
+        _post(sa, sh, f"/api/v1/incidents/findings/{fid}/transition", {"to": "fixed"}).json()[
+            "state"
+        ]
+        == "fixed"
+    )

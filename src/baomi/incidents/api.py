@@ -10,6 +10,7 @@ from ninja import Field, Router, Schema, Status
 
 from baomi.access.enums import Role
 from baomi.api.auth import bearer
+from baomi.core.errors import NotFound
 
 from . import clocks, notices, programme, rules, scoping, selectors, services
 from .enums import ScopeMethod
@@ -389,3 +390,126 @@ def whistle(request: HttpRequest, body: WhistleIn) -> Status[dict[str, Any]]:
         _staff(request), summary=body.summary, text=body.text, anonymous=body.anonymous
     )
     return Status(201, {"id": r.pk, "anonymous": r.anonymous, "received_on": r.received_on})
+
+
+# -- plan, drills, assessments (R-H1, R-C6) ----------------------------------------------------
+class PlanIn(Schema):
+    title: str
+    body: str
+    duties: dict[str, dict[str, str]] | None = None
+
+
+class DrillIn(Schema):
+    held_on: str
+    kind: str
+    scenario: str
+    participants: list[str]
+    initial_handling_minutes: int | None = None
+    notice_minutes: int | None = None
+    lessons: str = ""
+    actions: str = ""
+    incident_id: int | None = None
+
+
+class AssessmentIn(Schema):
+    kind: str
+    title: str
+    performed_on: str
+    performer: str = ""
+    summary: str = ""
+    next_due_on: str | None = None
+
+
+class StorageIn(Schema):
+    manual: dict[str, bool] = {}
+
+
+class FindingIn(Schema):
+    title: str
+    severity: str
+    owner: str
+    due_on: str
+
+
+class FindingMoveIn(Schema):
+    to: str
+    note: str = ""
+
+
+def _plan(plan: Any) -> dict[str, Any]:
+    return {
+        "version": plan.version,
+        "title": plan.title,
+        "body": plan.body,
+        "duties": plan.duties,
+        "published_at": clocks.iso(plan.published_at),
+    }
+
+
+@router.get("/plan", response=dict[str, Any])
+def get_plan(request: HttpRequest) -> dict[str, Any]:
+    """The current response plan (any staff member) and whether you acknowledged it."""
+    plan = services.current_plan()
+    if plan is None:
+        raise NotFound("no plan has been published", code="plan_missing")
+    acked = programme.PlanAcknowledgement.objects.filter(
+        plan=plan, staff_id=_staff(request).pk
+    ).exists()
+    return {**_plan(plan), "acknowledged": acked}
+
+
+@router.post("/plan", response={201: dict[str, Any]})
+def publish_plan(request: HttpRequest, body: PlanIn) -> Status[dict[str, Any]]:
+    plan = programme.publish_plan(
+        _staff(request), title=body.title, body=body.body, duties=body.duties
+    )
+    return Status(201, _plan(plan))
+
+
+@router.post("/plan/ack", response=dict[str, Any])
+def acknowledge_plan(request: HttpRequest) -> dict[str, Any]:
+    ack = programme.acknowledge_plan(_staff(request))
+    return {"version": ack.plan.version, "at": clocks.iso(ack.at)}
+
+
+@router.post("/drills", response={201: dict[str, Any]})
+def record_drill(request: HttpRequest, body: DrillIn) -> Status[dict[str, Any]]:
+    d = programme.record_drill(_staff(request), **body.dict())
+    return Status(201, {"id": d.pk, "held_on": d.held_on.isoformat()})
+
+
+@router.post("/assessments", response={201: dict[str, Any]})
+def record_assessment(request: HttpRequest, body: AssessmentIn) -> Status[dict[str, Any]]:
+    a = programme.record_assessment(_staff(request), **body.dict())
+    return Status(201, {"id": a.pk, "kind": a.kind})
+
+
+@router.post("/assessments/storage", response={201: dict[str, Any]})
+def storage_check(request: HttpRequest, body: StorageIn) -> Status[dict[str, Any]]:
+    """Run baomi's own storage-security checks, record them with the manual ones given."""
+    a = programme.storage_assessment(_staff(request), body.manual)
+    checks = list(a.checks.all())
+    return Status(
+        201,
+        {
+            "id": a.pk,
+            "checks": [
+                {"code": c.code, "passed": c.passed, "automatic": c.automatic, "detail": c.detail}
+                for c in checks
+            ],
+            "passed": sum(c.passed for c in checks),
+            "total": len(checks),
+        },
+    )
+
+
+@router.post("/assessments/{int:assessment_id}/findings", response={201: dict[str, Any]})
+def add_finding(request: HttpRequest, assessment_id: int, body: FindingIn) -> Status[Any]:
+    f = programme.add_finding(_staff(request), assessment_id, **body.dict())
+    return Status(201, {"id": f.pk, "state": f.state, "due_on": f.due_on.isoformat()})
+
+
+@router.post("/findings/{int:finding_id}/transition", response=dict[str, Any])
+def move_finding(request: HttpRequest, finding_id: int, body: FindingMoveIn) -> dict[str, Any]:
+    f = programme.move_finding(_staff(request), finding_id, body.to, body.note)
+    return {"id": f.pk, "state": f.state}
