@@ -262,3 +262,42 @@ def test_plan_drills_and_assessments_through_the_api(api_client: Any) -> None:
         ]
         == "fixed"
     )
+
+
+def test_a_drill_case_gives_its_timings(officer: Any, at_time: Any) -> None:
+    t0 = clock.now() - timedelta(hours=5)
+    at_time(t0 + timedelta(minutes=1))
+    inc = services.open_incident(
+        officer,
+        title="演练：撞库",
+        kind="unauthorised_access",
+        severity="low",
+        detected_at=t0,
+        drill=True,
+    )
+    at_time(t0 + timedelta(minutes=42))
+    services.transition(officer, inc.pk, "triaged")
+    at_time(t0 + timedelta(hours=2))
+    d = programme.record_drill(
+        officer,
+        held_on=services.local_today(),
+        kind="simulation",
+        scenario="撞库",
+        participants=["信息安全部"],
+        incident_id=inc.pk,
+    )
+    assert d.initial_handling_minutes == 42 and d.notice_minutes is None
+    real = services.open_incident(
+        officer, title="真实事件", kind="other", severity="low", detected_at=t0
+    )
+    from baomi.core.errors import Conflict
+
+    with pytest.raises(Conflict):
+        programme.record_drill(
+            officer,
+            held_on=services.local_today(),
+            kind="simulation",
+            scenario="x",
+            participants=["a"],
+            incident_id=real.pk,
+        )
