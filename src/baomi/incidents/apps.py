@@ -2,13 +2,8 @@ from django.apps import AppConfig
 
 
 class IncidentsConfig(AppConfig):
+    """Joins the core through `participant.py` (the participant contract, issue #10)."""
+
     name = "baomi.incidents"
     label = "incidents"
     verbose_name = "Incidents and breach response"
-
-    def ready(self) -> None:
-        from baomi.audit import actions
-
-        from .enums import IncidentAction
-
-        actions.register(IncidentAction)

@@ -275,3 +275,60 @@ INDICATORS: tuple[Indicator, ...] = (
         findings_past_due,
     ),
 )
+
+
+# -- drill-down: the records behind a figure (ids, codes and dates only) --------------------
+RECORDS = {
+    "incidents.initial_handling_24h": "incident",
+    "incidents.customer_notice_72h": "incident",
+    "incidents.handling_efficiency": "incident",
+    "incidents.yoy_change": "incident",
+    "incidents.drills": "drill",
+    "incidents.plan_awareness": "staff",
+    "incidents.storage_security": "assessment",
+    "incidents.findings_past_due": "finding",
+}
+COLUMNS = (("record", "记录", "Record"), ("what", "内容", "What"), ("date", "日期", "Date"))
+
+
+def describe(code: str, ids: list[int]) -> dict[int, tuple[dict[str, str], str]]:
+    """Cells and link of each record behind indicator `code` (one query)."""
+    from django.urls import reverse
+
+    from .enums import Kind
+    from .models import Assessment, Finding
+
+    kind = RECORDS.get(code)
+    out: dict[int, tuple[dict[str, str], str]] = {}
+    if kind == "incident":
+        for i in Incident.objects.filter(pk__in=ids):
+            cells = {
+                "record": i.reference,
+                "what": str(Kind(i.kind).label),
+                "date": i.detected_at.astimezone(local_zone()).date().isoformat(),
+            }
+            out[i.pk] = (cells, reverse("incidents:detail", args=[i.pk]))
+    elif kind == "drill":
+        for d in Drill.objects.filter(pk__in=ids):
+            out[d.pk] = (
+                {"record": f"#{d.pk}", "what": d.scenario[:60], "date": d.held_on.isoformat()},
+                reverse("incidents:drills"),
+            )
+    elif kind == "staff":
+        from baomi.access.models import Staff
+
+        for st in Staff.objects.filter(pk__in=ids):
+            out[st.pk] = ({"record": st.username, "what": str(st.role), "date": ""}, "")
+    elif kind == "assessment":
+        for a in Assessment.objects.filter(pk__in=ids):
+            out[a.pk] = (
+                {"record": f"#{a.pk}", "what": a.title, "date": a.performed_on.isoformat()},
+                reverse("incidents:assessments"),
+            )
+    elif kind == "finding":
+        for f in Finding.objects.filter(pk__in=ids):
+            out[f.pk] = (
+                {"record": f"#{f.pk}", "what": f.title, "date": f.due_on.isoformat()},
+                reverse("incidents:assessments"),
+            )
+    return out

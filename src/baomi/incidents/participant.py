@@ -1,28 +1,45 @@
-"""What the incidents domain contributes to the core (the participant contract, issue #10).
-
-Everything the core needs to know about incidents is declared here; the gate, erasure,
-access copy, console and indicator registry iterate over registrations and never name
-this app."""
+"""The incidents domain in the participant contract (issue #10): the sealed notice text in
+the catalogue, its eraser and access-copy section, audit actions, console nav entries and
+the overdue / near-due banner for the people on the response plan, the notice retention
+rule and the eight indicators of issue #13 §6. The core names no part of this app."""
 
 from __future__ import annotations
 
+import uuid
+from datetime import datetime
 from typing import Any
 
 from baomi.catalog import masking
-from baomi.catalog.enums import FieldClass, Purpose
+from baomi.catalog.enums import FieldClass, Purpose, Role
 from baomi.catalog.fields import FieldSpec
+from baomi.consent.i18n import bi
+from baomi.contract import kpis
+from baomi.contract.participants import (
+    AccessCopySection,
+    Banner,
+    EraseContext,
+    Erasure,
+    Kept,
+    NavEntry,
+    Participant,
+    RetentionRule,
+    register,
+)
 
+from . import indicators, notices, selectors
 from .enums import IncidentAction
+from .models import Notice, ScopeMember
 
 R_NOTICE = "3 years after the case is closed (evidence of notification, R-H2), then destroyed"
+CASE_ROLES = frozenset({Role.PRIVACY_OFFICER, Role.SECURITY_ADMIN, Role.SECURITY_AUDITOR})
 
-# the sealed text of a breach notice: names the customer and which of their data was
-# involved; sealed under the customer's data key, opened only by the gate
 FIELDS = (
+    # the breach notice names the customer and which of their data was involved: sealed
+    # under the customer's data key (vault.seal_for), opened only by the gate
     FieldSpec(
         "incident_notice",
         "body",
-        "事件告知内容",
+        "安全事件告知内容",
         "Breach notice text",
         FieldClass.SENSITIVE,
         "text",
@@ -47,14 +64,124 @@ NON_PERSONAL = {
         }
     ),
 }
-ACTIONS = IncidentAction
 
 
-def banner(request: Any, role: str) -> dict[str, Any] | None:
-    """Overdue / near-due cases on every console page of the people on the plan."""
-    from . import selectors
+class _Label:
+    """A nav label in the console's language (bilingual pair, no gettext catalogue)."""
 
+    def __init__(self, zh: str, en: str) -> None:
+        self.zh, self.en = zh, en
+
+    def __str__(self) -> str:
+        return bi(self.zh, self.en)
+
+
+def erase(ctx: EraseContext) -> Erasure:
+    cleared = notices.erase_customer(ctx.customer_id)
+    kept_n = ScopeMember.objects.filter(customer_id=ctx.customer_id).count()
+    kept = (
+        [
+            Kept(
+                "incident_scope_member",
+                kept_n,
+                ("customer", "fields", "events", "first_seq", "last_seq"),
+                "《个人信息保护法》第五十七条：安全事件处置的证明（仅客户编号与字段名称，无个人信息）",
+                "PIPL art. 57: evidence of breach handling (customer id and field names only, no "
+                "personal values)",
+                "与审计日志同期",
+                "as long as the audit log",
+            )
+        ]
+        if kept_n
+        else []
+    )
+    return Erasure(cleared={"incident_notice": cleared} if cleared else {}, kept=kept)
+
+
+def _copy(actor: Any, customer_id: uuid.UUID) -> Any:
+    return notices.copy_for(actor, customer_id)
+
+
+def _banner(request: Any, role: str) -> dict[str, Any] | None:
     match = getattr(request, "resolver_match", None)
-    if match is not None and match.namespace == "incidents" and match.url_name == "dashboard":
+    if match is not None and (match.namespace, match.url_name) == ("incidents", "dashboard"):
         return None  # the register shows the same counts
     return selectors.banner(role)
+
+
+def _expire(now: datetime, dry_run: bool) -> int:
+    return notices.expire(now, dry_run)
+
+
+def _indicator(ind: indicators.Indicator) -> kpis.Indicator:
+    def compute(period: kpis.Period) -> kpis.Measurement:
+        f = ind.compute(period.start, period.end)
+        return kpis.Measurement(f.value, f.reason or None, f.numerator, f.denominator)
+
+    def drill(period: kpis.Period) -> kpis.Drill:
+        f = ind.compute(period.start, period.end)
+        cells = indicators.describe(ind.code, [pk for pk, _ in f.rows])
+        rows = [
+            kpis.DrillRow(
+                id=str(pk),
+                cells=cells.get(pk, ({}, ""))[0],
+                counts=ok,
+                href=cells.get(pk, ({}, ""))[1],
+            )
+            for pk, ok in f.rows
+        ]
+        met = sum(1 for _, ok in f.rows if ok)
+        groups = [{"group": "all", "label": "全部 / all", "total": len(rows), "counted": met}]
+        return kpis.Drill(groups=groups if rows else [], rows=rows)
+
+    granularity = {"quarter": kpis.QUARTER, "year": kpis.YEAR}.get(ind.period, kpis.YEAR)
+    return kpis.Indicator(
+        code=ind.code,
+        name_zh=ind.name_zh,
+        name_en=ind.name_en,
+        requirement=ind.requirement,
+        target=ind.target,
+        direction=kpis.AT_LEAST if ind.direction == ">=" else kpis.AT_MOST,
+        unit=ind.unit,
+        period=granularity,
+        compute=compute,
+        drill=drill,
+        columns=indicators.COLUMNS,
+    )
+
+
+register(
+    Participant(
+        app="incidents",
+        fields=FIELDS,
+        non_personal=NON_PERSONAL,
+        models={"incident_notice": Notice},
+        eraser=erase,
+        access_copy=(
+            AccessCopySection("incident_notices", "安全事件告知", "Breach notices", _copy, 70),
+        ),
+        actions=(IncidentAction,),
+        nav=(
+            NavEntry(
+                "incidents:dashboard",
+                _Label("事件应急", "Incidents"),
+                "nav-incidents",
+                CASE_ROLES,
+                90,
+            ),
+        ),
+        banners=(Banner("incidents_due", "incidents/banner_due.html", frozenset(Role), _banner),),
+        urls=(("incidents/", "baomi.incidents.urls"),),
+        retention=(
+            RetentionRule(
+                "incident_notice",
+                "closed",
+                notices.RETENTION_DAYS,
+                "通知证明保存至结案后 3 年",
+                "notice evidence kept 3 years after closing",
+                _expire,
+            ),
+        ),
+        indicators=tuple(_indicator(i) for i in indicators.INDICATORS),
+    )
+)
