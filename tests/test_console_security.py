@@ -1016,12 +1016,19 @@ NAV = {
         "nav-kpis",
         "nav-sharing",
         "nav-lawful",
+        "nav-incidents",
     },
     "legal": {"nav-sharing", "nav-lawful"},
     "manager": {"nav-kpis"},
     "inspector": {"nav-kpis"},
     "hr": set(),
-    "security_admin": {"nav-staff", "nav-approvals", "nav-access-review", "nav-alerts"},
+    "security_admin": {
+        "nav-staff",
+        "nav-approvals",
+        "nav-access-review",
+        "nav-alerts",
+        "nav-incidents",
+    },
     "system_admin": {"nav-approvals"},
     "security_auditor": {
         "nav-approvals",
@@ -1029,6 +1036,7 @@ NAV = {
         "nav-offboarding",
         "nav-access-review",
         "nav-audit",
+        "nav-incidents",
     },
 }
 PURPOSE = {"front_desk": "reception", "courier": "delivery", "privacy_officer": "rights_request"}
