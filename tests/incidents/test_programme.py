@@ -13,7 +13,7 @@ from django.core.management import call_command
 
 from baomi.audit.models import AuditEvent
 from baomi.core import clock
-from baomi.incidents import indicators, programme, services
+from baomi.incidents import indicators, inputs, programme, services
 from baomi.incidents.models import WhistleReport
 
 
@@ -109,7 +109,7 @@ def test_plan_versions_acknowledgement_and_awareness(make_staff: Any, officer: A
 
 
 def test_drills_count_per_year_and_refuse_future_dates(officer: Any) -> None:
-    today = services.local_today()
+    today = inputs.local_today()
     fig = indicators.drills_per_year(clock.now(), clock.now())
     assert fig.value == 0.0
     programme.record_drill(
@@ -154,7 +154,7 @@ def test_storage_checks_and_findings(make_staff: Any, settings: Any) -> None:
         title="弱口令",
         severity="high",
         owner="运维部",
-        due_on=(services.local_today() - timedelta(days=1)).isoformat(),
+        due_on=(inputs.local_today() - timedelta(days=1)).isoformat(),
     )
     assert indicators.findings_past_due(clock.now(), clock.now()).value == 1.0
     programme.move_finding(admin, f.pk, "fixed")
@@ -225,7 +225,7 @@ def test_plan_drills_and_assessments_through_the_api(api_client: Any) -> None:
         ph,
         "/api/v1/incidents/drills",
         {
-            "held_on": services.local_today().isoformat(),
+            "held_on": inputs.local_today().isoformat(),
             "kind": "simulation",
             "scenario": "模拟撞库",
             "participants": ["信息安全部", "客服部"],
@@ -280,7 +280,7 @@ def test_a_drill_case_gives_its_timings(officer: Any, at_time: Any) -> None:
     at_time(t0 + timedelta(hours=2))
     d = programme.record_drill(
         officer,
-        held_on=services.local_today(),
+        held_on=inputs.local_today(),
         kind="simulation",
         scenario="撞库",
         participants=["信息安全部"],
@@ -295,7 +295,7 @@ def test_a_drill_case_gives_its_timings(officer: Any, at_time: Any) -> None:
     with pytest.raises(Conflict):
         programme.record_drill(
             officer,
-            held_on=services.local_today(),
+            held_on=inputs.local_today(),
             kind="simulation",
             scenario="x",
             participants=["a"],

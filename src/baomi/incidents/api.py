@@ -12,9 +12,9 @@ from baomi.access.enums import Role
 from baomi.api.auth import bearer
 from baomi.core.errors import NotFound
 
-from . import clocks, notices, programme, rules, scoping, selectors, services
+from . import clocks, inputs, notices, programme, rules, scoping, selectors, services
 from .enums import ScopeMethod
-from .models import Incident, Scope
+from .models import Incident, ReportingRule, Scope
 
 router = Router(tags=["incidents"], auth=bearer)
 whistle_router = Router(tags=["incidents"], auth=bearer)
@@ -219,7 +219,7 @@ def notice_counts(inc: Incident) -> dict[str, int]:
 
 def _viewer(request: HttpRequest) -> Any:
     actor = _staff(request)
-    services.require(actor, VIEW_ROLES)
+    inputs.require(actor, VIEW_ROLES)
     return actor
 
 
@@ -362,8 +362,6 @@ def obligation_not_required(request: HttpRequest, obligation_id: str, body: Reas
 @router.get("/rules", response=list[dict[str, Any]])
 def list_rules(request: HttpRequest) -> list[dict[str, Any]]:
     _viewer(request)
-    from .models import ReportingRule
-
     return [
         {
             "code": r.code,

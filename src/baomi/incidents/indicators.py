@@ -24,12 +24,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.urls import reverse
+
+from baomi.access.models import Staff
 from baomi.core import clock
 
 from . import clocks, selectors
-from .enums import State
-from .models import Drill, Incident, PlanAcknowledgement
-from .services import current_plan, local_zone
+from .enums import Kind, State
+from .inputs import current_plan, local_zone
+from .models import Assessment, Drill, Finding, Incident, PlanAcknowledgement
 
 
 @dataclass(frozen=True)
@@ -153,8 +156,6 @@ def drills_per_year(start: datetime, end: datetime) -> Figure:
 
 
 def plan_awareness(start: datetime, end: datetime) -> Figure:
-    from baomi.access.models import Staff
-
     plan = current_plan()
     if plan is None:
         return Figure(None, "no_plan")
@@ -293,10 +294,6 @@ COLUMNS = (("record", "记录", "Record"), ("what", "内容", "What"), ("date", 
 
 def describe(code: str, ids: list[int]) -> dict[int, tuple[dict[str, str], str]]:
     """Cells and link of each record behind indicator `code` (one query)."""
-    from django.urls import reverse
-
-    from .enums import Kind
-    from .models import Assessment, Finding
 
     kind = RECORDS.get(code)
     out: dict[int, tuple[dict[str, str], str]] = {}
@@ -315,8 +312,6 @@ def describe(code: str, ids: list[int]) -> dict[int, tuple[dict[str, str], str]]
                 reverse("incidents:drills"),
             )
     elif kind == "staff":
-        from baomi.access.models import Staff
-
         for st in Staff.objects.filter(pk__in=ids):
             out[st.pk] = ({"record": st.username, "what": str(st.role), "date": ""}, "")
     elif kind == "assessment":

@@ -31,6 +31,7 @@ from baomi.access.enums import Role
 from baomi.catalog import fields as catalog
 from baomi.catalog import masking
 from baomi.catalog.enums import Purpose
+from baomi.consent.i18n import is_zh
 from baomi.core import clock
 from baomi.core.errors import Conflict, Gone
 from baomi.customers import gate
@@ -38,9 +39,9 @@ from baomi.portal.senders import get_sender
 from baomi.vault import services as vault
 
 from .enums import Channel, IncidentAction, NoticeDecision, NoticeStatus
+from .inputs import event, get, invalid, local_zone, require
 from .models import Incident, Notice, NoticeDelivery
 from .scoping import affected_union
-from .services import event, get, invalid, local_zone, require
 
 TABLE = "incident_notice"
 BATCH = 500
@@ -67,8 +68,6 @@ def _label(code: str, lang: str) -> str:
 
 def field_label(code: str) -> str:
     """A field code as the console's language shows it."""
-    from baomi.consent.i18n import is_zh
-
     return _label(code, "zh-hans" if is_zh() else "en")
 
 

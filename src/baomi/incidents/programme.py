@@ -19,6 +19,7 @@ from baomi.audit.services import append, build
 from baomi.core import clock
 from baomi.core.errors import Conflict, NotFound
 from baomi.vault.fields import SealedField
+from baomi.vault.keys import KeyFilesInsecure, KeysMissing, LocalKeyring
 
 from .enums import (
     AssessmentKind,
@@ -29,6 +30,18 @@ from .enums import (
     Step,
     WhistleState,
 )
+from .inputs import (
+    _choice,
+    _text,
+    current_plan,
+    default_duties,
+    event,
+    get,
+    invalid,
+    local_today,
+    pk,
+    require,
+)
 from .models import (
     Assessment,
     Drill,
@@ -37,16 +50,6 @@ from .models import (
     PlanVersion,
     StorageCheck,
     WhistleReport,
-)
-from .services import (
-    _choice,
-    _text,
-    current_plan,
-    default_duties,
-    event,
-    invalid,
-    local_today,
-    require,
 )
 
 ASSESS_ROLES = (Role.SECURITY_ADMIN, Role.PRIVACY_OFFICER)
@@ -98,7 +101,7 @@ def report_leak(actor: Any, *, summary: object, text: object, anonymous: bool) -
 @transaction.atomic
 def review_whistle(actor: Any, report_id: object, to: object) -> WhistleReport:
     require(actor, WHISTLE_READERS)
-    report = WhistleReport.objects.select_for_update().filter(pk=str(report_id)).first()
+    report = WhistleReport.objects.select_for_update().filter(pk=pk(report_id)).first()
     if report is None:
         raise NotFound("no such report", code="whistle_not_found")
     target = _choice(WhistleState, to, "to", "处理结果")
@@ -212,8 +215,6 @@ def record_drill(
         raise invalid("participants", "required", "who took part", "请填写参与部门或人员")
     inc = None
     if incident_id not in (None, ""):
-        from .services import get
-
         inc = get(incident_id)
         if not inc.drill:
             raise Conflict("only a simulated (drill) incident can be linked", code="not_a_drill")
@@ -303,7 +304,7 @@ def add_finding(
     due_on: object,
 ) -> Finding:
     require(actor, ASSESS_ROLES)
-    a = Assessment.objects.filter(pk=str(assessment_id)).first()
+    a = Assessment.objects.filter(pk=pk(assessment_id)).first()
     if a is None:
         raise NotFound("no such assessment", code="assessment_not_found")
     f = Finding.objects.create(
@@ -330,7 +331,7 @@ def move_finding(actor: Any, finding_id: object, to: object, note: object = "") 
     """open → fixed → verified (re-test passed) or back to open (re-test failed);
     accepted (risk accepted, with a note)."""
     require(actor, ASSESS_ROLES)
-    f = Finding.objects.select_for_update().filter(pk=str(finding_id)).first()
+    f = Finding.objects.select_for_update().filter(pk=pk(finding_id)).first()
     if f is None:
         raise NotFound("no such finding", code="finding_not_found")
     target = _choice(FindingState, to, "to", "状态")
@@ -399,8 +400,6 @@ def _encryption_at_rest() -> CheckResult:
 
 
 def _key_modes() -> CheckResult:
-    from baomi.vault.keys import KeyFilesInsecure, KeysMissing, LocalKeyring
-
     try:
         LocalKeyring(Path(settings.BAOMI_KEY_DIR))
     except KeyFilesInsecure:

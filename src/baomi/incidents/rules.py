@@ -21,9 +21,10 @@ from django.db import transaction
 
 from baomi import audit
 from baomi.core import clock
-from baomi.core.errors import NotFound
+from baomi.core.errors import Conflict, NotFound
 
 from .enums import SEVERITY_RANK, IncidentAction, ObligationStatus, OperatorClass, Severity
+from .inputs import _choice, _text, invalid, pk
 from .models import Incident, Obligation, ReportingRule
 
 CAC_RULES: list[dict[str, Any]] = [
@@ -119,7 +120,7 @@ def get_obligation(obligation_id: object) -> Obligation:
         ob = (
             Obligation.objects.select_for_update()
             .select_related("rule")
-            .filter(pk=int(str(obligation_id)))
+            .filter(pk=pk(obligation_id))
             .first()
         )
     except ValueError:
@@ -133,12 +134,8 @@ def get_obligation(obligation_id: object) -> Obligation:
 def add_rule(actor: Any, **fields: Any) -> ReportingRule:
     """A new reporting rule (configuration). It applies to cases opened or re-graded from now
     on; existing cases keep their duties."""
-    from .services import _choice, _text, invalid
-
     code = _text(fields.get("code"), "code", 64, "规则代码")
     if ReportingRule.objects.filter(code=code).exists():
-        from baomi.core.errors import Conflict
-
         raise Conflict("a rule with this code exists", code="rule_exists")
     try:
         minutes = int(fields.get("minutes") or 0)

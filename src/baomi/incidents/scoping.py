@@ -38,8 +38,8 @@ from baomi.core.errors import Conflict, NotFound
 from baomi.customers.models import Customer
 
 from .enums import IncidentAction, ScopeMethod
+from .inputs import OPEN_ROLES, event, get, invalid, parse_instant, pk, require
 from .models import Incident, Scope, ScopeMember
-from .services import OPEN_ROLES, event, get, invalid, parse_instant, require
 
 # audit actions that put a customer's data in front of someone: a read through the gate.
 # Other domains add theirs (an export, a disclosure to a partner) with `exposure_action`.
@@ -181,7 +181,7 @@ def token_params(token_id: object) -> dict[str, Any]:
     (an audit event does not name the token, so the account's other reads in that window
     are included — the safe side)."""
     try:
-        tok = ApiToken.objects.select_related("staff").filter(pk=int(str(token_id))).first()
+        tok = ApiToken.objects.select_related("staff").filter(pk=pk(token_id)).first()
     except ValueError:
         tok = None
     if tok is None:
@@ -331,7 +331,7 @@ def reprove(actor: Any, scope_id: object) -> Proof:
     """Re-prove a stored scope against the log (module doc). Audited; the outcome is kept."""
     require(actor, OPEN_ROLES)
     try:
-        scope = Scope.objects.select_for_update().filter(pk=int(str(scope_id))).first()
+        scope = Scope.objects.select_for_update().filter(pk=pk(scope_id)).first()
     except ValueError:
         scope = None
     if scope is None:

@@ -9,12 +9,13 @@ from typing import Any
 
 from django.db.models import Prefetch
 
+from baomi.audit.models import Alert, AlertState
 from baomi.core import clock
 
 from . import clocks
 from .enums import OPEN_STATES, FindingState, ObligationStatus, WhistleState
+from .inputs import current_plan, default_duties, local_today
 from .models import Assessment, Finding, Incident, Obligation, WhistleReport
-from .services import current_plan, default_duties, local_today
 
 
 @dataclass
@@ -126,8 +127,6 @@ def pending_obligations() -> int:
 
 def alerts_without_incident(limit: int = 20) -> list[Any]:
     """Open audit alerts that no case links yet (one click opens one)."""
-    from baomi.audit.models import Alert, AlertState
-
     linked = Incident.objects.filter(alert__isnull=False).values("alert_id")
     return list(
         Alert.objects.exclude(state=AlertState.CLOSED)

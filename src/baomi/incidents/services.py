@@ -4,19 +4,15 @@ duties come from `ReportingRule` rows (incidents.rules)."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils.dateparse import parse_datetime
 
-from baomi import audit
 from baomi.access.enums import Role
 from baomi.audit.models import Alert
 from baomi.core import clock
-from baomi.core.errors import Conflict, FieldIssue, Forbidden, NotFound, ValidationFailed
+from baomi.core.errors import Conflict, NotFound
 
 from . import rules
 from .enums import (
@@ -26,11 +22,27 @@ from .enums import (
     IncidentAction,
     Kind,
     NoticeDecision,
+    NoticeStatus,
     ObligationStatus,
     Severity,
     Source,
     State,
     Step,
+    WhistleState,
+)
+from .inputs import (
+    CASE_ROLES,
+    OPEN_ROLES,
+    _choice,
+    _text,
+    current_plan,
+    default_duties,
+    event,
+    get,
+    invalid,
+    parse_instant,
+    pk,
+    require,
 )
 from .models import (
     AuthorityContact,
@@ -42,102 +54,12 @@ from .models import (
     WhistleReport,
 )
 
-# who works cases: the privacy officer and the security administrator run them; the
-# security auditor (who works audit alerts) may open one from an alert and scope it
-CASE_ROLES = (Role.PRIVACY_OFFICER, Role.SECURITY_ADMIN)
-OPEN_ROLES = (Role.PRIVACY_OFFICER, Role.SECURITY_ADMIN, Role.SECURITY_AUDITOR)
 FUTURE_SKEW = timedelta(minutes=5)
-
-
-def invalid(field: str, code: str, en: str, zh: str) -> ValidationFailed:
-    return ValidationFailed([FieldIssue(field, code, en, zh)])
-
-
-def require(actor: Any, roles: tuple[Role, ...]) -> None:
-    if getattr(actor, "role_code", None) not in {r.value for r in roles}:
-        raise Forbidden(
-            f"this needs the role {' or '.join(r.value for r in roles)}", code="role_required"
-        )
-
-
-def event(action: IncidentAction, actor: Any, obj: Any, /, **detail: Any) -> None:
-    """The domain's audit event (codes, ids and times only — never a text staff wrote)."""
-    audit.record(
-        action,
-        actor,
-        object_type=obj._meta.db_table[:32],
-        object_id=obj.pk,
-        detail=detail,
-    )
-
-
-def local_zone() -> ZoneInfo:
-    return ZoneInfo(settings.TIME_ZONE)
-
-
-def local_today() -> date:
-    """Today in the configured zone (Asia/Shanghai): due dates are local calendar days."""
-    return clock.now().astimezone(local_zone()).date()
-
-
-def parse_instant(value: object, field: str) -> datetime:
-    """An ISO 8601 time; without an offset it is read in the configured zone (Asia/Shanghai),
-    and stored in UTC."""
-    if isinstance(value, datetime):
-        dt = value
-    else:
-        text = str(value or "").strip()
-        dt = parse_datetime(text) if text else None  # type: ignore[assignment]
-        if dt is None:
-            raise invalid(
-                field,
-                "invalid_datetime",
-                "expected an ISO 8601 date and time",
-                "应为 ISO 8601 日期时间（如 2026-11-03T09:30+08:00）",
-            )
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=local_zone())
-    return dt.astimezone(UTC)
-
-
-def _choice(enum: Any, value: object, field: str, zh: str) -> Any:
-    try:
-        return enum(str(value or ""))
-    except ValueError:
-        codes = ", ".join(c.value for c in enum if c.value)
-        raise invalid(
-            field, "invalid_choice", f"one of: {codes}", f"{zh}无效，可选：{codes}"
-        ) from None
-
-
-def _text(value: object, field: str, limit: int, zh: str, *, required: bool = True) -> str:
-    text = str(value or "").strip()
-    if required and not text:
-        raise invalid(field, "required", "this field is required", f"请填写{zh}")
-    if len(text) > limit:
-        raise invalid(field, "too_long", f"at most {limit} characters", f"{zh}最多 {limit} 个字")
-    return text
-
-
-def current_plan() -> PlanVersion | None:
-    return PlanVersion.objects.order_by("-version").first()
 
 
 def _owners(plan: PlanVersion | None) -> dict[str, Any]:
     duties = dict(plan.duties) if plan else {}
     return {s.value: duties.get(s.value, default_duties()[s.value]) for s in Step}
-
-
-def default_duties() -> dict[str, dict[str, str]]:
-    """The owner of each step before any plan is published (R-D7)."""
-    return {
-        Step.TRIAGE: {"department": "信息安全部", "role": Role.SECURITY_ADMIN.value},
-        Step.CONTAIN: {"department": "信息安全部", "role": Role.SECURITY_ADMIN.value},
-        Step.SCOPE: {"department": "审计", "role": Role.SECURITY_AUDITOR.value},
-        Step.NOTIFY: {"department": "隐私保护办公室", "role": Role.PRIVACY_OFFICER.value},
-        Step.AUTHORITIES: {"department": "隐私保护办公室", "role": Role.PRIVACY_OFFICER.value},
-        Step.REVIEW: {"department": "隐私保护办公室", "role": Role.PRIVACY_OFFICER.value},
-    }
 
 
 @transaction.atomic
@@ -163,7 +85,7 @@ def open_incident(
     source = Source.MANUAL
     if alert_id not in (None, ""):
         try:
-            alert = Alert.objects.select_for_update().filter(pk=int(str(alert_id))).first()
+            alert = Alert.objects.select_for_update().filter(pk=pk(alert_id)).first()
         except ValueError:
             alert = None
         if alert is None:
@@ -177,7 +99,7 @@ def open_incident(
             )
         source = Source.ALERT
     if whistle_id not in (None, ""):
-        whistle = WhistleReport.objects.select_for_update().filter(pk=str(whistle_id)).first()
+        whistle = WhistleReport.objects.select_for_update().filter(pk=pk(whistle_id)).first()
         if whistle is None:
             raise NotFound("no such whistle-blowing report", code="whistle_not_found")
         source = Source.WHISTLE
@@ -222,8 +144,6 @@ def open_incident(
     except IntegrityError:  # a concurrent request opened the alert's case first
         raise Conflict("this alert already has an incident", code="alert_has_incident") from None
     if whistle is not None:
-        from .enums import WhistleState
-
         whistle.state = WhistleState.INCIDENT
         whistle.reviewed_at = now
         whistle.reviewed_by_id = getattr(actor, "pk", None)
@@ -250,17 +170,6 @@ def open_incident(
         detected_at=inc.detected_at.isoformat(),
         obligations=created,
     )
-    return inc
-
-
-def get(incident_id: object, *, lock: bool = False) -> Incident:
-    qs = Incident.objects.select_for_update() if lock else Incident.objects
-    try:
-        inc = qs.filter(pk=int(str(incident_id))).first()
-    except ValueError:
-        inc = None
-    if inc is None:
-        raise NotFound("no such incident", code="incident_not_found")
     return inc
 
 
@@ -303,8 +212,6 @@ def transition(actor: Any, incident_id: object, to: object, note: object = "") -
 
 
 def _guard(inc: Incident, target: State) -> None:
-    from .enums import NoticeStatus
-
     if target is State.NOTIFIED:
         if inc.notice_decision == NoticeDecision.NOT_REQUIRED:
             raise Conflict(

@@ -22,7 +22,7 @@ from baomi.console.views import error_page, role_required, staff_required
 from baomi.core import clock
 from baomi.core.errors import BaomiError, NotFound, ValidationFailed
 
-from . import indicators, notices, programme, scoping, selectors, services
+from . import indicators, inputs, notices, programme, scoping, selectors, services
 from .enums import (
     TRANSITIONS,
     AssessmentKind,
@@ -109,7 +109,7 @@ def _label(enum: Any, value: str) -> str:
 
 def _kpis() -> list[dict[str, Any]]:
     now = clock.now()
-    local = now.astimezone(services.local_zone())
+    local = now.astimezone(inputs.local_zone())
     start = local.replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
     out = []
     for ind in indicators.INDICATORS:
@@ -592,7 +592,7 @@ def drills(request: HttpRequest) -> HttpResponse:
         )
         return redirect("incidents:drills")
     rows = [{"d": d, "kind": _label(DrillKind, d.kind)} for d in Drill.objects.all()[:100]]
-    year = services.local_today().year
+    year = inputs.local_today().year
     return render(
         request,
         "incidents/drills.html",
@@ -677,7 +677,7 @@ def assessments(request: HttpRequest) -> HttpResponse:
                         "f": f,
                         "state": _label(FindingState, f.state),
                         "severity": _label(Severity, f.severity),
-                        "past_due": f.due_on < services.local_today()
+                        "past_due": f.due_on < inputs.local_today()
                         and f.state in (FindingState.OPEN, FindingState.FIXED),
                     }
                     for f in a.findings.all()

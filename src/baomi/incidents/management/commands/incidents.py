@@ -18,6 +18,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from baomi.audit.services import SYSTEM
 from baomi.core.errors import BaomiError
+from baomi.incidents import programme, rules, selectors
+from baomi.incidents.models import ReportingRule
 
 
 class Command(BaseCommand):
@@ -53,7 +55,6 @@ class Command(BaseCommand):
             raise CommandError(f"{exc.code}: {exc.detail}") from None
 
     def _overdue(self, opts: dict[str, Any]) -> None:
-        from baomi.incidents import selectors
 
         rows = [r for r in selectors.cases() if r.overdue or r.near_due]
         for r in rows:
@@ -80,7 +81,6 @@ class Command(BaseCommand):
             sys.exit(2)
 
     def _rules(self, opts: dict[str, Any]) -> None:
-        from baomi.incidents.models import ReportingRule
 
         for r in ReportingRule.objects.all():
             self.stdout.write(
@@ -100,14 +100,12 @@ class Command(BaseCommand):
             )
 
     def _rule_add(self, opts: dict[str, Any]) -> None:
-        from baomi.incidents import rules
 
         fields = {k.replace("-", "_"): v for k, v in opts.items()}
         rule = rules.add_rule(SYSTEM, **fields)
         self.stdout.write(json.dumps({"code": rule.code, "id": rule.pk}))
 
     def _storage_check(self, opts: dict[str, Any]) -> None:
-        from baomi.incidents import programme
 
         a = programme.storage_assessment(_Operator(), {})
         rows = list(a.checks.all())
