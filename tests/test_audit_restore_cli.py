@@ -30,6 +30,9 @@ from tests.test_rights_backup import SEED, _env
 
 pytestmark = pytest.mark.slow
 
+# `baomi restore` is a break-glass operation (issue #9 §2)
+EMERGENCY = ("--reason-category", "disaster_recovery", "--reason", "disk failure, restore drill")
+
 
 def run(env: dict[str, str], *args: str) -> tuple[int, str, str]:
     r = subprocess.run(
@@ -79,10 +82,10 @@ def _scenario(env: dict[str, str], tmp: Path, engine: str) -> None:
     # -- refusals: before anything is replaced, one clear line, no traceback --
     bare = tmp / "backups" / "copied-without-manifest.bak"
     bare.write_bytes(backup.read_bytes())
-    code, out, err = run(env, "restore", str(bare), "--yes")
+    code, out, err = run(env, "restore", str(bare), "--yes", *EMERGENCY)
     assert code == 1 and "no manifest" in err and "Traceback" not in err + out
     garbage = with_manifest(tmp / "backups" / "notes.bak", b"this is not a database\n" * 50, engine)
-    code, out, err = run(env, "restore", str(garbage), "--yes")
+    code, out, err = run(env, "restore", str(garbage), "--yes", *EMERGENCY)
     expected = "is not a SQLite database" if engine == "sqlite" else "is not a pg_dump"
     assert code == 1 and expected in err and "Traceback" not in err + out, err
     if engine == "sqlite":
@@ -92,20 +95,20 @@ def _scenario(env: dict[str, str], tmp: Path, engine: str) -> None:
         con.commit()
         con.close()
         with_manifest(other, other.read_bytes(), engine)
-        code, out, err = run(env, "restore", str(other), "--yes")
+        code, out, err = run(env, "restore", str(other), "--yes", *EMERGENCY)
         assert code == 1 and "not a baomi database" in err and "Traceback" not in err + out
     tampered = tmp / "backups" / "tampered.bak"
     tampered.write_bytes(backup.read_bytes() + b"\0")
     tampered.with_name(tampered.name + ".json").write_text(
         backup.with_name(backup.name + ".json").read_text()
     )
-    code, out, err = run(env, "restore", str(tampered), "--yes")
+    code, out, err = run(env, "restore", str(tampered), "--yes", *EMERGENCY)
     assert code == 1 and "does not match its manifest" in err
     code, out, _ = run(env, "audit", "verify")
     assert code == 0, out  # nothing was replaced by the refused restores
 
     # -- the real restore of the older backup --
-    code, out, err = run(env, "restore", str(backup), "--yes")
+    code, out, err = run(env, "restore", str(backup), "--yes", *EMERGENCY)
     assert code == 0, out + err
     summary = json.loads(out.strip().splitlines()[-1])
     assert summary["events_behind_witness"] > 0 and "acknowledge-restore" in err

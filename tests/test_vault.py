@@ -73,9 +73,14 @@ def ok_reads_of(customer_id: Any) -> int:
     ).count()
 
 
+# rotate and retire are break-glass operations on the CLI (issue #9 §2)
+EMERGENCY = ("--reason-category", "key_compromise", "--reason", "yearly rotation, ticket 42")
+
+
 def keys_json(*args: str) -> dict[str, Any]:
     out = io.StringIO()
-    call_command("keys", *args, stdout=out)
+    extra = EMERGENCY if args and args[0] in ("rotate", "retire") else ()
+    call_command("keys", *args, *extra, stdout=out)
     return json.loads(out.getvalue())
 
 
@@ -518,13 +523,13 @@ def test_retire_refuses_while_keys_use_the_version_and_works_after_rewrap(
     phones = {c.id: read(officer, c.id).fields["phone"] for c in customers}
     keys_json("rotate")
     with pytest.raises(CommandError, match="still wraps"):
-        call_command("keys", "retire", "1")
+        call_command("keys", "retire", "1", *EMERGENCY)
     with pytest.raises(CommandError):
-        call_command("keys", "retire", "2")  # the primary
+        call_command("keys", "retire", "2", *EMERGENCY)  # the primary
     with pytest.raises(CommandError):
-        call_command("keys", "retire", "7")  # no such version
+        call_command("keys", "retire", "7", *EMERGENCY)  # no such version
     with pytest.raises(CommandError):
-        call_command("keys", "retire")
+        call_command("keys", "retire", *EMERGENCY)
     assert _version(keys_json("status"), 1)["state"] == "active"
     fresh_process()
     _all_readable(officer, customers, phones)  # nothing was destroyed by the refusals

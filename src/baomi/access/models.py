@@ -187,3 +187,35 @@ class RecoveryCode(models.Model):
     class Meta:
         db_table = "access_recovery_code"
         indexes = [models.Index(fields=["staff", "digest"], name="access_recovery_lookup")]
+
+
+class OperationReason(models.TextChoices):
+    """Why a privileged command was run on the host instead of through a four-eyes request
+    (issue #9 §2; docs/decisions/0009-cli-break-glass.md)."""
+
+    BOOTSTRAP = "bootstrap", "首次部署 / first set-up"
+    DISASTER_RECOVERY = "disaster_recovery", "灾难恢复 / disaster recovery"
+    KEY_COMPROMISE = "key_compromise", "密钥疑似泄露 / suspected key compromise"
+    APPROVED_CHANGE = "approved_change", "已批准的变更单 / approved change ticket"
+
+
+class BreakGlassOperation(models.Model):
+    """A privileged CLI command (`keys rotate|retire`, `restore`, `createstaff` for a
+    privileged role) run on the host: recorded with its reason, alerted, and queued for the
+    security auditor's review."""
+
+    id = models.BigAutoField(primary_key=True)
+    command = models.CharField(max_length=64)
+    detail = models.JSONField(default=dict)  # codes only (version, role, file name)
+    reason_category = models.CharField(max_length=32, choices=OperationReason.choices)
+    reason = models.CharField(max_length=500)
+    os_user = models.CharField(max_length=64, blank=True)
+    at = models.DateTimeField()
+    reviewed_by = models.ForeignKey(
+        Staff, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        db_table = "access_break_glass_operation"

@@ -45,8 +45,10 @@ from .models import (
     ApprovalRequest,
     ApprovalState,
     BreakGlassGrant,
+    BreakGlassOperation,
     BreakGlassReason,
     OffboardingReview,
+    OperationReason,
     PasswordHistory,
     Staff,
 )
@@ -961,6 +963,66 @@ def review_break_glass(actor: Any, grant_id: int, note: str) -> BreakGlassGrant:
     g.save()
     audit.record(Action.BREAK_GLASS_REVIEWED, actor, object_type="break_glass", object_id=g.pk)
     return g
+
+
+# -- privileged CLI commands as break-glass operations (issue #9 §2) -------------------------
+@transaction.atomic
+def record_break_glass_operation(
+    command: str, detail: dict[str, Any], category: str, reason: str, os_user: str = ""
+) -> BreakGlassOperation:
+    """A privileged command run on the host (no staff identity, so no four-eyes): recorded
+    with its reason, alerted (watched action), queued for the security auditor."""
+    if category not in OperationReason.values:
+        raise _invalid(
+            "reason_category",
+            "reason_category_unknown",
+            f"choose a reason category: {', '.join(OperationReason.values)}",
+            "请选择操作原因类别",
+        )
+    if len(reason.strip()) < 10:
+        raise _invalid(
+            "reason",
+            "reason_short",
+            "give the reason (10+ characters)",
+            "请说明原因（至少10个字符）",
+        )
+    op = BreakGlassOperation.objects.create(
+        command=command[:64],
+        detail=detail,
+        reason_category=category,
+        reason=reason.strip()[:500],
+        os_user=os_user[:64],
+        at=clock.now(),
+    )
+    audit.record(
+        Action.BREAK_GLASS_OPERATION,
+        None,
+        object_type="break_glass_operation",
+        object_id=op.pk,
+        detail={"command": command, "category": category, **detail},
+    )
+    return op
+
+
+def break_glass_operations_queue() -> list[BreakGlassOperation]:
+    return list(BreakGlassOperation.objects.filter(reviewed_at__isnull=True).order_by("at")[:200])
+
+
+@transaction.atomic
+def review_break_glass_operation(actor: Any, op_id: int, note: str) -> BreakGlassOperation:
+    require_role(actor, Role.SECURITY_AUDITOR)
+    if not note.strip():
+        raise _invalid("note", "required", "a review note is required", "须填写审查意见")
+    op = BreakGlassOperation.objects.select_for_update().get(pk=op_id)
+    op.reviewed_by, op.reviewed_at, op.review_note = actor, clock.now(), note[:500]
+    op.save()
+    audit.record(
+        Action.BREAK_GLASS_OPERATION_REVIEWED,
+        actor,
+        object_type="break_glass_operation",
+        object_id=op.pk,
+    )
+    return op
 
 
 # -- access review report (R-D6) ---------------------------------------------------------------

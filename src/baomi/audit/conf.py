@@ -36,6 +36,7 @@ DEFAULTS: dict[str, Any] = {
     # action pattern → severity: every matching event raises an alert ("*" wildcards)
     "BAOMI_AUDIT_ALERT_ACTIONS": {
         "access.break_glass": "high",
+        "system.break_glass_operation": "high",
         "audit.verify_failed": "critical",
         "auth.locked_out": "medium",
         "audit.witness_failed": "high",

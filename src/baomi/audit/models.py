@@ -35,6 +35,8 @@ class Action(models.TextChoices):
     POLICY_CHANGED = "policy.changed"
     BREAK_GLASS = "access.break_glass"
     BREAK_GLASS_REVIEWED = "access.break_glass_reviewed"
+    BREAK_GLASS_OPERATION = "system.break_glass_operation"  # a privileged CLI command
+    BREAK_GLASS_OPERATION_REVIEWED = "system.break_glass_op_reviewed"
     OFFBOARDING_REVIEWED = "staff.offboarding_reviewed"
     TOKEN_ISSUED = "auth.token_issued"
     TOKEN_REVOKED = "auth.token_revoked"

@@ -25,7 +25,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from baomi.access import services as access
 from baomi.access.enums import ADMIN_ROLES, Role
-from baomi.access.models import ApprovalKind, ApprovalRequest, ApprovalState, BreakGlassReason
+from baomi.access.models import (
+    ApprovalKind,
+    ApprovalRequest,
+    ApprovalState,
+    BreakGlassReason,
+    OperationReason,
+)
 from baomi.catalog import fields as catalog
 from baomi.catalog.enums import Purpose, Treatment
 from baomi.core import clock, csvsafe
@@ -450,8 +456,27 @@ def review_break_glass_queue(request: HttpRequest) -> HttpResponse:
         from baomi.audit.monitoring import mark_read
 
         mark_read(PO.value)
-    ctx = {"grants": grants, "reviews": reviews}
+    operations = [
+        {"op": op, "category_label": labels.choice_label(OperationReason, op.reason_category)}
+        for op in access.break_glass_operations_queue()
+    ]
+    ctx = {"grants": grants, "reviews": reviews, "operations": operations}
     return render(request, "console/review_break_glass.html", ctx)
+
+
+@role_required(AUD)
+@require_POST
+def review_break_glass_operation(request: HttpRequest, op_id: int) -> HttpResponse:
+    """The auditor's finding on a privileged command run on the host (issue #9 §2)."""
+    try:
+        access.review_break_glass_operation(request.user, op_id, _reason(request, "note"))
+    except ObjectDoesNotExist:
+        return error_page(request, NotFound(code="review_not_found"))
+    except BaomiError as exc:
+        messages.error(request, _message(exc, "review_not_found"))
+        return redirect("console:review_break_glass")
+    messages.success(request, _("Review recorded."))
+    return redirect("console:review_break_glass")
 
 
 @role_required(AUD)

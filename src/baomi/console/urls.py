@@ -52,6 +52,11 @@ urlpatterns = [
         security.review_break_glass,
         name="review_break_glass_note",
     ),
+    path(
+        "reviews/break-glass/operations/<int:op_id>/",
+        security.review_break_glass_operation,
+        name="review_break_glass_operation",
+    ),
     path("reviews/offboarding/", security.review_offboarding_queue, name="review_offboarding"),
     path(
         "reviews/offboarding/<int:review_id>/",

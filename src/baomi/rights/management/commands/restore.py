@@ -19,6 +19,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from baomi.access.management import emergency
 from baomi.core.errors import BaomiError
 from baomi.rights.backup import restore
 
@@ -31,14 +32,18 @@ class Command(BaseCommand):
         parser.add_argument(
             "--yes", action="store_true", help="confirm: the current database is replaced"
         )
+        emergency.add_arguments(parser)  # a break-glass operation (issue #9 §2)
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not options["yes"]:
             raise CommandError("this replaces the current database; add --yes to confirm")
+        category, reason = emergency.require(options, "restore")
         try:
             summary = restore(Path(options["file"]))
         except BaomiError as exc:
             raise CommandError(exc.detail) from None
+        # recorded in the restored database (the one that stays), for the auditor's review
+        emergency.record("restore", {"file": Path(options["file"]).name[:100]}, category, reason)
         self.stdout.write(json.dumps(summary))
         behind = summary.get("events_behind_witness")
         if behind:

@@ -8,6 +8,7 @@ from django.db import transaction
 from rich.progress import Progress
 
 from baomi import audit
+from baomi.access.management import emergency
 from baomi.audit.models import Action
 from baomi.vault import services
 from baomi.vault.keys import get_keyring
@@ -25,9 +26,12 @@ class Command(BaseCommand):
         parser.add_argument("action", choices=["status", "rotate", "rewrap", "retire"])
         parser.add_argument("version", nargs="?", type=int)
         parser.add_argument("--batch", type=int, default=500)
+        emergency.add_arguments(parser)  # rotate and retire are break-glass operations
 
     def handle(self, *args: Any, **opts: Any) -> None:
         action = opts["action"]
+        if action in ("rotate", "retire"):
+            category, reason = emergency.require(opts, f"keys {action}")
         ring = get_keyring()
         if action == "status":
             self.stdout.write(json.dumps(services.key_status(), indent=2))
@@ -35,6 +39,7 @@ class Command(BaseCommand):
             with transaction.atomic():
                 v = ring.rotate()
                 audit.record(Action.KEY_ROTATED, None, object_type="kek", object_id=v)
+                emergency.record("keys rotate", {"version": v}, category, reason)
             self.stdout.write(json.dumps({"primary": v}))
         elif action == "rewrap":
             primary = ring.primary_version()
@@ -67,4 +72,5 @@ class Command(BaseCommand):
             with transaction.atomic():
                 ring.retire(v)
                 audit.record(Action.KEY_RETIRED, None, object_type="kek", object_id=v)
+                emergency.record("keys retire", {"version": v}, category, reason)
             self.stdout.write(json.dumps({"retired": v}))
