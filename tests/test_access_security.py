@@ -57,11 +57,15 @@ def test_password_similar_to_username_refused() -> None:
         services.create_staff(None, "zhangwei-frontdesk", "front_desk", "zhangwei-frontdesk1")
 
 
-def test_last_five_passwords_not_reusable(make_staff: Any) -> None:
+def test_last_five_passwords_not_reusable(make_staff: Any, monkeypatch: Any) -> None:
     staff = make_staff("finance")
     history = [PASSWORD] + [f"Unique-passphrase-{i}-horse" for i in range(5)]
-    for old, new in itertools.pairwise(history):
+    start = clock.now()
+    for day, (old, new) in enumerate(itertools.pairwise(history)):
+        # a day apart: the minimum password age (issue #9 §6)
+        monkeypatch.setattr(clock, "now", lambda d=day: start + timedelta(days=d))
         services.change_password(staff, old, new)
+    monkeypatch.setattr(clock, "now", lambda: start + timedelta(days=10))
     current = history[-1]
     for reused in history[1:]:  # the last five (incl. the current one) are refused
         with pytest.raises(ValidationFailed) as exc:

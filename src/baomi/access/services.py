@@ -52,7 +52,7 @@ from .models import (
     PasswordHistory,
     Staff,
 )
-from .passwords import password_expired
+from .passwords import PASSWORD_ZH, min_age_blocks, password_expired
 from .policy import may_use, within_purpose
 from .usernames import clean_username
 
@@ -86,9 +86,9 @@ def _set_password(staff: Staff, password: str, field: str) -> None:
     try:
         validate_password(password, staff)
     except DjangoValidationError as exc:
-        raise _invalid(
-            field, "password_weak", "; ".join(exc.messages), "密码不符合安全策略"
-        ) from None
+        codes = [str(e.code or "") for e in exc.error_list]
+        zh = "；".join(PASSWORD_ZH.get(c, "密码不符合安全策略") for c in codes)
+        raise _invalid(field, "password_weak", "; ".join(exc.messages), zh) from None
     staff.set_password(password)
     staff.password_changed_at = clock.now()
 
@@ -146,6 +146,15 @@ def change_password(staff: Staff, old: str, new: str) -> None:
     if not staff.check_password(old):
         raise _invalid(
             "old_password", "wrong_password", "current password is wrong", "当前密码错误"
+        )
+    if min_age_blocks(staff):
+        hours = settings.BAOMI_PASSWORD_MIN_AGE_HOURS
+        raise _invalid(
+            "new_password",
+            "password_too_recent",
+            f"you changed your password less than {hours} hours ago; change it again later "
+            "(a security administrator can reset it if it was exposed)",
+            f"距上次修改密码不足 {hours} 小时，请稍后再改（如密码泄露，请联系安全管理员重置）",
         )
     _set_password(staff, new, "new_password")
     staff.must_change_password = False

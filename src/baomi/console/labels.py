@@ -245,6 +245,14 @@ PASSWORD_RULES: dict[str, Promise] = {
         "The password is built around a word tied to this system, its company or its roles."
     ),
     "password_weak": _("The new password does not meet the password policy."),
+    "password_guessable": _(
+        "The password is too easy to guess (a common password, word, name, keyboard run, "
+        "repeat or sequence)."
+    ),
+    "password_too_recent": _(
+        "You changed your password less than 24 hours ago. Change it again later, or ask a "
+        "security administrator for a reset if it was exposed."
+    ),
 }
 
 

@@ -36,7 +36,7 @@ from baomi.audit.models import Action
 from baomi.core import clock
 from baomi.core.errors import BaomiError, NotAuthenticated, ValidationFailed
 
-from . import forms
+from . import forms, labels
 
 PENDING = "_baomi_pending"
 PENDING_SECONDS = 10 * 60  # time to finish the sign-in (enrolment included)
@@ -303,7 +303,10 @@ def _password_form_errors(
         access.change_password(staff, old, new)
     except ValidationFailed as exc:
         for issue in exc.issues:
-            if issue.field == "new_password":
+            if issue.code == "password_too_recent":
+                rule = labels.PASSWORD_RULES[issue.code]
+                errors.setdefault("new_password", []).append(str(rule))
+            elif issue.field == "new_password":
                 errors.setdefault("new_password", []).extend(forms.password_problems(new, staff))
             elif issue.field == "old_password":
                 errors.setdefault("old_password", []).append(_("The current password is wrong."))

@@ -135,6 +135,7 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "baomi.access.passwords.ContextWordsValidator"},
+    {"NAME": "baomi.access.passwords.StrengthValidator"},
     {"NAME": "baomi.access.passwords.MaximumLengthValidator", "OPTIONS": {"max_length": 128}},
     {"NAME": "baomi.access.passwords.PasswordHistoryValidator", "OPTIONS": {"remember": 5}},
 ]
@@ -175,6 +176,10 @@ BAOMI_EXPECTED_CUSTOMERS = int(os.environ.get("BAOMI_EXPECTED_CUSTOMERS", "10000
 BAOMI_TOKEN_TTL_SECONDS = int(os.environ.get("BAOMI_TOKEN_TTL_SECONDS", str(8 * 3600)))
 BAOMI_PAGE_SIZE = 20
 BAOMI_PASSWORD_MAX_AGE_DAYS = int(os.environ.get("BAOMI_PASSWORD_MAX_AGE_DAYS", "90"))
+# a self-chosen password may be changed again only after this many hours (0: no minimum)
+BAOMI_PASSWORD_MIN_AGE_HOURS = int(os.environ.get("BAOMI_PASSWORD_MIN_AGE_HOURS", "24"))
+# zxcvbn score a new password must reach (0–4; 3 ≈ 10^8 guesses)
+BAOMI_PASSWORD_MIN_SCORE = int(os.environ.get("BAOMI_PASSWORD_MIN_SCORE", "3"))
 BAOMI_DORMANT_DAYS = int(os.environ.get("BAOMI_DORMANT_DAYS", "90"))
 BAOMI_APPROVAL_TTL_HOURS = int(os.environ.get("BAOMI_APPROVAL_TTL_HOURS", "24"))
 BAOMI_BREAK_GLASS_MINUTES = int(os.environ.get("BAOMI_BREAK_GLASS_MINUTES", "60"))
