@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Router, Schema, Status
+from ninja import Query, Router, Schema, Status
 
 from baomi.api.auth import bearer
 
@@ -172,7 +172,10 @@ def deactivate(request: HttpRequest, staff_id: int, body: DeactivateIn) -> dict[
 
 
 @staff_router.get("/access-review", response=list[dict[str, Any]])
-def access_review(request: HttpRequest, days: int = 90) -> list[dict[str, Any]]:
+def access_review(
+    request: HttpRequest,
+    days: int = Query(90, ge=1, le=services.ACCESS_REVIEW_MAX_DAYS),
+) -> list[dict[str, Any]]:
     services.require_role(request.staff, Role.SECURITY_ADMIN, Role.SECURITY_AUDITOR)  # type: ignore[attr-defined]
     return services.access_review(days)
 

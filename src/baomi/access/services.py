@@ -967,7 +967,9 @@ def review_break_glass(actor: Any, grant_id: int, note: str) -> BreakGlassGrant:
     require_role(actor, Role.SECURITY_AUDITOR)
     if not note.strip():
         raise _invalid("note", "required", "a review note is required", "须填写审查意见")
-    g = BreakGlassGrant.objects.select_for_update().get(pk=grant_id)
+    g = BreakGlassGrant.objects.select_for_update().filter(pk=grant_id).first()
+    if g is None:
+        raise NotFound("no such break-glass grant", code="grant_not_found")
     g.reviewed_by, g.reviewed_at, g.review_note = actor, clock.now(), note[:500]
     g.save()
     audit.record(Action.BREAK_GLASS_REVIEWED, actor, object_type="break_glass", object_id=g.pk)
@@ -1035,8 +1037,18 @@ def review_break_glass_operation(actor: Any, op_id: int, note: str) -> BreakGlas
 
 
 # -- access review report (R-D6) ---------------------------------------------------------------
+ACCESS_REVIEW_MAX_DAYS = 3650
+
+
 def access_review(days: int = 90) -> list[dict[str, Any]]:
     """Staff × role × last sign-in × last use × customer reads and sensitive reads."""
+    if not 1 <= days <= ACCESS_REVIEW_MAX_DAYS:
+        raise _invalid(
+            "days",
+            "out_of_range",
+            f"days must be between 1 and {ACCESS_REVIEW_MAX_DAYS}",
+            f"天数须在 1 到 {ACCESS_REVIEW_MAX_DAYS} 之间",
+        )
     since = clock.now() - timedelta(days=days)
     sensitive = [s.code for s in catalog.fields_of("customer") if s.klass == "sensitive"]
     rows = []

@@ -14,7 +14,56 @@ from ninja.errors import ValidationError as NinjaValidationError
 
 from baomi.core.errors import BaomiError
 
-api = NinjaAPI(
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "RFC 9457 problem details; `code` is stable, `detail` never holds a value.",
+    "required": ["type", "title", "status", "code"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "code": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "code", "message"],
+                "properties": {
+                    "field": {"type": "string"},
+                    "code": {"type": "string"},
+                    "message": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+
+
+class BaomiAPI(NinjaAPI):
+    """The ninja API whose OpenAPI also documents the refusals every operation can give:
+    `4XX` answers as `application/problem+json` (a client, and schemathesis, can check
+    them against the schema)."""
+
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> Any:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+        problem = {
+            "description": "Refused: problem+json with a stable `code`",
+            "content": {
+                "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+            },
+        }
+        for operations in schema.get("paths", {}).values():
+            for op in operations.values():
+                if isinstance(op, dict) and "responses" in op:
+                    op["responses"].setdefault("4XX", problem)
+        return schema
+
+
+api = BaomiAPI(
     title="baomi API",
     version="1.0.0",
     description="Customer-information platform with a privacy vault. Every call that touches "
