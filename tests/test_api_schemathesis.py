@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 import schemathesis
-from django.core.signals import request_finished
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, given, settings
@@ -51,12 +51,14 @@ ROLES = [
 
 @pytest.fixture
 def wsgi_schema() -> Iterator[Any]:
-    # Django closes the connection after each WSGI request; inside the test's transaction
+    # Django closes the connection around each WSGI request; inside the test's transaction
     # that would end the test. Its own test client disconnects the same signal.
+    request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
     try:
         yield schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_application())
     finally:
+        request_started.connect(close_old_connections)
         request_finished.connect(close_old_connections)
 
 

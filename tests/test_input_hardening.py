@@ -228,6 +228,7 @@ def test_body_over_2_5_mb_is_a_413(client: Any, api_client: Any) -> None:
         b'{"username": "\\ud800", "password": "x"}',
         b'{"username": "a\\udfffb", "password": "x"}',
         b'{"\\ud83d": 1, "username": "a", "password": "x"}',
+        b'{"username": "a\\u0000b", "password": "x"}',
     ],
 )
 def test_lone_surrogate_in_json_is_a_400(client: Any, body: bytes) -> None:

@@ -12,7 +12,7 @@ stable code — problem+json on `/api/`, a short bilingual text elsewhere:
 | `Content-Length` not a number | 400 | `content_length_invalid` |
 | multipart without a usable boundary | 400 | `multipart_invalid` |
 | API body (not a form): not UTF-8 JSON, NaN/Infinity, nested > 32 | 400 | `body_not_json` |
-| API JSON with a lone surrogate (key or value) | 400 | `body_invalid_unicode` |
+| API JSON with a lone surrogate or NUL (key or value) | 400 | `body_invalid_unicode` |
 
 Messages never echo the body (ASVS 5.0 V16.5.1) and no exception text leaves the server.
 """
@@ -31,7 +31,8 @@ from django.utils.http import parse_header_parameters
 
 API_PREFIX = "/api/"
 MAX_DEPTH = 32  # JSON nesting; the deepest real body (consent in a customer) is 3
-_SURROGATE = re.compile(r"[\ud800-\udfff]")
+# lone surrogates cannot be encoded; NUL is refused by PostgreSQL text columns
+_SURROGATE = re.compile(r"[\ud800-\udfff\x00]")
 _BOUNDARY = re.compile(r"[ -~]{0,200}[!-~]")  # what Django's MultiPartParser accepts
 
 _MESSAGES = {
@@ -43,8 +44,8 @@ _MESSAGES = {
     ),
     "body_not_json": ("the body is not valid UTF-8 JSON", "请求体不是有效的 UTF-8 JSON"),
     "body_invalid_unicode": (
-        "the body contains an unpaired UTF-16 surrogate",
-        "请求体包含不成对的 UTF-16 代理字符",
+        "the body contains an unpaired UTF-16 surrogate or a NUL character",
+        "请求体包含不成对的 UTF-16 代理字符或 NUL 字符",
     ),
 }
 _STATUS = {"body_too_large": 413}

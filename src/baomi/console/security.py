@@ -484,7 +484,7 @@ def review_break_glass_operation(request: HttpRequest, op_id: int) -> HttpRespon
 def review_break_glass(request: HttpRequest, grant_id: int) -> HttpResponse:
     try:
         access.review_break_glass(request.user, grant_id, _reason(request, "note"))
-    except ObjectDoesNotExist:
+    except (ObjectDoesNotExist, NotFound):
         return error_page(request, NotFound(code="review_not_found"))
     except BaomiError as exc:
         messages.error(request, _message(exc, "review_not_found"))
