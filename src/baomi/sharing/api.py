@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Body, Router, Schema, Status
+from ninja import Body, Query, Router, Schema, Status
 
 from baomi.access.enums import Role
 from baomi.access.services import require_role
@@ -370,7 +370,9 @@ def lawful_queue(request: HttpRequest, include_closed: bool = False) -> list[dic
 
 
 @lawful_router.get("/transparency", response=dict[str, Any])
-def transparency(request: HttpRequest, year: int) -> dict[str, Any]:
+def transparency(
+    request: HttpRequest, year: int = Query(..., ge=1900, le=9999)
+) -> dict[str, Any]:
     """Yearly counts by authority type and outcome (no personal data)."""
     require_role(_staff(request), *REGISTER_ROLES, Role.MANAGER)
     return selectors.transparency(year)
