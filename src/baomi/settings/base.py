@@ -20,6 +20,9 @@ def env_list(name: str, default: str) -> list[str]:
 
 
 SECRET_KEY = os.environ.get("BAOMI_SECRET_KEY", "dev-insecure-change-me-" + "x" * 40)
+# Off unless asked for (BAOMI_DEBUG=1) in every settings module and entry point: Django's
+# debug pages list every route and print a traceback's local variables, personal values
+# included (issue #9 §4). dev.py and test.py inherit this; prod.py forces it off.
 DEBUG = env_bool("BAOMI_DEBUG", False)
 ALLOWED_HOSTS = env_list("BAOMI_ALLOWED_HOSTS", "127.0.0.1,localhost")
 
@@ -102,6 +105,8 @@ def database_config(url: str) -> dict[str, object]:
         dj_database_url.parse(url, conn_max_age=CONN_MAX_AGE, conn_health_checks=True)
     )
     if cfg["ENGINE"] == "django.db.backends.sqlite3":
+        # Django's backend, but the file, its WAL and SHM are created and kept 0600
+        cfg["ENGINE"] = "baomi.core.db.sqlite3"
         name = str(cfg["NAME"])
         if name not in ("", ":memory:") and not name.startswith("file:"):
             Path(name).parent.mkdir(parents=True, exist_ok=True)
