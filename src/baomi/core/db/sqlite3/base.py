@@ -28,7 +28,11 @@ def file_path(name: object) -> str | None:
 
 
 def make_private(path: str) -> None:
-    """Create the database file 0600 when missing; tighten it and its side files."""
+    """Create the database file 0600 when missing; tighten it and its side files. A path
+    whose directory does not exist is left to SQLite (it fails, or pytest-django's
+    in-memory test databases never touch it)."""
+    if not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+        return
     fd = os.open(path, os.O_RDWR | os.O_CREAT, PRIVATE)
     os.close(fd)
     for suffix in SIDE_FILES:
