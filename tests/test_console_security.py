@@ -35,7 +35,7 @@ from conftest import PASSWORD, current_otp
 pytestmark = pytest.mark.django_db
 
 FULL_ID = "11010519491231002X"
-MASKED_ID = "110105********002X"
+MASKED_ID = "****002X"
 NAME = "王小明"
 PHONE = "13812345678"
 NEW_PASSWORD = "amber-lantern-orchard-velvet-71"
