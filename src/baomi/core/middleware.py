@@ -90,8 +90,11 @@ class RequestContextMiddleware:
         request.__dict__.pop("headers", None)  # `headers` is a cached view of META
         ctx = RequestContext(request_id=rid, client_ip=client_ip(request), user_agent=agent)
         token = _current.set(ctx)
+        from baomi.audit.refusals import boundary
+
         try:
-            response = self.get_response(request)
+            with boundary():  # refusals whose transaction rolled back are logged on exit
+                response = self.get_response(request)
         finally:
             _current.reset(token)
         response["X-Request-Id"] = rid

@@ -88,7 +88,7 @@ class DataSubject:
 
 
 def _deny(actor: Any, p: Purpose, customer_id: object, reason: str, message: str) -> Forbidden:
-    audit.record(
+    audit.record_refusal(  # logged even when the caller's transaction rolls back
         Action.ACCESS_DENIED,
         actor,
         purpose=p,
@@ -142,7 +142,7 @@ def check_purpose(actor: Any, purpose: Purpose | str | None, customer_id: object
             )
         return p
     if not may_use(actor.role_code, p) and not _holds_grant(actor, p):
-        audit.record(
+        audit.record_refusal(
             Action.ACCESS_DENIED,
             actor,
             purpose=p,
