@@ -201,9 +201,24 @@ BAOMI_MFA_ALL_ROLES = env_bool("BAOMI_MFA_ALL_ROLES", True)
 BAOMI_TOKEN_IDLE_SECONDS = int(os.environ.get("BAOMI_TOKEN_IDLE_SECONDS", str(30 * 60)))
 OTP_TOTP_ISSUER = "baomi"
 
+# No log line holds a query string (it can carry a phone or an ID number): every handler
+# cuts URLs at "?" (baomi.core.logs), Django's development-server access log included.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"no_query": {"()": "baomi.core.logs.StripQueryStrings"}},
+    "formatters": {"server": {"format": "[{server_time}] {message}", "style": "{"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["no_query"]},
+        "server": {
+            "class": "logging.StreamHandler",
+            "filters": ["no_query"],
+            "formatter": "server",
+        },
+    },
     "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {
+        "django.server": {"handlers": ["server"], "level": "INFO", "propagate": False},
+        "django.request": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+    },
 }
