@@ -147,7 +147,7 @@ def test_enrolment_and_single_use_recovery_codes(client: Client, make_staff: Any
     assert _token(client, staff).json()["code"] == "mfa_not_enrolled"
     enrol = mfa.start_enrolment(staff)
     assert enrol.otpauth_uri.startswith("otpauth://totp/") and "<svg" in enrol.qr_svg
-    from django_otp.plugins.otp_totp.models import TOTPDevice
+    from baomi.access.models import SealedTOTPDevice as TOTPDevice
 
     dev = TOTPDevice.objects.get(user=staff)
     codes = mfa.confirm_enrolment(staff, f"{totp(dev.bin_key):06d}")

@@ -21,11 +21,11 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 from django_otp.oath import TOTP, totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from baomi.access import mfa
 from baomi.access import services as access
 from baomi.access.models import ApprovalRequest, ApprovalState, BreakGlassGrant, Staff
+from baomi.access.models import SealedTOTPDevice as TOTPDevice
 from baomi.audit.models import Action, AuditEvent, Outcome
 from baomi.core import clock
 from baomi.core.errors import ValidationFailed

@@ -15,20 +15,11 @@ def main(argv: list[str] | None = None) -> None:
         args[1] = ALIASES[args[1]]
     from django.core.management import execute_from_command_line
 
-    try:
+    from baomi.audit.refusals import boundary
+
+    # refusals of a command whose transaction rolled back still reach the audit log
+    with boundary():
         execute_from_command_line(["baomi", *args[1:]])
-    finally:
-        _flush_refusals()
-
-
-def _flush_refusals() -> None:
-    """Refusals of a command whose transaction rolled back still reach the audit log."""
-    from django.apps import apps
-
-    if apps.ready:
-        from baomi.audit.refusals import flush
-
-        flush()
 
 
 if __name__ == "__main__":

@@ -7,8 +7,9 @@ the refusal's own audit event included. `record_refusal` therefore appends at on
 no transaction is open, and otherwise keeps the event (built now, with the request's
 context) on the connection until the block it was refused in has ended, committed or
 rolled back; `flush()` then appends it in a transaction of its own. The request
-middleware and the `baomi` command line flush at their end, so every refusal reaches the
-log exactly once.
+middleware and the `baomi` command line open such a `boundary()` and flush at its end, so
+every refusal reaches the log exactly once; outside a boundary (a service called
+directly) the refusal is appended at once, in the caller's transaction.
 """
 
 from __future__ import annotations
@@ -16,16 +17,20 @@ from __future__ import annotations
 import contextlib
 import contextvars
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import DEFAULT_DB_ALIAS, connections
 
-from .models import Action, AuditEvent, Outcome
+if TYPE_CHECKING:  # models load with the apps; the CLI imports this module before that
+    from .models import Action, AuditEvent
 
 _ATTR = "_baomi_pending_refusals"
-# transaction depth at which the current request / command started (0 outside any; a test
-# runs its requests inside its own transaction)
-_base: contextvars.ContextVar[int] = contextvars.ContextVar("baomi_refusal_base", default=0)
+# transaction depth at which the current request / command started (a test runs its
+# requests inside its own transaction); None outside any boundary: append at once, in the
+# caller's transaction, as `record` does
+_base: contextvars.ContextVar[int | None] = contextvars.ContextVar(
+    "baomi_refusal_base", default=None
+)
 
 
 @contextlib.contextmanager
@@ -53,12 +58,14 @@ def _pending(conn: Any) -> list[tuple[int, AuditEvent]]:
 
 def record_refusal(action: Action, actor: Any, **kwargs: Any) -> AuditEvent:
     """Log a refusal (outcome `denied` unless given) so that it outlives a rollback."""
+    from .models import Outcome
     from .services import append, build
 
     kwargs.setdefault("outcome", Outcome.DENIED)
     event = build(action, actor, **kwargs)
     conn = connections[DEFAULT_DB_ALIAS]
-    if len(conn.atomic_blocks) <= _base.get():
+    base = _base.get()
+    if base is None or len(conn.atomic_blocks) <= base:
         append([event])
     else:
         _pending(conn).append((len(conn.atomic_blocks), event))

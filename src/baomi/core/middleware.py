@@ -120,6 +120,52 @@ class NoStoreMiddleware:
 class DatabaseBusyMiddleware:
     """Console pages: a database busy past its timeout answers 503 (retry), not 500; the
     API's own handler does the same in problem+json (baomi.api.api)."""
+# -- browser security headers (issue #9 §4; ASVS 5.0 V3.4.3, V3.4.x) ---------------------
+# Everything the console, portal and API docs load comes from this origin (no CDN: DESIGN
+# §1); scripts and <style> blocks run only with the response's nonce; no plugins, no
+# <base>, no framing, forms post only here.
+CSP_TEMPLATE = (
+    "default-src 'self'; "
+    "script-src 'self' 'nonce-{nonce}'; "
+    "style-src 'self' 'nonce-{nonce}'; "
+    "img-src 'self' data:; "
+    "font-src 'self'; "
+    "connect-src 'self'; "
+    "object-src 'none'; "
+    "base-uri 'none'; "
+    "frame-ancestors 'none'; "
+    "form-action 'self'"
+)
+# Powerful browser features none of baomi's pages use: off for the page and any frame.
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "bluetooth",
+        "browsing-topics",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+)
+
+
+class SecurityHeadersMiddleware:
+    """Content-Security-Policy (with a per-response nonce, `request.csp_nonce`, for the
+    few `<script>`/`<style>` blocks templates need) and Permissions-Policy on every
+    response — pages, API, errors, static files."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -142,3 +188,13 @@ class DatabaseBusyMiddleware:
         )
         resp["Retry-After"] = str(dbbusy.RETRY_AFTER_SECONDS)
         return resp
+        import secrets
+
+        nonce = secrets.token_urlsafe(18)
+        request.csp_nonce = nonce  # type: ignore[attr-defined]
+        response = self.get_response(request)
+        if "Content-Security-Policy" not in response:
+            response["Content-Security-Policy"] = CSP_TEMPLATE.format(nonce=nonce)
+        if "Permissions-Policy" not in response:
+            response["Permissions-Policy"] = PERMISSIONS_POLICY
+        return response

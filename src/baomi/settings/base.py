@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "ninja",  # its templates and static files: /api/v1/docs served from here, no CDN
     "django_otp",
     "django_otp.plugins.otp_totp",
     "axes",
@@ -54,6 +55,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # CSP + Permissions-Policy on every response, static files and errors included
+    "baomi.core.middleware.SecurityHeadersMiddleware",
     # static files from the app's own static dirs, also with DEBUG off (decision 0009);
     # before anything that opens a session or the database
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -161,6 +164,9 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 SESSION_COOKIE_AGE = 8 * 3600  # absolute lifetime (also enforced by SessionTimeoutMiddleware)
 BAOMI_SESSION_IDLE_SECONDS = int(os.environ.get("BAOMI_SESSION_IDLE_SECONDS", str(15 * 60)))
+# sessions in the database, keyed by a digest of the cookie's key (decision 0012): a
+# database read gives no usable session
+SESSION_ENGINE = "baomi.access.sessions"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
