@@ -157,7 +157,7 @@ def test_migration_seals_seeds_stored_in_the_clear(make_staff: Any) -> None:
     seed = device.bin_key
     # the pre-migration state: the seed in clear, as django-otp stores it
     SealedTOTPDevice.objects.filter(pk=device.pk).update(key=seed.hex())
-    migration = importlib.import_module("baomi.access.migrations.0008_sealed_totp_seeds")
+    migration = importlib.import_module("baomi.access.migrations.0009_sealed_totp_seeds")
     migration.seal_existing(apps, None)
     stored = _raw_seed_column(staff)
     assert stored.startswith("k") and seed.hex() not in stored

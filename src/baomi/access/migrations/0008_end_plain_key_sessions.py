@@ -12,7 +12,7 @@ def end_plain_sessions(apps, schema_editor):  # type: ignore[no-untyped-def]
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("access", "0006_break_glass_reason"),
+        ("access", "0007_approval_kind_registered"),
         ("sessions", "0001_initial"),
     ]
 

@@ -27,7 +27,7 @@ def unseal_all(apps, schema_editor):  # type: ignore[no-untyped-def]
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("access", "0007_end_plain_key_sessions"),
+        ("access", "0008_end_plain_key_sessions"),
         ("otp_totp", "0003_add_timestamps"),
     ]
 
