@@ -120,6 +120,30 @@ class NoStoreMiddleware:
 class DatabaseBusyMiddleware:
     """Console pages: a database busy past its timeout answers 503 (retry), not 500; the
     API's own handler does the same in problem+json (baomi.api.api)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        from . import dbbusy
+
+        cause = dbbusy.busy_cause(exception)
+        if cause is None:
+            return None
+        dbbusy.log_busy(cause, request.path)
+        resp = HttpResponse(
+            "<!doctype html><meta charset=utf-8><title>系统繁忙</title>"
+            "<p>系统繁忙，请稍后重试。</p><p lang=en>The service is busy; please retry.</p>",
+            status=503,
+            content_type="text/html; charset=utf-8",
+        )
+        resp["Retry-After"] = str(dbbusy.RETRY_AFTER_SECONDS)
+        return resp
+
+
 # -- browser security headers (issue #9 §4; ASVS 5.0 V3.4.3, V3.4.x) ---------------------
 # Everything the console, portal and API docs load comes from this origin (no CDN: DESIGN
 # §1); scripts and <style> blocks run only with the response's nonce; no plugins, no
@@ -171,23 +195,6 @@ class SecurityHeadersMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
-
-    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        from . import dbbusy
-
-        cause = dbbusy.busy_cause(exception)
-        if cause is None:
-            return None
-        dbbusy.log_busy(cause, request.path)
-        resp = HttpResponse(
-            "<!doctype html><meta charset=utf-8><title>系统繁忙</title>"
-            "<p>系统繁忙，请稍后重试。</p><p lang=en>The service is busy; please retry.</p>",
-            status=503,
-            content_type="text/html; charset=utf-8",
-        )
-        resp["Retry-After"] = str(dbbusy.RETRY_AFTER_SECONDS)
-        return resp
         import secrets
 
         nonce = secrets.token_urlsafe(18)
