@@ -76,7 +76,8 @@ def make_customer(db: Any, make_staff: Any, synth: Synth) -> Any:
 def current_otp(staff: Any) -> str | None:
     """The current TOTP code of a staff member's confirmed device (None without one)."""
     from django_otp.oath import totp
-    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from baomi.access.models import SealedTOTPDevice as TOTPDevice
 
     device = TOTPDevice.objects.filter(user=staff, confirmed=True).first()
     if device is None:

@@ -21,11 +21,11 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 from django_otp.oath import TOTP, totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from baomi.access import mfa
 from baomi.access import services as access
 from baomi.access.models import ApprovalRequest, ApprovalState, BreakGlassGrant, Staff
+from baomi.access.models import SealedTOTPDevice as TOTPDevice
 from baomi.audit.models import Action, AuditEvent, Outcome
 from baomi.core import clock
 from baomi.core.errors import ValidationFailed
@@ -35,7 +35,7 @@ from conftest import PASSWORD, current_otp
 pytestmark = pytest.mark.django_db
 
 FULL_ID = "11010519491231002X"
-MASKED_ID = "110105********002X"
+MASKED_ID = "****002X"
 NAME = "王小明"
 PHONE = "13812345678"
 NEW_PASSWORD = "amber-lantern-orchard-velvet-71"

@@ -19,12 +19,12 @@ import pytest
 from django.db import transaction
 from django.test import Client
 from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from baomi.access import services
 from baomi.access.models import ApprovalRequest, Staff
+from baomi.access.models import SealedTOTPDevice as TOTPDevice
 from baomi.audit.models import AuditEvent
 from baomi.core import clock
 from baomi.core.errors import Forbidden

@@ -15,7 +15,11 @@ def main(argv: list[str] | None = None) -> None:
         args[1] = ALIASES[args[1]]
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(["baomi", *args[1:]])
+    from baomi.audit.refusals import boundary
+
+    # refusals of a command whose transaction rolled back still reach the audit log
+    with boundary():
+        execute_from_command_line(["baomi", *args[1:]])
 
 
 if __name__ == "__main__":

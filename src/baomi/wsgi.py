@@ -7,6 +7,6 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "baomi.settings.prod")
 application = get_wsgi_application()
 
-from baomi.vault.keys import get_keyring  # noqa: E402  (needs settings loaded)
+from baomi.core.preflight import preflight  # noqa: E402  (needs settings loaded)
 
-get_keyring()
+preflight()

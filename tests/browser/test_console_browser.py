@@ -20,7 +20,7 @@ from .helpers import at, choose_purpose, mfa_staff, password_step, shot, sign_in
 pytestmark = pytest.mark.browser
 
 FULL_ID = "11010519491231002X"
-MASKED_ID = "110105********002X"
+MASKED_ID = "****002X"
 NAME = "王小明"
 PHONE = "13812345678"
 SHIPMENT = {

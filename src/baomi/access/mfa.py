@@ -18,13 +18,13 @@ from typing import Any
 
 import segno
 from django.conf import settings
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from baomi.catalog import fields as catalog
 from baomi.catalog.enums import FieldClass, Purpose, Treatment
 
 from .enums import ADMIN_ROLES, Role
 from .models import RecoveryCode
+from .models import SealedTOTPDevice as TOTPDevice  # seeds sealed under the vault's KEK
 from .policy import decide
 
 RECOVERY_CODES = 10
@@ -64,7 +64,7 @@ class Enrolment:
 
 
 def _b32(device: TOTPDevice) -> str:
-    return base64.b32encode(bytes.fromhex(device.key)).decode().rstrip("=")
+    return base64.b32encode(device.bin_key).decode().rstrip("=")
 
 
 def start_enrolment(staff: Any, *, confirmed: bool = False) -> Enrolment:

@@ -3,8 +3,11 @@ policy overrides, four-eyes approvals and break-glass grants (R-D1..R-D6)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .enums import Role
 
@@ -219,3 +222,28 @@ class BreakGlassOperation(models.Model):
 
     class Meta:
         db_table = "access_break_glass_operation"
+
+
+class SealedTOTPDevice(TOTPDevice):
+    """django-otp's TOTP device with its seed sealed under the vault's KEK (baomi.access.
+    seeds). Same table and behaviour; `bin_key` opens the seed, `save` seals a plain one.
+    baomi reads and creates TOTP devices through this class only."""
+
+    class Meta:
+        proxy = True
+        app_label = "access"
+
+    @property
+    def bin_key(self) -> bytes:
+        from .seeds import open_seed
+
+        stored: str = self.key  # type: ignore[has-type]
+        return open_seed(self.user_id, stored)
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        from .seeds import is_sealed, seal
+
+        stored: str = self.key  # type: ignore[has-type]
+        if stored and not is_sealed(stored):
+            self.key = seal(self.user_id, stored)
+        super().save(*args, **kwargs)

@@ -13,6 +13,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from baomi.catalog import fields as catalog
+from baomi.catalog import inference
 from baomi.catalog.enums import FieldClass, Purpose, Treatment
 from baomi.catalog.fields import FieldSpec
 
@@ -137,6 +139,7 @@ _override_cache: tuple[float, dict[tuple[str, str, str], Treatment]] | None = No
 def clear_override_cache() -> None:
     global _override_cache
     _override_cache = None
+    _view_cache.clear()
 
 
 def overrides() -> dict[tuple[str, str, str], Treatment]:
@@ -156,7 +159,32 @@ def overrides() -> dict[tuple[str, str, str], Treatment]:
 
 
 def decide(role: str, purpose: Purpose, spec: FieldSpec) -> Treatment:
-    """The treatment of one field for one read. Unknown role or disallowed purpose: withheld."""
+    """The treatment of one field for one read, as part of its view: the per-field
+    decision, tightened so that nothing else the same view shows undoes a mask
+    (`view`, catalog.inference). Unknown role or disallowed purpose: withheld."""
+    settled = view(role, purpose).treatments.get(spec.key)
+    return settled if settled is not None else decide_field(role, purpose, spec)
+
+
+# (role, purpose) → settled view; valid for one overrides table (identity-checked)
+_view_cache: dict[tuple[str, Purpose], tuple[object, inference.SettledView]] = {}
+
+
+def view(role: str, purpose: Purpose) -> inference.SettledView:
+    """Every catalogued field's treatment for one role × purpose, decided together: a mask
+    must hold against everything else the same view shows (DESIGN §4, issue #9 §3)."""
+    table = overrides() if role_policy(role).purposes else None
+    hit = _view_cache.get((role, purpose))
+    if hit is not None and hit[0] is table:
+        return hit[1]
+    settled = inference.settle({f.key: decide_field(role, purpose, f) for f in catalog.FIELDS})
+    _view_cache[(role, purpose)] = (table, settled)
+    return settled
+
+
+def decide_field(role: str, purpose: Purpose, spec: FieldSpec) -> Treatment:
+    """One field on its own: role × purpose × class / tag / field, overrides, purpose
+    limitation. Use `decide` or `view`: this one alone does not see the rest of the view."""
     pol = role_policy(role)
     if purpose not in pol.purposes:
         return WITHHELD

@@ -11,6 +11,8 @@ class AuditConfig(AppConfig):
     label = "audit"
 
     def ready(self) -> None:
+        from . import checks  # noqa: F401  (the signing key's file-mode check)
+
         post_migrate.connect(checkpoint_after_migrate, sender=self)
 
 

@@ -73,6 +73,7 @@ def signing_key(create: bool = True) -> Ed25519PrivateKey:
     path = _key_path()
     cached = _cache.get(str(path))
     if cached is not None:
+        check_signing_key()  # the mode as it is now, not as it was when first loaded
         return cached
     with _lock:
         if not path.exists():
@@ -88,6 +89,15 @@ def signing_key(create: bool = True) -> Ed25519PrivateKey:
         key = Ed25519PrivateKey.from_private_bytes(base64.b64decode(path.read_bytes().strip()))
         _cache[str(path)] = key
         return key
+
+
+def check_signing_key() -> None:
+    """Refuse (SigningKeyInsecure) a signing key file or key directory that group or others
+    can reach; nothing to check before the key exists (`baomi migrate` creates it 0600)."""
+    path = _key_path()
+    if path.exists():
+        check_private(path.parent, SigningKeyInsecure)
+        check_private(path, SigningKeyInsecure)
 
 
 def public_key(create: bool = True) -> Ed25519PublicKey:

@@ -44,6 +44,7 @@ class Action(models.TextChoices):
     STAFF_CREATED = "staff.created"
     CUSTOMER_READ = "customer.read"
     CUSTOMER_CREATED = "customer.created"
+    CUSTOMER_CREATE_REFUSED = "customer.create_refused"  # duplicate: an existence probe
     CUSTOMER_UPDATED = "customer.updated"
     CUSTOMER_MERGED = "customer.merged"
     CUSTOMER_SEARCHED = "customer.searched"

@@ -31,11 +31,27 @@ def email(value: str) -> str:
 
 
 def id_number(value: str) -> str:
-    if len(value) == 18:
-        return value[:6] + STAR * 8 + value[-4:]
-    if len(value) <= 4:
-        return STAR * len(value)
-    return value[:2] + STAR * (len(value) - 4) + value[-2:]
+    """Four stars and the last 4 characters, whatever the ID's type and length: `****6441`.
+
+    An 18-character mainland (or foreign permanent-resident) ID carries the birth date in
+    characters 7–14 and the region in 1–6; the old mask `310104********6441` hid exactly
+    the birth date, which the same view showed in plain (issue #9 §3). The width is fixed
+    so the mask does not tell a resident ID from a passport either. Short numbers show
+    less: 5–7 characters the last 2, 4 or fewer nothing."""
+    if len(value) >= 8:
+        return STAR * 4 + value[-4:]
+    if len(value) > 4:
+        return STAR * 4 + value[-2:]
+    return STAR * 4
+
+
+def hide_gender_digit(masked: str, plain: str) -> str:
+    """Refinement of `id_number` for views that do not show the gender: the 17th character
+    of an 18-character ID is odd for men and even for women, and it is the second-last
+    character the mask shows (`****6441` → `****64*1`)."""
+    if len(plain) == 18 and len(masked) >= 2:
+        return masked[:-2] + STAR + masked[-1]
+    return masked
 
 
 _CITY = re.compile(r"^(.*?(?:市|州|盟|地区|特别行政区))")
@@ -70,3 +86,22 @@ def partial(value: str) -> str:
 
 def hidden(value: str) -> str:
     return "***"
+
+
+# What each mask shows, for the catalogue's masking table (`baomi catalog`, docs/vault.md).
+DESCRIPTIONS: dict[str, tuple[str, str]] = {
+    "name": ("保留姓氏（外文名保留各部分首字母）", "surname kept (Latin names: each initial)"),
+    "phone": ("前3位和后4位", "first 3 and last 4 digits"),
+    "email": ("用户名首字符和域名", "first character of the user name, and the domain"),
+    "id_number": ("仅后4位（固定宽度）", "last 4 characters only (fixed width)"),
+    "address": ("到城市一级", "down to the city"),
+    "card": ("前6位和后4位", "first 6 and last 4 digits"),
+    "year_only": ("仅年份", "year only"),
+    "partial": ("仅首字符", "first character only"),
+    "hidden": ("完全隐藏", "nothing"),
+}
+
+
+def describe(mask: object, lang: str = "en") -> str:
+    zh, en = DESCRIPTIONS.get(getattr(mask, "__name__", ""), ("—", "—"))
+    return zh if lang.startswith("zh") else en

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import fields as catalog
+from . import masking
 
 
 def checklist(lang: str = "en") -> list[dict[str, Any]]:
@@ -23,6 +24,7 @@ def checklist(lang: str = "en") -> list[dict[str, Any]]:
                 "retention": f.retention,
                 "blind_indexed": f.indexed,
                 "tags": sorted(f.tags),
+                "mask": masking.describe(f.mask, lang),
             }
         )
     for p in catalog.PREFERENCE_KEYS:
@@ -38,6 +40,7 @@ def checklist(lang: str = "en") -> list[dict[str, Any]]:
                 "retention": catalog.spec("customer", "preferences").retention,
                 "blind_indexed": False,
                 "tags": [],
+                "mask": masking.describe(masking.hidden, lang),
             }
         )
     return rows

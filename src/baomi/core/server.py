@@ -56,6 +56,8 @@ def options(host: str, port: int, sizing: Sizing) -> dict[str, Any]:
         "errorlog": "-",
         "loglevel": "info",
         "access_log_format": ACCESS_LOG_FORMAT,
+        # query strings, referrers and user agents cut from access and error lines too
+        "logger_class": "baomi.core.logs.GunicornLogger",
         "proc_name": "baomi",
         # gunicorn's runtime control socket is one path per user ($HOME/.gunicorn): two
         # servers on one machine would fight over it, and nothing here uses it

@@ -220,10 +220,9 @@ def create_customer(request: HttpRequest, body: CustomerIn) -> Status[Any]:
     return _idempotent(request, "POST /customers", write, render)
 
 
-@router.get("", response=CustomerPage, exclude_none=True)
-def search_customers(request: HttpRequest, q: Query[SearchQuery]) -> dict[str, Any]:
+def _search(request: HttpRequest, criteria: dict[str, Any], page: int) -> dict[str, Any]:
     result = services.search_customers(
-        _actor(request), purpose_header(request), q.model_dump(exclude={"page"}), page=q.page
+        _actor(request), purpose_header(request), criteria, page=page
     )
     return {
         "items": [shape(v) for v in result.results],
@@ -231,6 +230,48 @@ def search_customers(request: HttpRequest, q: Query[SearchQuery]) -> dict[str, A
         "page_size": result.page_size,
         "total": result.total,
     }
+
+
+@router.get(
+    "",
+    response=CustomerPage,
+    exclude_none=True,
+    deprecated=True,
+    summary="Search customers (query string; prefer POST /customers/search)",
+)
+def search_customers(request: HttpRequest, q: Query[SearchQuery]) -> dict[str, Any]:
+    """Kept for existing callers. The criteria travel in the URL, where proxies and
+    browsers may keep them; baomi's own logs cut every query string. Use
+    `POST /customers/search`."""
+    return _search(request, q.model_dump(exclude={"page"}), q.page)
+
+
+class SearchIn(Schema):
+    """Exact-match criteria (any of them; all given must match) and the page (from 1)."""
+
+    phone: str | None = None
+    email: str | None = None
+    id_number: str | None = None
+    name: str | None = None
+    page: int = 1
+
+
+SEARCH_KEYS = frozenset(SearchIn.model_fields)
+
+
+@router.post("/search", response=CustomerPage, exclude_none=True, summary="Search customers")
+def search_customers_post(request: HttpRequest, body: SearchIn) -> dict[str, Any]:
+    """The documented way to search: the criteria (personal values) travel in the body,
+    never in a URL. Same answers as `GET /customers?…`; unknown keys are refused by name."""
+    unknown = sorted(set(raw_body(request)) - SEARCH_KEYS)
+    if unknown:
+        raise ValidationFailed(
+            [
+                FieldIssue(k[:40], "field_unknown", "not a search criterion", "不是可用的查询条件")
+                for k in unknown
+            ]
+        )
+    return _search(request, body.model_dump(exclude={"page"}), body.page)
 
 
 @router.get("/{customer_id}", response=CustomerOut, exclude_none=True)

@@ -19,6 +19,7 @@ from django.db.models import Model
 
 from baomi import audit
 from baomi.access.policy import decide, emergency_treatment, may_use
+from baomi.access.policy import view as policy_view
 from baomi.audit.models import Action, Outcome
 from baomi.catalog import fields as catalog
 from baomi.catalog import validators
@@ -87,7 +88,7 @@ class DataSubject:
 
 
 def _deny(actor: Any, p: Purpose, customer_id: object, reason: str, message: str) -> Forbidden:
-    audit.record(
+    audit.record_refusal(  # logged even when the caller's transaction rolls back
         Action.ACCESS_DENIED,
         actor,
         purpose=p,
@@ -141,7 +142,7 @@ def check_purpose(actor: Any, purpose: Purpose | str | None, customer_id: object
             )
         return p
     if not may_use(actor.role_code, p) and not _holds_grant(actor, p):
-        audit.record(
+        audit.record_refusal(
             Action.ACCESS_DENIED,
             actor,
             purpose=p,
@@ -178,6 +179,7 @@ def _present(
     masked: list[str] = []
     withheld: list[str] = []
     treatments: dict[str, str] = {}
+    settled = policy_view(role, purpose)  # masks decided per view, not per field
     for spec in catalog.fields_of(entity):
         if force is None and only is not None:  # a grant: its fields plain, nothing else
             t = Treatment.PLAIN if spec.key in only else Treatment.WITHHELD
@@ -190,7 +192,10 @@ def _present(
             continue
         value = _open(key, entity, spec.code, blob, row_id)  # decrypt only what is allowed
         if t is Treatment.MASKED and value is not None:
-            value = spec.mask(value if isinstance(value, str) else json.dumps(value))
+            text = value if isinstance(value, str) else json.dumps(value)
+            value = spec.mask(text)
+            for refine in settled.refinements.get(spec.key, ()):
+                value = refine(value, text)
             masked.append(spec.code)
         elif t is Treatment.MASKED:
             masked.append(spec.code)

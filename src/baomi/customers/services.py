@@ -20,7 +20,7 @@ from django.db import transaction
 
 from baomi import audit
 from baomi.access.policy import decide, may_write
-from baomi.audit.models import Action, Outcome
+from baomi.audit.models import Action
 from baomi.catalog import fields as catalog
 from baomi.catalog import validators
 from baomi.catalog.enums import Purpose, Treatment
@@ -46,15 +46,20 @@ def index_values(values: Mapping[str, str]) -> dict[str, str]:
     return out
 
 
-def _check_write(actor: Any, purpose: Purpose | str | None, fields: list[str]) -> Purpose:
-    p = gate.check_purpose(actor, purpose)
+def _check_write(
+    actor: Any, purpose: Purpose | str | None, fields: list[str], customer_id: object = ""
+) -> Purpose:
+    """Role, purpose and fields may write — decided before anything is decrypted or
+    validated, so a refusal reveals nothing about the stored values (issue #9 §3).
+    Every refusal leaves an `access.denied` event, also when the caller rolls back."""
+    p = gate.check_purpose(actor, purpose, customer_id)
     if not may_write(actor.role_code, p):
-        audit.record(
+        audit.record_refusal(
             Action.ACCESS_DENIED,
             actor,
             purpose=p,
             object_type="customer",
-            outcome=Outcome.DENIED,
+            object_id=customer_id,
             detail={"reason": "write_not_allowed"},
         )
         raise Forbidden(
@@ -63,9 +68,19 @@ def _check_write(actor: Any, purpose: Purpose | str | None, fields: list[str]) -
     hidden = [
         f
         for f in fields
-        if decide(actor.role_code, p, catalog.spec("customer", f)) is Treatment.WITHHELD
+        if f in catalog.CUSTOMER_FIELDS
+        and decide(actor.role_code, p, catalog.spec("customer", f)) is Treatment.WITHHELD
     ]
     if hidden:
+        audit.record_refusal(
+            Action.ACCESS_DENIED,
+            actor,
+            purpose=p,
+            object_type="customer",
+            object_id=customer_id,
+            fields=sorted(hidden),
+            detail={"reason": "field_forbidden"},
+        )
         raise Forbidden(
             f"fields not writable under this purpose: {', '.join(sorted(hidden))}",
             code="field_forbidden",
@@ -148,6 +163,16 @@ def create_customer(
     p = _check_write(actor, purpose, list(values))
     lock_identity(values)
     if find_duplicates(values):
+        # an existence oracle unless logged: who asked, under which purpose, which fields
+        # matched (names only, never the values, never the existing customer's id)
+        audit.record_refusal(
+            Action.CUSTOMER_CREATE_REFUSED,
+            actor,
+            purpose=p,
+            object_type="customer",
+            fields=sorted(values),
+            detail={"reason": "duplicate_customer", "channel": ch},
+        )
         raise Conflict(
             "a customer with the same ID number, or the same phone and name, exists",
             code="duplicate_customer",
@@ -187,7 +212,6 @@ def _live(customer_id: uuid.UUID | str) -> Customer:
     return c
 
 
-@transaction.atomic
 def update_customer(
     actor: Any,
     purpose: Purpose | str | None,
@@ -195,6 +219,22 @@ def update_customer(
     data: Mapping[str, Any],
     *,
     channel: str | None = None,
+) -> Customer:
+    # authorise first (role, purpose, every catalogued field sent), outside the change's
+    # transaction: nothing is looked up, decrypted or validated for a caller who may not
+    # write, and the refusal is logged (issue #9 §3: a bad id_number answered "not a valid
+    # passport number" to auditors and administrators, revealing the stored ID type)
+    p = _check_write(actor, purpose, [k for k in data if k != "channel"], customer_id)
+    with transaction.atomic():
+        return _update_customer(actor, p, customer_id, data, channel)
+
+
+def _update_customer(
+    actor: Any,
+    p: Purpose,
+    customer_id: uuid.UUID | str,
+    data: Mapping[str, Any],
+    channel: str | None,
 ) -> Customer:
     payload = dict(data)
     ch = clean_channel(channel or payload.pop("channel", None) or "store")
@@ -204,12 +244,14 @@ def update_customer(
     existing_type = None
     if "id_number" in payload and "id_type" not in payload and customer.id_type is not None:
         existing_type = gate.stored_id_type(customer)
-    values = clean_customer(payload, partial=True, existing_id_type=existing_type)
+    try:
+        values = clean_customer(payload, partial=True, existing_id_type=existing_type)
+    except ValidationFailed as exc:
+        raise (_without_stored_type(exc, actor, p) if existing_type else exc) from None
     if not values:
         raise ValidationFailed(
             [FieldIssue("*", "nothing_to_change", "no field to change", "没有需要修改的字段")]
         )
-    p = _check_write(actor, purpose, list(values))
     if values.get("id_number"):
         # an ID number names one customer: refuse moving it onto a second one
         lock_identity({"id_number": values["id_number"]})
@@ -232,6 +274,26 @@ def update_customer(
         detail={"channel": ch},
     )
     return customer
+
+
+def _without_stored_type(exc: ValidationFailed, actor: Any, p: Purpose) -> ValidationFailed:
+    """An id_number checked against the *stored* ID type must not name that type to a
+    writer whose view does not show it plainly ("not a valid passport number")."""
+    if decide(actor.role_code, p, catalog.spec("customer", "id_type")) is Treatment.PLAIN:
+        return exc
+    return ValidationFailed(
+        [
+            FieldIssue(
+                "id_number",
+                "id_number_invalid",
+                "not a valid number for this customer's ID type",
+                "证件号码与该客户的证件类型不符",
+            )
+            if i.field == "id_number"
+            else i
+            for i in exc.issues
+        ]
+    )
 
 
 # -- payment cards (R-C4) -----------------------------------------------------------------

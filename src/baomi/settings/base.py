@@ -20,6 +20,9 @@ def env_list(name: str, default: str) -> list[str]:
 
 
 SECRET_KEY = os.environ.get("BAOMI_SECRET_KEY", "dev-insecure-change-me-" + "x" * 40)
+# Off unless asked for (BAOMI_DEBUG=1) in every settings module and entry point: Django's
+# debug pages list every route and print a traceback's local variables, personal values
+# included (issue #9 §4). dev.py and test.py inherit this; prod.py forces it off.
 DEBUG = env_bool("BAOMI_DEBUG", False)
 ALLOWED_HOSTS = env_list("BAOMI_ALLOWED_HOSTS", "127.0.0.1,localhost")
 
@@ -32,6 +35,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "ninja",  # its templates and static files: /api/v1/docs served from here, no CDN
     "django_otp",
     "django_otp.plugins.otp_totp",
     "axes",
@@ -52,6 +56,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # CSP + Permissions-Policy on every response, static files and errors included
+    "baomi.core.middleware.SecurityHeadersMiddleware",
     # static files from the app's own static dirs, also with DEBUG off (decision 0009);
     # before anything that opens a session or the database
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -103,6 +109,8 @@ def database_config(url: str) -> dict[str, object]:
         dj_database_url.parse(url, conn_max_age=CONN_MAX_AGE, conn_health_checks=True)
     )
     if cfg["ENGINE"] == "django.db.backends.sqlite3":
+        # Django's backend, but the file, its WAL and SHM are created and kept 0600
+        cfg["ENGINE"] = "baomi.core.db.sqlite3"
         name = str(cfg["NAME"])
         if name not in ("", ":memory:") and not name.startswith("file:"):
             Path(name).parent.mkdir(parents=True, exist_ok=True)
@@ -158,6 +166,9 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 SESSION_COOKIE_AGE = 8 * 3600  # absolute lifetime (also enforced by SessionTimeoutMiddleware)
 BAOMI_SESSION_IDLE_SECONDS = int(os.environ.get("BAOMI_SESSION_IDLE_SECONDS", str(15 * 60)))
+# sessions in the database, keyed by a digest of the cookie's key (decision 0012): a
+# database read gives no usable session
+SESSION_ENGINE = "baomi.access.sessions"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
@@ -202,9 +213,24 @@ BAOMI_MFA_ALL_ROLES = env_bool("BAOMI_MFA_ALL_ROLES", True)
 BAOMI_TOKEN_IDLE_SECONDS = int(os.environ.get("BAOMI_TOKEN_IDLE_SECONDS", str(30 * 60)))
 OTP_TOTP_ISSUER = "baomi"
 
+# No log line holds a query string (it can carry a phone or an ID number): every handler
+# cuts URLs at "?" (baomi.core.logs), Django's development-server access log included.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"no_query": {"()": "baomi.core.logs.StripQueryStrings"}},
+    "formatters": {"server": {"format": "[{server_time}] {message}", "style": "{"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["no_query"]},
+        "server": {
+            "class": "logging.StreamHandler",
+            "filters": ["no_query"],
+            "formatter": "server",
+        },
+    },
     "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {
+        "django.server": {"handlers": ["server"], "level": "INFO", "propagate": False},
+        "django.request": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+    },
 }

@@ -1,6 +1,7 @@
-"""Local development / `make demo`: embedded SQLite under ./var, DEBUG off unless asked."""
+"""Local development / `make demo`: embedded SQLite under ./var.
+
+DEBUG is off unless BAOMI_DEBUG=1 (base.py): a demo is reachable from the network like any
+server, and Django's debug pages show routes and tracebacks with personal values in them.
+"""
 
 from .base import *  # noqa: F403
-from .base import env_bool
-
-DEBUG = env_bool("BAOMI_DEBUG", True)

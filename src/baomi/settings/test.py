@@ -14,7 +14,7 @@ DATABASES = {"default": database_config(_url)}
 # SQLite: in-memory test database. PostgreSQL: one test database per process, so parallel
 # runs (developers, CI, helpers) never collide on "test_postgres".
 _test_db: dict[str, str | None] = (
-    {"NAME": None}
+    {"NAME": ":memory:"}  # spelled out: pytest-django knows only Django's engine name
     if str(DATABASES["default"]["ENGINE"]).endswith("sqlite3")
     else {"NAME": f"test_baomi_{os.getpid()}"}
 )

@@ -25,9 +25,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         from baomi.core import server
-        from baomi.vault.keys import get_keyring
+        from baomi.core.preflight import preflight
 
-        get_keyring()  # refuse to start without keys, or with insecure key files
+        preflight()  # refuse to start without keys, or with key files others can read
         if options["dev"]:
             call_command("runserver", f"{options['host']}:{options['port']}")
             return

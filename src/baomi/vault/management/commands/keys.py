@@ -51,14 +51,17 @@ class Command(BaseCommand):
             with Progress(disable=not self.stdout.isatty()) as progress:
                 task = progress.add_task("rewrap", total=todo)
                 n = services.rewrap(opts["batch"], lambda k: progress.advance(task, k))
+            from baomi.access import seeds  # staff TOTP seeds are sealed by the KEK too
+
+            totp = seeds.rewrap(primary)
             audit.record(
                 Action.KEY_REWRAPPED,
                 None,
                 object_type="kek",
                 object_id=primary,
-                detail={"rewrapped": n},
+                detail={"rewrapped": n, "totp_seeds": totp},
             )
-            self.stdout.write(json.dumps({"rewrapped": n, "primary": primary}))
+            self.stdout.write(json.dumps({"rewrapped": n, "totp_seeds": totp, "primary": primary}))
         elif action == "retire":
             v = opts["version"]
             if v is None:
@@ -69,6 +72,10 @@ class Command(BaseCommand):
                 raise CommandError(f"version {v} is the primary: rotate first")
             if DataKey.objects.filter(kek_version=v, destroyed_at__isnull=True).exists():
                 raise CommandError(f"version {v} still wraps data keys: run `baomi keys rewrap`")
+            from baomi.access import seeds
+
+            if seeds.sealed_under(v):
+                raise CommandError(f"version {v} still seals TOTP seeds: run `baomi keys rewrap`")
             with transaction.atomic():
                 ring.retire(v)
                 audit.record(Action.KEY_RETIRED, None, object_type="kek", object_id=v)
