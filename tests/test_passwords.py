@@ -34,7 +34,8 @@ def _otp_ahead(staff: Any) -> str:
     import time
 
     from django_otp.oath import TOTP
-    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from baomi.access.models import SealedTOTPDevice as TOTPDevice
 
     device = TOTPDevice.objects.get(user=staff, confirmed=True)
     t = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)

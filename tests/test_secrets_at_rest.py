@@ -180,12 +180,12 @@ def test_rewrap_moves_seeds_and_retire_refuses_a_version_that_seals_one(
     staff = make_staff("front_desk")
     mfa.start_enrolment(staff, confirmed=True)
     seed = SealedTOTPDevice.objects.get(user=staff).bin_key
-    call_command("keys", "rotate", stdout=io.StringIO())
+    call_command("keys", "rotate", "--reason-category", "approved_change", "--reason", "seed rewrap test run", stdout=io.StringIO())
     with pytest.raises(CommandError, match=r"TOTP"):
-        call_command("keys", "retire", "1", stdout=io.StringIO())
+        call_command("keys", "retire", "1", "--reason-category", "approved_change", "--reason", "seed rewrap test run", stdout=io.StringIO())
     out = io.StringIO()
     call_command("keys", "rewrap", stdout=out)
     assert json.loads(out.getvalue())["totp_seeds"] >= 1
     assert _raw_seed_column(staff).startswith("k2:")
-    call_command("keys", "retire", "1", stdout=io.StringIO())
+    call_command("keys", "retire", "1", "--reason-category", "approved_change", "--reason", "seed rewrap test run", stdout=io.StringIO())
     assert mfa.verify(staff, f"{totp(seed):06d}").ok
