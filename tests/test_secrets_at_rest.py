@@ -16,6 +16,9 @@ from conftest import PASSWORD, console_sign_in
 pytestmark = pytest.mark.django_db
 
 
+_REASON = ("--reason-category", "approved_change", "--reason", "seed rewrap test run")
+
+
 def test_session_keys_in_the_database_cannot_be_used(make_staff: Any) -> None:
     from baomi.access.services import create_staff_with_mfa
 
@@ -180,12 +183,12 @@ def test_rewrap_moves_seeds_and_retire_refuses_a_version_that_seals_one(
     staff = make_staff("front_desk")
     mfa.start_enrolment(staff, confirmed=True)
     seed = SealedTOTPDevice.objects.get(user=staff).bin_key
-    call_command("keys", "rotate", "--reason-category", "approved_change", "--reason", "seed rewrap test run", stdout=io.StringIO())
+    call_command("keys", "rotate", *_REASON, stdout=io.StringIO())
     with pytest.raises(CommandError, match=r"TOTP"):
-        call_command("keys", "retire", "1", "--reason-category", "approved_change", "--reason", "seed rewrap test run", stdout=io.StringIO())
+        call_command("keys", "retire", "1", *_REASON, stdout=io.StringIO())
     out = io.StringIO()
     call_command("keys", "rewrap", stdout=out)
     assert json.loads(out.getvalue())["totp_seeds"] >= 1
     assert _raw_seed_column(staff).startswith("k2:")
-    call_command("keys", "retire", "1", "--reason-category", "approved_change", "--reason", "seed rewrap test run", stdout=io.StringIO())
+    call_command("keys", "retire", "1", *_REASON, stdout=io.StringIO())
     assert mfa.verify(staff, f"{totp(seed):06d}").ok
