@@ -25,6 +25,15 @@ REASONS = {
     "snapshot_only": ("数据目录只能按当前版本计算", "The catalogue is measured as deployed now"),
     "period_in_future": ("期间尚未开始", "The period has not started"),
     "empty_catalogue": ("数据目录为空", "The catalogue is empty"),
+    "no_partners_under_agreement": ("期内没有签约合作方", "No partner under agreement"),
+    "no_transfers": ("期内没有对外提供", "No transfer in this period"),
+    "no_assessment": ("尚无安全评估", "No security assessment yet"),
+    "no_cases_due": ("本期没有到期的事件", "No incident fell due in this period"),
+    "no_cases_judged": ("本期没有已判定的事件", "No incident judged in this period"),
+    "no_history": ("缺少上年数据，无法比较", "No previous year to compare with"),
+    "no_notices_due": ("本期没有到期的客户通知", "No customer notice fell due in this period"),
+    "no_plan": ("尚未发布应急预案", "No response plan published"),
+    "no_staff": ("没有在职员工", "No active staff"),
 }
 UNITS = {"%": "%", "days": ("天", "days"), "hours": ("小时", "hours"), "count": ("", "")}
 
