@@ -700,3 +700,18 @@ def test_an_emergency_read_is_flagged_and_shows_every_record_column() -> None:
     view.break_glass = False
     page = customer_page("courier", view)
     assert [t.entity for t in page.records if t.available] == ["shipment"]
+
+
+@pytest.mark.parametrize(
+    ("role", "separation_of_duties"),
+    [("system_admin", True), ("security_auditor", True), ("manager", False), ("hr", False)],
+)
+def test_home_explains_no_customer_access_by_the_role_it_is(
+    staff_client: Any, role: str, separation_of_duties: bool
+) -> None:
+    """Aggregate-only roles (#10 §4) are not told they are administrators (R-D4)."""
+    c, _ = staff_client(role)
+    home = html(c.get("/"))
+    assert 'data-testid="no-customer-access"' in home
+    assert ("三员分立" in home) is separation_of_duties
+    assert ("不查看任何单个客户的个人信息" in home) is not separation_of_duties

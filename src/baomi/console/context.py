@@ -84,6 +84,7 @@ def banners(request: HttpRequest, role: str) -> list[ShownBanner]:
 def console(request: HttpRequest) -> dict[str, Any]:
     from baomi.access.enums import Role
     from baomi.access.policy import allowed_purposes, may_write
+    from baomi.catalog.enums import ADMIN_ROLES
 
     from . import labels
 
@@ -101,6 +102,7 @@ def console(request: HttpRequest) -> dict[str, Any]:
         "active_purpose_label": labels.bilingual(p.label) if p else "",
         "allowed_purposes": purposes,
         "customer_access": bool(purposes),
+        "admin_role": role in ADMIN_ROLES,
         "can_write": bool(p and may_write(role, p)),
         "role_label": labels.choice_label(Role, role),
         "nav_items": nav_items(request, role),
