@@ -1,7 +1,9 @@
 """Synthetic customers for the demo, tests and benchmarks (R-C7: never production data).
 
 Faker (zh_CN, en_US) supplies names and addresses; mainland resident IDs are built with a
-real region code and the checksum from python-stdnum so they validate like real ones.
+real region code and the checksum from python-stdnum, and are checked with the product's own
+rule (`catalog.validators.resident_id`: the region code may be newer than the birth date, as
+on real cards issued after a district was created — issue #9 §1).
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from typing import Any
 
 from faker import Faker
 from stdnum.cn import ric
+
+from baomi.catalog.validators import resident_id as valid_resident_id
 
 REGIONS = {  # region code → city prefix for a matching address
     "110105": "北京市朝阳区",
@@ -61,15 +65,12 @@ class Synth:
         self._n = 0
 
     def resident_id(self, born: date, male: bool) -> tuple[str, str]:
-        # stdnum knows when each county code existed: retry until the code fits the birth year
-        for _ in range(50):
-            region = self.rng.choice(list(REGIONS))
-            seq = self.rng.randrange(0, 50) * 2 + (1 if male else 0)  # odd = male
-            body = f"{region}{born:%Y%m%d}{seq:02d}{seq % 10}"
-            number = body + ric.calc_check_digit(body + "0")  # stdnum wants a placeholder digit
-            if ric.is_valid(number):
-                return number, REGIONS[region]
-        return self.resident_id(date(1995, born.month, min(born.day, 28)), male)
+        # any birth year with any region code: a card carries the code in force at issue
+        region = self.rng.choice(list(REGIONS))
+        seq = self.rng.randrange(0, 50) * 2 + (1 if male else 0)  # odd = male
+        body = f"{region}{born:%Y%m%d}{seq:02d}{seq % 10}"
+        number = body + ric.calc_check_digit(body + "0")  # stdnum wants a placeholder digit
+        return valid_resident_id(number), REGIONS[region]
 
     def birth_date(self) -> date:
         return date(1950, 1, 1) + timedelta(days=self.rng.randrange(0, 365 * 55))
