@@ -148,7 +148,8 @@ def test_enrolment_and_single_use_recovery_codes(client: Client, make_staff: Any
     from django_otp.oath import totp
 
     staff = make_staff("finance")
-    assert _token(client, staff).json()["code"] == "mfa_not_enrolled"
+    assert _token(client, staff).json()["code"] == "bad_credentials"  # no oracle (issue #9 §6)
+    assert AuditEvent.objects.filter(action="auth.mfa_failed", detail__reason="not_enrolled")
     enrol = mfa.start_enrolment(staff)
     assert enrol.otpauth_uri.startswith("otpauth://totp/") and "<svg" in enrol.qr_svg
     from baomi.access.models import SealedTOTPDevice as TOTPDevice

@@ -40,7 +40,8 @@ def test_token_lifecycle(client: Any, make_customer: Any) -> None:
     assert AuditEvent.objects.filter(action="auth.login_failed").exists()
     creds = {"username": staff.username, "password": PASSWORD}
     r = client.post("/api/v1/auth/token", creds, content_type="application/json")
-    assert r.status_code == 401 and r.json()["code"] == "mfa_required"  # no path skips MFA
+    # no path skips MFA, and the answer does not say the password was right (issue #9 §6)
+    assert r.status_code == 401 and r.json()["code"] == "bad_credentials"
     code = current_otp(staff)
     r = client.post("/api/v1/auth/token", {**creds, "otp": code}, content_type="application/json")
     body = r.json()
@@ -49,7 +50,7 @@ def test_token_lifecycle(client: Any, make_customer: Any) -> None:
     r = client.post(
         "/api/v1/auth/token", {**creds, "otp": "000000"}, content_type="application/json"
     )
-    assert r.status_code == 401 and r.json()["code"] == "mfa_required"
+    assert r.status_code == 401 and r.json()["code"] == "bad_credentials"
     assert body["token_type"] == "bearer" and body["access_token"].startswith("bm_")
     from baomi.access.models import ApiToken
 

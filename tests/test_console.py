@@ -96,9 +96,9 @@ def test_login_failure_is_audited_with_a_generic_message(make_staff: Any) -> Non
     staff = make_staff("front_desk")
     c = Client()
     r = c.post("/login/", {"username": staff.username, "password": "wrong-password-123"})
-    assert r.status_code == 200
-    body = html(r)
-    assert 'data-testid="login-error"' in body and "用户名或密码错误" in body
+    assert r.status_code == 302 and r["Location"] == "/login/code/"  # issue #9 §6: no oracle
+    body = html(c.post("/login/code/", {"code": "123456"}))
+    assert 'data-testid="code-error"' in body and "验证码未被接受" in body
     assert "wrong-password-123" not in body
     assert len(events(Action.LOGIN_FAILED, outcome=Outcome.FAILED)) == 1
     assert not events(Action.LOGIN)

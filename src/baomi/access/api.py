@@ -65,8 +65,7 @@ class PasswordIn(Schema):
 def change_password(request: HttpRequest, body: PasswordIn) -> Status[None]:
     """Change your own password (also when it has expired): the old password and a one-time
     code prove it is you. Every token is revoked afterwards."""
-    staff = services.check_password_only(request, body.username, body.old_password)
-    services.check_second_factor(staff, body.otp)
+    staff = services.both_factors(request, body.username, body.old_password, body.otp)
     services.change_password(staff, body.old_password, body.new_password)
     return Status(204, None)
 

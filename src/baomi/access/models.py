@@ -247,3 +247,19 @@ class SealedTOTPDevice(TOTPDevice):
         if stored and not is_sealed(stored):
             self.key = seal(self.user_id, stored)
         super().save(*args, **kwargs)
+
+
+class SignInThrottle(models.Model):
+    """Sign-in attempts counted per account and per (account, client address) — issue #9
+    §6, ASVS 5.0 V6.3.1. The key is an HMAC of the typed username (people type passwords
+    into the username box; nothing typed is kept readable) so an unknown username is
+    counted exactly like a real one and the table reveals no account (baomi.access.throttle).
+    """
+
+    key = models.CharField(max_length=64, primary_key=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_at = models.DateTimeField()
+    blocked_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "access_sign_in_throttle"

@@ -36,8 +36,9 @@ from baomi.core.errors import (
     NotFound,
     ValidationFailed,
 )
+from baomi.core.middleware import client_ip
 
-from . import mfa
+from . import mfa, throttle
 from .enums import ADMIN_ROLES, PRIVILEGED_ROLES, Role
 from .models import (
     ApiToken,
@@ -240,8 +241,35 @@ class PasswordExpired(BaomiError):
     title = "Password expired"
 
 
+BAD_CREDENTIALS = "wrong username, password or one-time code"
+
+
+def _locked_out(refusal: throttle.Refusal) -> LockedOut:
+    minutes = max(1, -(-refusal.retry_after // 60))
+    audit.record(
+        Action.LOCKED_OUT,
+        None,
+        object_type="staff",
+        outcome=Outcome.DENIED,
+        detail={"scope": refusal.scope, "seconds": refusal.retry_after},
+    )
+    if refusal.scope == "pair":
+        detail = f"too many failed sign-ins; try again in {minutes} minutes"
+    else:
+        detail = f"too many sign-in attempts for this account; try again in {minutes} minutes"
+    return LockedOut(
+        detail, scope=refusal.scope, retry_after=refusal.retry_after, minutes=minutes
+    )
+
+
 def check_password_only(request: Any, username: str, password: str) -> Staff:
-    """First factor, with django-axes lock-out per username + IP (5 failures, 15 min)."""
+    """First factor. Before the password is looked at, the attempt is counted per account
+    and per (username, address) (baomi.access.throttle): a locked pair or an account in
+    its back-off window answers LockedOut without checking anything. django-axes stays
+    behind it as a backstop (5 failures per username + IP, 15 min)."""
+    refusal = throttle.attempt(request, username, client_ip(request))
+    if refusal is not None:
+        raise _locked_out(refusal)
     staff = authenticate(request, username=username, password=password)
     if getattr(request, "axes_locked_out", False):  # audited by access.lockout
         raise LockedOut("too many failed sign-ins; try again in 15 minutes")
@@ -268,6 +296,11 @@ def check_password_only(request: Any, username: str, password: str) -> Staff:
             code="credentials_expired",
         )
     return staff
+
+
+def signed_in(request: Any, staff: Staff) -> None:
+    """Both factors passed: the sign-in counters of this account start over."""
+    throttle.succeeded(staff.username, client_ip(request))
 
 
 def check_second_factor(staff: Staff, otp: str | None) -> None:
@@ -305,11 +338,30 @@ def check_second_factor(staff: Staff, otp: str | None) -> None:
         )
 
 
+def both_factors(request: Any, username: str, password: str, otp: str | None) -> Staff:
+    """Throttle → password → one-time code when the role needs MFA, in one request (the
+    API). Every failure before the second factor has passed gives the same answer: a
+    wrong password, a missing or wrong code, no authenticator yet and an expired reset
+    all read "wrong username, password or one-time code" — nothing tells whether the
+    password was right before the code is checked (issue #9 §6, ASVS 5.0 V6.3.8). The
+    audit log records which it was."""
+    try:
+        staff = check_password_only(request, username, password)
+        check_second_factor(staff, otp)
+    except (NotAuthenticated, MfaRequired):
+        raise NotAuthenticated(
+            BAD_CREDENTIALS + " (send `otp`; an account without an authenticator enrols "
+            "in the console first)",
+            code="bad_credentials",
+        ) from None
+    signed_in(request, staff)
+    return staff
+
+
 def login(request: Any, username: str, password: str, otp: str | None = None) -> Staff:
-    """API sign-in: password (lock-out) → one-time code when the role needs MFA → password
-    age. There is no path that skips the second factor."""
-    staff = check_password_only(request, username, password)
-    check_second_factor(staff, otp)
+    """API sign-in: both factors (above), then the password age. There is no path that
+    skips the second factor."""
+    staff = both_factors(request, username, password, otp)
     if password_expired(staff):
         raise PasswordExpired("change your password in the console before using the API")
     return staff

@@ -84,7 +84,10 @@ def _resp(request: HttpRequest, status: int, body: dict[str, Any]) -> HttpRespon
 @api.exception_handler(BaomiError)
 def on_baomi_error(request: HttpRequest, exc: BaomiError) -> HttpResponse:
     lang = get_language_from_request(request) or "en"
-    return _resp(request, exc.status, exc.problem(lang))
+    resp = _resp(request, exc.status, exc.problem(lang))
+    if isinstance(exc.extra.get("retry_after"), int):  # sign-in throttle (RFC 9110 §10.2.3)
+        resp["Retry-After"] = str(exc.extra["retry_after"])
+    return resp
 
 
 # Fixed texts per pydantic error type: pydantic's own `msg` may quote the input or carry

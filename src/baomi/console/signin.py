@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from baomi import audit
-from baomi.access import mfa
+from baomi.access import mfa, throttle
 from baomi.access import services as access
 from baomi.access.models import Staff
 from baomi.access.passwords import password_expired
@@ -74,6 +74,56 @@ def _start(request: HttpRequest, staff: Staff, stage: str, nxt: str) -> None:
         "tries": 0,
         "next": nxt,
     }
+
+
+def _start_decoy(request: HttpRequest, nxt: str) -> None:
+    """A wrong password leads to the code page like a right one (issue #9 §6): the page,
+    the session key change and the answer to any code are the same, so nothing says
+    whether the password was right before a one-time code is checked."""
+    request.session.cycle_key()
+    request.session[PENDING] = {
+        "uid": 0,
+        "decoy": True,
+        "stage": STAGE_OTP,
+        "at": int(time.time()),
+        "tries": 0,
+        "next": nxt,
+    }
+
+
+def _decoy(request: HttpRequest) -> dict[str, Any] | None:
+    state = request.session.get(PENDING)
+    if not (isinstance(state, dict) and state.get("decoy")):
+        return None
+    if int(time.time()) - int(state.get("at", 0)) > PENDING_SECONDS:
+        _clear(request)
+        return None
+    return state
+
+
+def _known_device(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """After a completed sign-in, remember this browser for the account: it then skips the
+    account-wide back-off (baomi.access.throttle), so nobody can keep a colleague out by
+    failing sign-ins under their name."""
+    username = getattr(request, "_baomi_signed_in", None)
+    if username:
+        response.set_cookie(
+            throttle.DEVICE_COOKIE,
+            throttle.device_cookie(username),
+            max_age=throttle.DEVICE_MAX_AGE,
+            secure=request.is_secure(),
+            httponly=True,
+            samesite="Strict",
+        )
+    return response
+
+
+def _locked(request: HttpRequest, exc: access.LockedOut) -> HttpResponse:
+    ctx = {"minutes": exc.extra.get("minutes", 15), "scope": exc.extra.get("scope", "pair")}
+    response = render(request, "console/locked_out.html", ctx, status=429)
+    if isinstance(exc.extra.get("retry_after"), int):
+        response["Retry-After"] = str(exc.extra["retry_after"])
+    return response
 
 
 def _clear(request: HttpRequest) -> None:
@@ -152,6 +202,8 @@ def _after_second_factor(
     request: HttpRequest, staff: Staff, state: dict[str, Any], via: str
 ) -> str:
     """Both factors done: a due password is changed first, then the session starts."""
+    access.signed_in(request, staff)
+    request._baomi_signed_in = staff.username  # type: ignore[attr-defined]
     if password_expired(staff):
         state.update(stage=STAGE_PASSWORD, mfa=via, at=int(time.time()))
         _save(request, state)
@@ -185,17 +237,21 @@ def login_view(request: HttpRequest) -> HttpResponse:
     ctx["username"] = username
     try:
         staff = access.check_password_only(request, username, password)
-    except access.LockedOut:
+    except access.LockedOut as exc:
         _clear(request)
-        return render(request, "console/locked_out.html", {"minutes": 15}, status=429)
+        return _locked(request, exc)
     except NotAuthenticated:  # audited by the service (auth.login_failed)
         _clear(request)
-        ctx["error"] = True
+        if settings.BAOMI_MFA_ALL_ROLES:  # every account has a second factor: go on to it
+            _start_decoy(request, nxt)
+            return redirect(STAGE_URL[STAGE_OTP])
+        ctx["error"] = True  # some roles sign in on the password alone: say it here
         return render(request, "console/login.html", ctx)
     if not mfa.requires_mfa(staff.role):
         _start(request, staff, STAGE_OTP, nxt)  # a role without MFA (BAOMI_MFA_ALL_ROLES off)
         state = dict(request.session[PENDING])
-        return redirect(_after_second_factor(request, staff, state, "not_required"))
+        target = _after_second_factor(request, staff, state, "not_required")
+        return _known_device(request, redirect(target))
     stage = STAGE_OTP if mfa.has_confirmed_device(staff) else STAGE_ENROL
     _start(request, staff, stage, nxt)
     return redirect(STAGE_URL[stage])
@@ -210,6 +266,14 @@ def login_cancel(request: HttpRequest) -> HttpResponse:
 # -- step 2: the one-time code ----------------------------------------------------------------
 @require_http_methods(["GET", "POST"])
 def login_code(request: HttpRequest) -> HttpResponse:
+    decoy = _decoy(request)
+    if decoy is not None:  # the password was wrong: every code is refused the same way
+        if request.method != "POST":
+            return render(request, "console/login_code.html", {"error": False})
+        gone = _wrong_code(request, decoy)
+        if gone is not None:
+            return gone
+        return render(request, "console/login_code.html", {"error": True}, status=200)
     found = _at_stage(request, STAGE_OTP)
     if isinstance(found, HttpResponse):
         return found
@@ -238,7 +302,8 @@ def login_code(request: HttpRequest) -> HttpResponse:
             _("You signed in with a recovery code; %(n)s remain. Each works only once.")
             % {"n": left},
         )
-    return redirect(_after_second_factor(request, staff, state, "recovery" if recovery else "totp"))
+    target = _after_second_factor(request, staff, state, "recovery" if recovery else "totp")
+    return _known_device(request, redirect(target))
 
 
 # -- step 2 for a first sign-in: enrol an authenticator ------------------------------------
@@ -281,7 +346,8 @@ def login_enrol(request: HttpRequest) -> HttpResponse:
         return render(request, "console/login_enrol.html", ctx)
     nxt = _after_second_factor(request, staff, state, "enrolled")
     # shown once, in this response only: never stored in the session or a message
-    return render(request, "console/recovery_codes.html", {"codes": codes, "next": nxt})
+    response = render(request, "console/recovery_codes.html", {"codes": codes, "next": nxt})
+    return _known_device(request, response)
 
 
 # -- step 3 when due: a new password ----------------------------------------------------------
