@@ -136,6 +136,68 @@ def test_unknown_indicator_is_404(api_client: Any) -> None:
     assert c.get("/api/v1/kpis/nope", headers=h).status_code == 404
 
 
+# -- reasons belong to the indicator (issue #10 §3) ------------------------------------------
+def test_a_reason_comes_with_its_words_in_the_callers_language(api_client: Any) -> None:
+    c, h = api_client("manager")
+    en = _by_code(c.get("/api/v1/kpis", {"lang": "en"}, headers=h).json())
+    zh = _by_code(c.get("/api/v1/kpis", {"lang": "zh"}, headers=h).json())
+    f1 = "rights.answered_in_time"
+    assert en[f1]["reason"] == zh[f1]["reason"] == "no_requests_due"  # the code stays
+    assert en[f1]["reason_text"] == "No request fell due in this period"
+    assert zh[f1]["reason_text"] == "本期没有到期的请求"
+    assert en["catalog.checklist_coverage"].get("reason_text") is None  # it has a value
+    schema = c.get("/api/v1/openapi.json").json()["components"]["schemas"]["KpiOut"]
+    assert "reason_text" in schema["properties"]
+
+
+def test_every_reason_every_indicator_answers_has_words(api_client: Any) -> None:
+    """Every registered indicator over past, current and future periods on an empty
+    register: whatever reason it gives is labelled in both languages by the indicator."""
+    seen = set()
+    for ind in kpis.registered():
+        p = kpis.current_period(ind.period)
+        for period in (p.previous(3), p, p.previous(-2)):
+            m = kpis.evaluate(ind, period).measurement
+            if m.value is None:
+                seen.add(m.reason)
+                for lang in ("zh", "en"):
+                    assert ind.reason_text(m.reason, lang) != m.reason, (ind.code, m.reason)
+    assert {"no_requests_due", "period_in_future"} <= seen
+
+
+def test_check_flags_an_indicator_reason_without_words(monkeypatch: Any) -> None:
+    import dataclasses
+
+    from baomi.contract import participants
+    from baomi.contract.checks import indicator_reasons_labelled
+
+    assert indicator_reasons_labelled() == []
+    rights = participants._registry["rights"]
+    bare = tuple(dataclasses.replace(i, reasons=()) for i in rights.indicators)
+    registry = {**participants._registry, "rights": dataclasses.replace(rights, indicators=bare)}
+    monkeypatch.setattr(participants, "_registry", registry)
+    errors = indicator_reasons_labelled()
+    assert [e.id for e in errors] == ["baomi.E203"]
+    assert "no_requests_due" in errors[0].msg
+
+
+def test_the_console_names_no_domains_reasons() -> None:
+    from pathlib import Path
+
+    import baomi.console.kpi_views as views
+
+    text = Path(views.__file__).read_text(encoding="utf-8")
+    for ind in kpis.registered():
+        for code, _zh, _en in ind.reasons:
+            assert f'"{code}"' not in text, code
+
+
+def test_share_is_none_with_a_reason_when_there_is_nothing_to_divide() -> None:
+    assert kpis.share(0, 0, "no_customers") == kpis.Measurement(None, "no_customers")
+    m = kpis.share(2, 3, "no_customers", detail={"v": 1})
+    assert (m.value, m.numerator, m.denominator, m.detail) == (66.67, 2, 3, {"v": 1})
+
+
 def test_indicator_without_value_must_say_why() -> None:
     with pytest.raises(ValueError):
         kpis.Measurement(None)

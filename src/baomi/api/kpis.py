@@ -1,5 +1,7 @@
 """`GET /api/v1/kpis?period=` and `GET /api/v1/kpis/{code}` (issue #10 §3, INTERFACES.md):
-every registered indicator; `value` is null with a `reason` when it cannot be computed."""
+every registered indicator; `value` is null with a `reason` code and its words in the
+caller's language (`reason_text`, `?lang=zh|en` or Accept-Language) when it cannot be
+computed."""
 
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ class KpiOut(Schema):
     numerator: int | None = None
     denominator: int | None = None
     reason: str | None = None
+    reason_text: str | None = None  # the reason in words (zh or en), from the indicator
 
 
 class DrillRowOut(Schema):

@@ -12,9 +12,10 @@ from baomi.contract.kpis import (
     Indicator,
     Measurement,
     Period,
+    is_current,
+    share,
 )
 from baomi.contract.participants import Participant, register
-from baomi.core import clock
 
 from . import services
 from .enums import FieldClass
@@ -28,17 +29,14 @@ def _covered(row: dict[str, object]) -> bool:
 def checklist_coverage(period: Period) -> Measurement:
     """The catalogue is code: it can be measured as deployed now, not as it was. A past
     period has no value (`snapshot_only`) rather than today's figure passed off as then."""
-    if not period.contains(clock.now()):
+    if not is_current(period):
         return Measurement(None, "snapshot_only")
     rows = services.checklist()
-    if not rows:
-        return Measurement(None, "empty_catalogue")
-    ok = sum(1 for r in rows if _covered(r))
-    return Measurement(round(100 * ok / len(rows), 2), numerator=ok, denominator=len(rows))
+    return share(sum(1 for r in rows if _covered(r)), len(rows), "empty_catalogue")
 
 
 def drill(period: Period) -> Drill:
-    if not period.contains(clock.now()):
+    if not is_current(period):
         return Drill([], [])
     rows = services.checklist()
     zh = {r["item"]: r["label"] for r in services.checklist("zh-hans")}
@@ -93,6 +91,14 @@ CHECKLIST_COVERAGE = Indicator(
     description_zh="数据目录中说明了目的、保存期限与采集方式的采集项比例。",
     description_en="Share of collected items in the catalogue that state their purpose, "
     "retention and collection method.",
+    reasons=(
+        (
+            "snapshot_only",
+            "数据目录只能按当前版本计算",
+            "The catalogue is measured as deployed now",
+        ),
+        ("empty_catalogue", "数据目录为空", "The catalogue is empty"),
+    ),
 )
 
 register(Participant(app="catalog", indicators=(CHECKLIST_COVERAGE,)))

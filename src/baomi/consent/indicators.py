@@ -23,8 +23,9 @@ from baomi.contract.kpis import (
     Indicator,
     Measurement,
     Period,
+    is_current,
+    share,
 )
-from baomi.core import clock
 from baomi.customers.models import Customer
 
 from .models import ConsentEvent, PrivacyNotice
@@ -33,7 +34,7 @@ MAX_ROWS = 500  # customers listed in a drill-down (the counts are always comple
 
 
 def _notice(period: Period) -> PrivacyNotice | None:
-    if period.contains(clock.now()):
+    if is_current(period):
         from .services import current_notice
 
         return current_notice()
@@ -58,14 +59,8 @@ def consent_share(period: Period) -> Measurement:
         return Measurement(None, "no_notice")
     agg = qs.aggregate(total=Count("id"), confirmed=Count("id", filter=Q(recorded)))
     total, confirmed = int(agg["total"]), int(agg["confirmed"])
-    if not total:
-        return Measurement(None, "no_customers")
-    return Measurement(
-        round(100 * confirmed / total, 2),
-        numerator=confirmed,
-        denominator=total,
-        detail={"notice_version": notice.version},
-    )
+    detail = {"notice_version": notice.version} if total else None
+    return share(confirmed, total, "no_customers", detail=detail)
 
 
 def drill(period: Period) -> Drill:
@@ -117,4 +112,8 @@ CONSENT_SHARE = Indicator(
     description_zh="期末在册客户中，已就现行隐私政策版本记录同意决定的比例。",
     description_en="Of the customers on file at the period's end, the share with a consent "
     "decision recorded under the privacy-notice version in force.",
+    reasons=(
+        ("no_notice", "期末尚未发布隐私政策", "No privacy notice published by the period's end"),
+        ("no_customers", "期末没有在册客户", "No customers on file at the period's end"),
+    ),
 )

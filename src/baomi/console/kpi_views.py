@@ -18,23 +18,6 @@ from .views import error_page, role_required
 
 N_TREND = 6
 
-REASONS = {
-    "no_requests_due": ("本期没有到期的请求", "No request fell due in this period"),
-    "no_customers": ("期末没有在册客户", "No customers on file at the period's end"),
-    "no_notice": ("期末尚未发布隐私政策", "No privacy notice published by the period's end"),
-    "snapshot_only": ("数据目录只能按当前版本计算", "The catalogue is measured as deployed now"),
-    "period_in_future": ("期间尚未开始", "The period has not started"),
-    "empty_catalogue": ("数据目录为空", "The catalogue is empty"),
-    "no_partners_under_agreement": ("期内没有签约合作方", "No partner under agreement"),
-    "no_transfers": ("期内没有对外提供", "No transfer in this period"),
-    "no_assessment": ("尚无安全评估", "No security assessment yet"),
-    "no_cases_due": ("本期没有到期的事件", "No incident fell due in this period"),
-    "no_cases_judged": ("本期没有已判定的事件", "No incident judged in this period"),
-    "no_history": ("缺少上年数据，无法比较", "No previous year to compare with"),
-    "no_notices_due": ("本期没有到期的客户通知", "No customer notice fell due in this period"),
-    "no_plan": ("尚未发布应急预案", "No response plan published"),
-    "no_staff": ("没有在职员工", "No active staff"),
-}
 UNITS = {"%": "%", "days": ("天", "days"), "hours": ("小时", "hours"), "count": ("", "")}
 
 
@@ -62,11 +45,9 @@ def _num(value: float | None, unit: str) -> str:
     return f"{text} {u}".strip()
 
 
-def _reason(code: str | None) -> str:
-    if not code:
-        return ""
-    zh, en = REASONS.get(code, (code, code))
-    return zh if labels.is_zh() else en
+def _reason(ind: kpis.Indicator, code: str | None) -> str:
+    """The indicator's own words for its reason code (the console names no domain)."""
+    return ind.reason_text(code, "zh" if labels.is_zh() else "en")
 
 
 def _cell(value: Any) -> str:
@@ -93,7 +74,7 @@ def _bars(series: list[kpis.Result]) -> list[dict[str, Any]]:
             else max(2, round(100 * r.measurement.value / top)),
             "met": r.indicator.met(r.measurement.value),
             "missing": r.measurement.value is None,
-            "reason": _reason(r.measurement.reason),
+            "reason": _reason(r.indicator, r.measurement.reason),
         }
         for r in series
     ]
@@ -110,7 +91,7 @@ def _tile(series: list[kpis.Result]) -> Tile:
         value=_num(m.value, ind.unit),
         target=_target(ind),
         met=ind.met(m.value),
-        reason=_reason(m.reason),
+        reason=_reason(ind, m.reason),
         ratio=f"{m.numerator}/{m.denominator}" if m.denominator else "",
         trend=_bars(series),
     )

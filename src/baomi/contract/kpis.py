@@ -4,7 +4,10 @@ documents, owned and computed by the domain whose records it counts.
 A domain registers `Indicator(...)` in its participant; `GET /api/v1/kpis?period=` and the
 console dashboard (`/kpis/`) list them all, with their trend over the last periods and a
 drill-down to the records behind the figure. A value that cannot be computed is `None`
-with a `reason` code — never 0 and never a made-up number.
+with a `reason` code — never 0 and never a made-up number. Each indicator declares the
+reason codes it can answer with their words in both languages (`Indicator.reasons`);
+`baomi check` (baomi.E203) refuses a reason code its domain returns but does not label,
+so the console and the API name no domain's reasons themselves.
 
 Periods: `2026-11` (month), `2026Q4` (quarter), `2026H2` (half-year), `2026` (year), in the
 configured time zone (Asia/Shanghai), half-open [start, end).
@@ -15,7 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -28,6 +31,11 @@ from baomi.core.errors import FieldIssue, ValidationFailed
 MONTH, QUARTER, HALF, YEAR = "month", "quarter", "half_year", "year"
 GRANULARITIES = (MONTH, QUARTER, HALF, YEAR)
 AT_LEAST, AT_MOST = "at_least", "at_most"
+
+# Reason codes the registry itself answers (not a domain's): code -> (中文, English)
+COMMON_REASONS: dict[str, tuple[str, str]] = {
+    "period_in_future": ("期间尚未开始", "The period has not started"),
+}
 
 # who sees indicators (figures only) and who may open the records behind them
 VIEWERS = frozenset({Role.PRIVACY_OFFICER, Role.MANAGER, Role.INSPECTOR})
@@ -132,6 +140,41 @@ class Measurement:
             raise ValueError("an indicator without a value must say why (reason)")
 
 
+def share(
+    numerator: int,
+    denominator: int,
+    empty: str,
+    *,
+    digits: int = 2,
+    detail: dict[str, Any] | None = None,
+) -> Measurement:
+    """The usual ratio indicator: `numerator / denominator` as a percentage (0–100) with
+    both counts, or no value with the reason `empty` when there is nothing to divide by
+    (never 0 for "nothing to measure")."""
+    if not denominator:
+        return Measurement(None, empty, numerator=numerator or None, detail=dict(detail or {}))
+    return Measurement(
+        round(100 * numerator / denominator, digits),
+        numerator=numerator,
+        denominator=denominator,
+        detail=dict(detail or {}),
+    )
+
+
+def as_of(period: Period) -> date | None:
+    """The day a standing figure (a register, a catalogue) is read for `period`: its last
+    day, or today while it runs; None when the period has not started."""
+    today = clock.now().astimezone(_tz()).date()
+    if period.start.date() > today:
+        return None
+    return min(period.end.date() - timedelta(days=1), today)
+
+
+def is_current(period: Period) -> bool:
+    """True while `period` runs (a figure that exists only as of now answers for it)."""
+    return period.contains(clock.now())
+
+
 @dataclass(frozen=True)
 class DrillRow:
     """One record behind a figure: non-personal columns only (ids, codes, dates). Cell
@@ -166,6 +209,18 @@ class Indicator:
     columns: tuple[tuple[str, str, str], ...] = ()  # drill cells: (key, 中文, English)
     description_zh: str = ""
     description_en: str = ""
+    # every reason code `compute` may answer with no value: (code, 中文, English)
+    reasons: tuple[tuple[str, str, str], ...] = ()
+
+    def reason_text(self, code: str | None, lang: str = "en") -> str:
+        """The words for a reason code in `lang` (zh or en); the code itself when neither
+        the indicator nor the registry labels it (baomi.E203 keeps that from shipping)."""
+        if not code:
+            return ""
+        words = {c: (zh, en) for c, zh, en in self.reasons}.get(code) or COMMON_REASONS.get(code)
+        if words is None:
+            return code
+        return words[0] if lang.startswith("zh") else words[1]
 
     def met(self, value: float | None) -> bool | None:
         if value is None:
@@ -198,6 +253,7 @@ class Result:
         }
         if m.value is None:
             out["reason"] = m.reason
+            out["reason_text"] = ind.reason_text(m.reason, lang)
         return out
 
 

@@ -278,6 +278,19 @@ INDICATORS: tuple[Indicator, ...] = (
 )
 
 
+# Every reason code these indicators answer with no value, in both languages: the
+# console and the API show these words (baomi.E203 checks none is missing).
+REASONS = (
+    ("no_cases_due", "本期没有到期的事件", "No incident fell due in this period"),
+    ("no_cases_judged", "本期没有已判定的事件", "No incident judged in this period"),
+    ("no_history", "缺少上年数据，无法比较", "No previous year to compare with"),
+    ("no_notices_due", "本期没有到期的客户通知", "No customer notice fell due in this period"),
+    ("no_plan", "尚未发布应急预案", "No response plan published"),
+    ("no_staff", "没有在职员工", "No active staff"),
+    ("no_assessment", "尚无安全评估", "No security assessment yet"),
+)
+
+
 # -- drill-down: the records behind a figure (ids, codes and dates only) --------------------
 RECORDS = {
     "incidents.initial_handling_24h": "incident",

@@ -147,6 +147,7 @@ def _indicator(ind: indicators.Indicator) -> kpis.Indicator:
         compute=compute,
         drill=drill,
         columns=indicators.COLUMNS,
+        reasons=indicators.REASONS,
     )
 
 

@@ -20,6 +20,7 @@ from baomi.contract.kpis import (
     Indicator,
     Measurement,
     Period,
+    share,
 )
 from baomi.core import clock
 
@@ -46,14 +47,11 @@ def _due_in(period: Period) -> list[tuple[RightsRequest, sla.Clock]]:
 
 def answered_in_time(period: Period) -> Measurement:
     rows = _due_in(period)
-    if not rows:
-        return Measurement(None, "no_requests_due")
-    met = sum(1 for _, c in rows if c.met)
-    return Measurement(
-        round(100 * met / len(rows), 2),
-        numerator=met,
-        denominator=len(rows),
-        detail={"estimated": any(c.estimated for _, c in rows)},
+    return share(
+        sum(1 for _, c in rows if c.met),
+        len(rows),
+        "no_requests_due",
+        detail={"estimated": any(c.estimated for _, c in rows)} if rows else None,
     )
 
 
@@ -112,4 +110,5 @@ ANSWERED_IN_TIME = Indicator(
     description_zh="截止日在本期内、已答复或已逾期的请求中，按期答复（完成或附理由拒绝）的比例。",
     description_en="Of the requests due in the period that were answered or are overdue, the "
     "share answered (completed, or refused with a reason) by the deadline.",
+    reasons=(("no_requests_due", "本期没有到期的请求", "No request fell due in this period"),),
 )

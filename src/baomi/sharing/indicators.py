@@ -5,8 +5,6 @@ figure with nothing to measure is None with a reason, never 0."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.urls import reverse
 from django.utils import timezone
 
@@ -20,6 +18,7 @@ from baomi.contract.kpis import (
     Indicator,
     Measurement,
     Period,
+    as_of,
 )
 
 from . import selectors
@@ -33,16 +32,13 @@ from .models import (
     Refusal,
 )
 
-
-def _as_of(period: Period) -> dt.date | None:
-    """The day a standing-type figure is taken: the period's last day, or today while the
-    period runs. None for a period that has not started."""
-    today = selectors.today()
-    start = timezone.localtime(period.start).date()
-    if start > today:
-        return None
-    last = timezone.localtime(period.end).date() - dt.timedelta(days=1)
-    return min(last, today)
+# Every reason code the sharing indicators answer with no value, in both languages (the
+# console and the API show these words; baomi.E203 checks none is missing).
+REASONS = (
+    ("no_partners_under_agreement", "期内没有签约合作方", "No partner under agreement"),
+    ("no_transfers", "期内没有对外提供", "No transfer in this period"),
+    ("nothing_to_measure", "本期没有可计算的记录", "Nothing to measure in this period"),
+)
 
 
 def _m(fig: selectors.Figure) -> Measurement:
@@ -58,14 +54,14 @@ def _m(fig: selectors.Figure) -> Measurement:
 
 # -- R-G2: partners audited in the last 12 months -------------------------------------------
 def audited(period: Period) -> Measurement:
-    day = _as_of(period)
+    day = as_of(period)
     if day is None:
-        return Measurement(None, "period_not_started")
+        return Measurement(None, "period_in_future")
     return _m(selectors.partners_audited(day))
 
 
 def audited_drill(period: Period) -> Drill:
-    day = _as_of(period) or selectors.today()
+    day = as_of(period) or selectors.today()
     live = {p.pk for p in selectors._live_partners(day)}
     rows = [r for r in selectors.register(day) if r.partner.pk in live]
     recent = {
@@ -123,6 +119,7 @@ PARTNERS_AUDITED = Indicator(
     description_zh="期末在协议期内的合作方中，过去 12 个月内完成年度审计的比例。",
     description_en="Of the partners with an agreement in force at the end of the period, "
     "the share audited in the 12 months before.",
+    reasons=REASONS,
 )
 
 
@@ -186,19 +183,20 @@ ENCRYPTED_TRANSFERS = Indicator(
     description_zh="本期对外提供的数据包与依法调取的答复中，以加密方式交付的比例（纸质、现场查阅计为未加密）。",
     description_en="Of the packages disclosed and the answers handed to authorities in the "
     "period, the share delivered encrypted (paper and on-site inspection count as not).",
+    reasons=REASONS,
 )
 
 
 # -- R-G2: agreements ending within 30 days ----------------------------------------------
 def expiring(period: Period) -> Measurement:
-    day = _as_of(period)
+    day = as_of(period)
     if day is None:
-        return Measurement(None, "period_not_started")
+        return Measurement(None, "period_in_future")
     return _m(selectors.agreements_expiring(day))
 
 
 def expiring_drill(period: Period) -> Drill:
-    day = _as_of(period) or selectors.today()
+    day = as_of(period) or selectors.today()
     rows = [r for r in selectors.register(day) if r.expiring]
     return Drill(
         groups=[],
@@ -233,6 +231,7 @@ AGREEMENTS_EXPIRING = Indicator(
     columns=(("partner", "合作方", "Partner"), ("expires_on", "到期日", "Ends on")),
     description_zh="到期后对该合作方的提供将自动暂停；请提前续签。",
     description_en="Disclosures stop automatically when an agreement ends: renew in time.",
+    reasons=REASONS,
 )
 
 
@@ -307,6 +306,7 @@ DISCLOSURES_REFUSED = Indicator(
     description_zh="每次拒绝都是一次被拦下的不合规提供，应逐一复核原因（明细含按原因统计与被排除的客户数）。",
     description_en="Each refusal is a non-compliant disclosure stopped at the gate; review "
     "each reason (the detail counts refusals and excluded customers by reason).",
+    reasons=REASONS,
 )
 
 INDICATORS = (PARTNERS_AUDITED, ENCRYPTED_TRANSFERS, AGREEMENTS_EXPIRING, DISCLOSURES_REFUSED)
