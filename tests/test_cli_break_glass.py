@@ -2,7 +2,7 @@
 events): `baomi keys rotate|retire`, `baomi restore` and `baomi createstaff` for a privileged
 role are break-glass operations — refused without a reason category and a reason, and each
 run is recorded, alerted to the security auditor and queued for review
-(docs/decisions/0011-cli-break-glass.md). On main they ran silently."""
+(docs/decisions/0017-cli-break-glass.md). On main they ran silently."""
 
 from __future__ import annotations
 

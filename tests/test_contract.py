@@ -1,4 +1,4 @@
-"""The participant contract (issue #10 §1, decision 0008): what an app registers, the core
+"""The participant contract (issue #10 §1, decision 0013): what an app registers, the core
 uses — the gate's closers, erasure, the access copy, approvals, audit actions, console nav —
 without naming the app. Each test registers a throw-away participant the way a new domain
 would, and checks the behaviour through the real surface."""

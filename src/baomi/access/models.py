@@ -194,7 +194,7 @@ class RecoveryCode(models.Model):
 
 class OperationReason(models.TextChoices):
     """Why a privileged command was run on the host instead of through a four-eyes request
-    (issue #9 §2; docs/decisions/0011-cli-break-glass.md)."""
+    (issue #9 §2; docs/decisions/0017-cli-break-glass.md)."""
 
     BOOTSTRAP = "bootstrap", "首次部署 / first set-up"
     DISASTER_RECOVERY = "disaster_recovery", "灾难恢复 / disaster recovery"

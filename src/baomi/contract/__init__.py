@@ -1,2 +1,2 @@
 """The contract layer: the participant contract every domain app registers through, and the
-registries the core iterates over (docs/architecture.md, decision 0008)."""
+registries the core iterates over (docs/architecture.md, decision 0013)."""

@@ -1,4 +1,4 @@
-"""The participant contract (DESIGN.md §2, issue #10, decision 0008).
+"""The participant contract (DESIGN.md §2, issue #10, decision 0013).
 
 Each app declares what it contributes in ONE place — `<app>/participant.py`, imported at
 start-up by `baomi.contract` (as Django imports `admin` modules) — by calling::

@@ -1,4 +1,4 @@
-"""`baomi serve`: the production WSGI server (gunicorn, gthread workers), decision 0009.
+"""`baomi serve`: the production WSGI server (gunicorn, gthread workers), decision 0015.
 
 Workers are processes (the vault's crypto and the ORM are CPU-bound Python: one process per
 core, so the GIL is not the limit); each runs a few threads, which overlap the waits that
@@ -31,7 +31,7 @@ def default_sizing(cpus: int | None = None) -> Sizing:
     commits (`audit.groupcommit`), so more threads per process mean fewer, larger commits
     on the log's single head. Measured (docs/performance.md): at concurrency 32 on 2 cores,
     1 × 32 and 2 × 16 beat 3 × 4 by 1.4–2.8×. At most 6 processes: 6 × 16 = 96 database
-    connections fit PostgreSQL's default max_connections = 100 (decision 0009; more
+    connections fit PostgreSQL's default max_connections = 100 (decision 0015; more
     servers → PgBouncer). Env: BAOMI_WEB_WORKERS / BAOMI_WEB_THREADS."""
     n = cpus if cpus is not None else (len(os.sched_getaffinity(0)) or os.cpu_count() or 1)
     workers = int(os.environ.get("BAOMI_WEB_WORKERS") or min(6, n))

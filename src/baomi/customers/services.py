@@ -90,7 +90,7 @@ def _check_write(
 
 def lock_identity(values: Mapping[str, str]) -> None:
     """Hold back every other create / import of the same ID number or phone until this
-    transaction ends, so the duplicate check below cannot race (decision 0008)."""
+    transaction ends, so the duplicate check below cannot race (decision 0014)."""
     idx = index_values(values)
     vault.lock_identities({f: idx[f] for f in ("id_number", "phone") if f in idx})
 

@@ -58,7 +58,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # CSP + Permissions-Policy on every response, static files and errors included
     "baomi.core.middleware.SecurityHeadersMiddleware",
-    # static files from the app's own static dirs, also with DEBUG off (decision 0009);
+    # static files from the app's own static dirs, also with DEBUG off (decision 0015);
     # before anything that opens a session or the database
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "baomi.api.guard.RequestBodyGuardMiddleware",

@@ -176,7 +176,7 @@ def candidates_many(field: str, values: Iterable[str]) -> dict[int, list[uuid.UU
     return out
 
 
-# -- identity locks (decision 0008) -------------------------------------------------------------
+# -- identity locks (decision 0014) -------------------------------------------------------------
 # PostgreSQL runs transactions READ COMMITTED: two creates of the same person could both
 # find no duplicate and both insert (issue #11: up to 8 × 201 for 8 clients). Whoever checks
 # for a duplicate and then writes holds a transaction-scoped advisory lock on the blind-index

@@ -1,6 +1,6 @@
 """Privileged commands on the host are break-glass operations (issue #9 §2): they need a
 reason category and a reason, and each run is recorded, alerted and queued for the
-security auditor (docs/decisions/0011-cli-break-glass.md)."""
+security auditor (docs/decisions/0017-cli-break-glass.md)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """`baomi serve [--host --port --workers --threads]`: serve the console and API with the
 production WSGI server (gunicorn gthread workers, static files by WhiteNoise; decision
-0009). `--dev` keeps Django's auto-reloading development server for working on the code."""
+0015). `--dev` keeps Django's auto-reloading development server for working on the code."""
 
 from typing import Any
 
