@@ -14,6 +14,7 @@ from baomi.catalog.enums import ADMIN_ROLES, Purpose, Role, Treatment
 from baomi.contract.participants import ApprovalKind
 from baomi.core import clock
 from baomi.core.errors import Forbidden, NotFound
+from baomi.vault.keys import get_keyring
 
 from . import services
 from .enums import PRIVILEGED_ROLES
@@ -131,8 +132,6 @@ def execute_policy_change(actor: Any, req: ApprovalRequest) -> None:
 
 
 def execute_key_rotation(actor: Any, req: ApprovalRequest) -> None:
-    from baomi.vault.keys import get_keyring
-
     v = get_keyring().rotate()
     audit.record(
         Action.KEY_ROTATED, actor, object_type="kek", object_id=v, detail={"approval": req.pk}

@@ -7,13 +7,13 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from baomi import audit
+from baomi.audit.models import Action, Outcome
+
 
 def locked_out(
     request: HttpRequest, credentials: Any = None, *args: Any, **kwargs: Any
 ) -> HttpResponse:
-    from baomi import audit
-    from baomi.audit.models import Action, Outcome
-
     audit.record(
         Action.LOCKED_OUT, None, object_type="staff", outcome=Outcome.DENIED, detail={"minutes": 15}
     )

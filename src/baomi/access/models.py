@@ -10,6 +10,7 @@ from django.db import models
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .enums import Role
+from .seeds import is_sealed, open_seed, seal
 
 
 class Staff(AbstractUser):
@@ -235,14 +236,10 @@ class SealedTOTPDevice(TOTPDevice):
 
     @property
     def bin_key(self) -> bytes:
-        from .seeds import open_seed
-
         stored: str = self.key  # type: ignore[has-type]
         return open_seed(self.user_id, stored)
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        from .seeds import is_sealed, seal
-
         stored: str = self.key  # type: ignore[has-type]
         if stored and not is_sealed(stored):
             self.key = seal(self.user_id, stored)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from baomi.vault import secrets
 from baomi.vault.secrets import is_sealed, version_of
 
-__all__ = ["is_sealed", "open_seed", "rewrap", "seal", "sealed_under", "version_of"]
+__all__ = ["is_sealed", "open_seed", "seal", "version_of"]
 
 
 def _label(user_id: object) -> str:
@@ -31,34 +31,3 @@ def open_seed(user_id: object, stored: str) -> bytes:
     if not is_sealed(stored):
         return bytes.fromhex(stored)
     return secrets.open_sealed(_label(user_id), stored)
-
-
-def rewrap(primary: int) -> int:
-    """Re-seal every TOTP seed not under the primary KEK version; returns how many."""
-    from django.db import transaction
-
-    from .models import SealedTOTPDevice
-
-    done = 0
-    with transaction.atomic():
-        for device in SealedTOTPDevice.objects.select_for_update().only("id", "user_id", "key"):
-            stored: str = device.key
-            if version_of(stored) == primary:
-                continue
-            raw = open_seed(device.user_id, stored)
-            SealedTOTPDevice.objects.filter(pk=device.pk).update(
-                key=seal(device.user_id, raw.hex())
-            )
-            done += 1
-    return done
-
-
-def sealed_under(version: int) -> int:
-    """How many TOTP seeds the KEK version still seals (retiring it would lose them)."""
-    from .models import SealedTOTPDevice
-
-    return sum(
-        1
-        for stored in SealedTOTPDevice.objects.values_list("key", flat=True)
-        if version_of(stored) == version
-    )

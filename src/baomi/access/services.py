@@ -26,6 +26,7 @@ from baomi.catalog import fields as catalog
 from baomi.catalog.enums import Purpose, Treatment
 from baomi.contract import participants
 from baomi.core import clock
+from baomi.core.context import client_ip
 from baomi.core.errors import (
     BaomiError,
     Conflict,
@@ -36,7 +37,6 @@ from baomi.core.errors import (
     NotFound,
     ValidationFailed,
 )
-from baomi.core.middleware import client_ip
 
 from . import mfa, throttle
 from .enums import ADMIN_ROLES, PRIVILEGED_ROLES, Role

@@ -11,7 +11,18 @@ class AuditConfig(AppConfig):
     label = "audit"
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401  (the signing key's file-mode check)
+        from . import (
+            checkpoints,
+            checks,  # noqa: F401  (the signing key's file-mode check)
+            monitoring,
+            services,
+            witness,
+        )
+
+        # the append path calls up through hooks, so services imports neither (no circle)
+        services.hooks.while_locked = checkpoints.auto_checkpoint
+        services.hooks.after_append = monitoring.evaluate
+        checkpoints.hooks.after_signed = witness.after_commit
 
         post_migrate.connect(checkpoint_after_migrate, sender=self)
 

@@ -25,6 +25,7 @@ import contextlib
 import hashlib
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -50,6 +51,17 @@ KEY_FILE = "audit-signing.key"
 DASH = "\u2014"
 _lock = threading.Lock()
 _cache: dict[str, Ed25519PrivateKey] = {}
+
+
+@dataclass
+class Hooks:
+    """`after_signed(checkpoint, trigger, extra)`: the witness (audit.witness) writes each
+    checkpoint outside the database; wired by `AuditConfig.ready` (no import circle)."""
+
+    after_signed: Callable[[Checkpoint, str, dict[str, Any] | None], Any] | None = None
+
+
+hooks = Hooks()
 
 
 class SigningKeyInsecure(BaomiError):
@@ -262,9 +274,8 @@ def _sign(
     )
     head.checkpoint_size = head.size
     head.checkpoint_at = at
-    from . import witness
-
-    witness.after_commit(cp, trigger, extra)  # outside the database, once committed
+    if hooks.after_signed is not None:  # audit.witness: outside the database, once committed
+        hooks.after_signed(cp, trigger, extra)
     return cp
 
 

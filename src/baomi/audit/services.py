@@ -15,7 +15,7 @@ Every append (`record`, `record_many`) runs in the caller's transaction:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -23,8 +23,8 @@ from typing import Any, Protocol
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
 from baomi.core import clock
+from baomi.core.context import current_request
 from baomi.core.errors import BaomiError, NotFound
-from baomi.core.middleware import current_request
 
 from . import actions, canonical, merkle, tree
 from .groupcommit import GroupCommit
@@ -163,6 +163,20 @@ def _prepare(ev: AuditEvent) -> None:
         ev.at = ev.at.replace(tzinfo=UTC)
 
 
+@dataclass
+class Hooks:
+    """What runs inside every append, wired by `AuditConfig.ready` so this module imports
+    neither of the modules built on it (no import circle, issue #10 §2):
+    `while_locked(cursor, vendor, head)` — the automatic checkpoint (audit.checkpoints),
+    under the head lock; `after_append(events)` — monitoring (audit.monitoring)."""
+
+    while_locked: Callable[[Any, str, Any], Any] | None = None
+    after_append: Callable[[list[AuditEvent]], Any] | None = None
+
+
+hooks = Hooks()
+
+
 def append(events: list[AuditEvent], *, using: str = DEFAULT_DB_ALIAS) -> None:
     """Append events to the log in the caller's transaction (see the module docstring)."""
     if not events:
@@ -211,16 +225,14 @@ def append(events: list[AuditEvent], *, using: str = DEFAULT_DB_ALIAS) -> None:
             cur.executemany(sql, rows)
             tree.insert_nodes(cur, nodes)
             head.size = f.size
-            from . import checkpoints
-
-            checkpoints.auto_checkpoint(cur, vendor, head)
+            if hooks.while_locked is not None:
+                hooks.while_locked(cur, vendor, head)
             tree.write_head(cur, vendor, head)
         for ev in events:
             ev._state.adding = False
             ev._state.db = using
-        from . import monitoring
-
-        monitoring.evaluate(events)
+        if hooks.after_append is not None:
+            hooks.after_append(events)
 
 
 # -- reads: tree size, roots, proofs (O(log n) node reads each) --

@@ -27,12 +27,13 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 
 from baomi.core import clock
 
 from . import canonical, checkpoints, merkle, tree, witness
-from .models import Checkpoint, VerificationRun
+from .models import Action, Checkpoint, VerificationRun
+from .services import ProofUnavailable, consistency_proof, record
 
 MAX_PROBLEMS = 50
 
@@ -483,8 +484,6 @@ def _check_consistency(report: Report, a: Checkpoint, b: Checkpoint) -> None:
         return
     if a.tree_size == 0:
         return  # every tree extends the empty tree
-    from .services import ProofUnavailable, consistency_proof
-
     try:
         proof = consistency_proof(a.tree_size, b.tree_size).proof
         merkle.verify_consistency(
@@ -600,8 +599,6 @@ def _check_witness(
 def _witness_consistency(report: Report, e: witness.Entry, current: bytes) -> None:
     """RFC 6962: the newest witnessed tree is a prefix of the current one (a proof built
     from the stored nodes, checked against the witnessed root and the recomputed root)."""
-    from .services import ProofUnavailable, consistency_proof
-
     size = report.tree_size
     try:
         proof = consistency_proof(e.tree_size, size).proof if e.tree_size < size else []
@@ -613,3 +610,50 @@ def _witness_consistency(report: Report, e: witness.Entry, current: bytes) -> No
             f"no valid consistency proof from the witnessed tree of {e.tree_size} events "
             f"to the log's {size}: {exc}",
         )
+
+
+# -- acknowledging a restore (moved from audit.witness: it verifies, so it lives here) --
+class AcknowledgeRefused(Exception):
+    """Nothing to acknowledge, or problems a restore does not explain."""
+
+
+def acknowledge_restore(by: str, reason: str, os_user: str = "") -> tuple[Any, dict[str, Any]]:
+    """Accept that witnessed trees were lost to a recorded restore. Runs a full verify
+    first and refuses unless the only problems are such rollbacks. Then, in one
+    transaction, logs `audit.restore_acknowledged` (who, why, which witnessed trees) and
+    signs a checkpoint over it, witnessed as a ``restore_ack`` line: from then on `verify`
+    reports those trees as superseded. The acknowledgement is itself evidence: it is in the
+    log, in the witness file and raises an alert; removing it from the database makes the
+    witnessed acknowledgement tree go missing, which is tampering."""
+    report = verify_log(save=False)
+    if report.status == "ok":
+        raise AcknowledgeRefused("nothing to acknowledge: the log holds every witnessed checkpoint")
+    if report.status != "rolled_back":
+        raise AcknowledgeRefused(
+            "the log has problems that a restore does not explain; an acknowledgement cannot "
+            "clear them (run `baomi audit verify`)"
+        )
+    lost = list(report.witness.get("rolled_back", []))
+    detail = {
+        "by": by[:150],
+        "os_user": os_user[:64],
+        "reason": reason[:300],
+        "restore_seq": max((x["restore_seq"] for x in lost), default=None),
+        "superseded_count": len(lost),
+        "superseded": [
+            {"tree_size": x["tree_size"], "root_hash": x["root_hash"]} for x in lost[:20]
+        ],
+    }
+    with transaction.atomic():
+        event = record(Action.RESTORE_ACKNOWLEDGED, None, object_type="audit_log", detail=detail)
+        cp = checkpoints.make_checkpoint(
+            "acknowledge",
+            extra={
+                "by": detail["by"],
+                "os_user": detail["os_user"],
+                "reason": detail["reason"],
+                "event_seq": event.seq,
+                "superseded": detail["superseded"],
+            },
+        )
+    return cp, detail

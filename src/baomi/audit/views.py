@@ -24,6 +24,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from baomi.console.views import error_page
 from baomi.core.downloads import attachment
 from baomi.core.errors import BaomiError, Forbidden, NotFound, ValidationFailed
 
@@ -36,8 +37,6 @@ PAGE = 50
 
 
 def _error(request: HttpRequest, exc: BaomiError) -> HttpResponse:
-    from baomi.console.views import error_page
-
     return error_page(request, exc)
 
 

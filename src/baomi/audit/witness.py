@@ -44,7 +44,9 @@ from django.db import transaction
 
 from baomi.core import clock
 
-from . import checkpoints, conf
+from . import checkpoints, conf, merkle, tree
+from .models import Action, Outcome
+from .services import consistency_proof, record, tree_size
 
 FILE = "checkpoints.jsonl"
 log = logging.getLogger("baomi.audit")
@@ -131,9 +133,6 @@ def publish(
 
 
 def _record_failure(target: str, size: int, **detail: Any) -> None:
-    from .models import Action, Outcome
-    from .services import record
-
     try:
         with transaction.atomic():
             record(
@@ -180,8 +179,6 @@ def _safe_url(u: str) -> str:
 def _proof(old: int, size: int) -> list[bytes]:
     if old <= 0 or old >= size:
         return []
-    from .services import consistency_proof
-
     return consistency_proof(old, size).proof
 
 
@@ -325,9 +322,6 @@ def status() -> dict[str, Any]:
     witnessed, the newest witnessed tree, and whether the stored tree still holds the
     recent witnessed trees (their roots recomputed from the stored nodes — a quick check of
     up to STATUS_CHECKS trees since the last acknowledged restore, not a full `verify`)."""
-    from . import merkle, tree
-    from .services import tree_size
-
     d = directory()
     entries = read_entries(tail=2 * STATUS_CHECKS) if d is not None else []
     valid = [e for e in entries if e.note is not None]
@@ -381,51 +375,3 @@ def status() -> dict[str, Any]:
 
 
 # -- acknowledging a legitimate restore --
-class AcknowledgeRefused(Exception):
-    """Nothing to acknowledge, or problems a restore does not explain."""
-
-
-def acknowledge_restore(by: str, reason: str, os_user: str = "") -> tuple[Any, dict[str, Any]]:
-    """Accept that witnessed trees were lost to a recorded restore. Runs a full verify
-    first and refuses unless the only problems are such rollbacks. Then, in one
-    transaction, logs `audit.restore_acknowledged` (who, why, which witnessed trees) and
-    signs a checkpoint over it, witnessed as a ``restore_ack`` line: from then on `verify`
-    reports those trees as superseded. The acknowledgement is itself evidence: it is in the
-    log, in the witness file and raises an alert; removing it from the database makes the
-    witnessed acknowledgement tree go missing, which is tampering."""
-    from . import verification
-    from .models import Action
-    from .services import record
-
-    report = verification.verify_log(save=False)
-    if report.status == "ok":
-        raise AcknowledgeRefused("nothing to acknowledge: the log holds every witnessed checkpoint")
-    if report.status != "rolled_back":
-        raise AcknowledgeRefused(
-            "the log has problems that a restore does not explain; an acknowledgement cannot "
-            "clear them (run `baomi audit verify`)"
-        )
-    lost = list(report.witness.get("rolled_back", []))
-    detail = {
-        "by": by[:150],
-        "os_user": os_user[:64],
-        "reason": reason[:300],
-        "restore_seq": max((x["restore_seq"] for x in lost), default=None),
-        "superseded_count": len(lost),
-        "superseded": [
-            {"tree_size": x["tree_size"], "root_hash": x["root_hash"]} for x in lost[:20]
-        ],
-    }
-    with transaction.atomic():
-        event = record(Action.RESTORE_ACKNOWLEDGED, None, object_type="audit_log", detail=detail)
-        cp = checkpoints.make_checkpoint(
-            "acknowledge",
-            extra={
-                "by": detail["by"],
-                "os_user": detail["os_user"],
-                "reason": detail["reason"],
-                "event_seq": event.seq,
-                "superseded": detail["superseded"],
-            },
-        )
-    return cp, detail

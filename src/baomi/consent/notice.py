@@ -18,6 +18,7 @@ from typing import Any
 
 from baomi.catalog import fields as catalog
 from baomi.catalog.enums import FieldClass, Purpose
+from baomi.core.workdays import sla_working_days
 
 from .i18n import half, is_zh
 from .purposes import CONSENTS
@@ -155,8 +156,6 @@ def _collection(lang: str) -> list[dict[str, Any]]:
 
 def render(lang: str) -> dict[str, Any]:
     """The notice in one language, as plain data (no version: the version is its digest)."""
-    from baomi.rights.conf import sla_working_days
-
     lang = "zh-hans" if is_zh(lang) else "en"
     sensitive = [
         (f.label_zh if is_zh(lang) else f.label_en)

@@ -18,6 +18,7 @@ from django.db.models import Max
 from baomi import audit
 from baomi.access.policy import may_write
 from baomi.audit.models import Action, Outcome
+from baomi.audit.services import build, record_many
 from baomi.catalog.enums import Channel, Purpose
 from baomi.core import clock
 from baomi.core.errors import FieldIssue, Forbidden, Gone, NotFound, ValidationFailed
@@ -296,8 +297,6 @@ def capture_many(
     ]
     _write_events(decided, ch, notice, at, operator_id, role)
     _project(decided, notice, at)
-    from baomi.audit.services import build, record_many
-
     per_customer: dict[uuid.UUID, list[tuple[str, bool, str]]] = {}
     for cid, purpose, given, em, _ in decided:
         per_customer.setdefault(cid, []).append((purpose, given, em))

@@ -7,7 +7,10 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from baomi.catalog.enums import Purpose
+from baomi.access.enums import Role
+from baomi.access.policy import allowed_purposes, may_use, may_write
+from baomi.catalog.enums import ADMIN_ROLES, Purpose
+from baomi.contract import participants
 
 
 @dataclass(frozen=True)
@@ -19,8 +22,6 @@ class PurposeChoice:
 
 def active_purpose(request: HttpRequest) -> Purpose | None:
     """The purpose chosen in this session, if the signed-in role may still use it."""
-    from baomi.access.policy import may_use
-
     user = getattr(request, "user", None)
     session = getattr(request, "session", None)
     if user is None or not user.is_authenticated or session is None:
@@ -45,8 +46,6 @@ def nav_items(request: HttpRequest, role: str) -> list[NavItem]:
     entry whose page is not mounted is left out. The pages check the role again."""
     from django.urls import NoReverseMatch, reverse
 
-    from baomi.contract import participants
-
     match = getattr(request, "resolver_match", None)
     here = f"{match.namespace}:{match.url_name}" if match else ""
     items = []
@@ -70,8 +69,6 @@ class ShownBanner:
 def banners(request: HttpRequest, role: str) -> list[ShownBanner]:
     """Every registered banner for this role with something to say (e.g. overdue rights
     requests for the privacy officer)."""
-    from baomi.contract import participants
-
     out = []
     for b in participants.banners():
         if role in b.roles:
@@ -82,10 +79,6 @@ def banners(request: HttpRequest, role: str) -> list[ShownBanner]:
 
 
 def console(request: HttpRequest) -> dict[str, Any]:
-    from baomi.access.enums import Role
-    from baomi.access.policy import allowed_purposes, may_write
-    from baomi.catalog.enums import ADMIN_ROLES
-
     from . import labels
 
     user = getattr(request, "user", None)

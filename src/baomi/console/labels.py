@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from baomi.catalog import fields as catalog
 from baomi.catalog import validators
-from baomi.catalog.enums import Purpose
+from baomi.catalog.enums import Purpose, Treatment
 from baomi.core.errors import FieldIssue
 
 
@@ -257,6 +257,4 @@ PASSWORD_RULES: dict[str, Promise] = {
 
 
 def treatment_label(code: str) -> str:
-    from baomi.catalog.enums import Treatment
-
     return choice_label(Treatment, code)

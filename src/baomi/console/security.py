@@ -32,8 +32,10 @@ from baomi.access.models import (
     BreakGlassReason,
     OperationReason,
 )
+from baomi.audit.monitoring import mark_read
 from baomi.catalog import fields as catalog
 from baomi.catalog.enums import Purpose, Treatment
+from baomi.contract.participants import approval_kind
 from baomi.core import clock, csvsafe
 from baomi.core.downloads import attachment
 from baomi.core.errors import BaomiError, NotFound, ValidationFailed
@@ -248,8 +250,6 @@ def _left(expires: datetime) -> str:
 
 def _kind_label(code: str) -> str:
     """The registered approval kind's label (participant contract), else the code."""
-    from baomi.contract.participants import approval_kind
-
     spec = approval_kind(code)
     return labels.bilingual(spec.label) if spec else code
 
@@ -453,8 +453,6 @@ def review_break_glass_queue(request: HttpRequest) -> HttpResponse:
     ]
     reviews = request.user.role_code == AUD.value  # type: ignore[union-attr]
     if not reviews:
-        from baomi.audit.monitoring import mark_read
-
         mark_read(PO.value)
     operations = [
         {"op": op, "category_label": labels.choice_label(OperationReason, op.reason_category)}

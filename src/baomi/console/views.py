@@ -34,6 +34,7 @@ from baomi.catalog.enums import Purpose
 from baomi.consent import selectors as consent_selectors
 from baomi.consent import services as consent_services
 from baomi.consent.purposes import BY_CODE as CONSENT_BY_CODE
+from baomi.consent.purposes import GATE_CONSENT
 from baomi.contract import participants
 from baomi.core.errors import BaomiError, Forbidden, ValidationFailed
 from baomi.customers import gate, services
@@ -251,8 +252,6 @@ def customer_consent(request: HttpRequest, purpose: Purpose, customer_id: Any) -
 def _consent_bound(purpose: Purpose) -> bool:
     """A purpose the gate ties to the customer's consent (marketing): an emergency grant
     does not override a missing consent, so none is offered when nothing is shown."""
-    from baomi.consent.purposes import GATE_CONSENT
-
     return purpose in GATE_CONSENT
 
 

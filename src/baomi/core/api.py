@@ -6,6 +6,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 
 from baomi.core.errors import BaomiError
+from baomi.vault.keys import get_keyring
 
 router = Router(tags=["health"])
 _ready = False
@@ -25,8 +26,6 @@ class NotReady(BaomiError):
 def health(request: HttpRequest) -> dict[str, str]:
     global _ready
     if not _ready:
-        from baomi.vault.keys import get_keyring
-
         get_keyring()
         executor = MigrationExecutor(connection)
         if executor.migration_plan(executor.loader.graph.leaf_nodes()):

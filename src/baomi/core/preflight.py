@@ -9,10 +9,10 @@ from __future__ import annotations
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 
+from baomi.vault.keys import get_keyring
+
 
 def preflight() -> None:
-    from baomi.vault.keys import get_keyring
-
     get_keyring()  # refuse to start without keys, or with insecure key files
     errors = [e for e in checks.run_checks(tags=["baomi"]) if e.level >= checks.ERROR]
     if errors:

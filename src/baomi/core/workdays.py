@@ -215,3 +215,16 @@ def calendar_check(app_configs: Any = None, **kwargs: Any) -> list[Any]:
             id="baomi.W101",
         )
     ]
+
+
+def sla_working_days() -> int:
+    """Working days to answer a rights request (R-F1: at most 15; env
+    BAOMI_RIGHTS_SLA_WORKING_DAYS). Here, beside the calendar, because the privacy notice
+    (consent) states it and the rights workflow counts it (issue #10 §2)."""
+    return int(
+        getattr(
+            settings,
+            "BAOMI_RIGHTS_SLA_WORKING_DAYS",
+            os.environ.get("BAOMI_RIGHTS_SLA_WORKING_DAYS", "15"),
+        )
+    )

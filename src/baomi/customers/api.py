@@ -11,6 +11,7 @@ from ninja import Query, Router, Schema, Status
 from pydantic import ConfigDict
 
 from baomi.api.auth import bearer, purpose_header
+from baomi.consent import services as consent_services
 from baomi.core import idempotency
 from baomi.core.errors import BaomiError, FieldIssue, ValidationFailed
 
@@ -199,8 +200,6 @@ def create_customer(request: HttpRequest, body: CustomerIn) -> Status[Any]:
         )
     # The consent ledger depends on customers, not the reverse: the API composes the two,
     # in one transaction, so a refused consent leaves no customer behind (R-B3).
-    from baomi.consent import services as consent_services
-
     def write() -> idempotency.Answer:
         c = services.create_customer(_actor(request), purpose, data)
         if consent:

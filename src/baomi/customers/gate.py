@@ -18,13 +18,16 @@ from typing import Any
 from django.db.models import Model
 
 from baomi import audit
+from baomi.access.models import BreakGlassGrant
 from baomi.access.policy import decide, emergency_treatment, may_use
 from baomi.access.policy import view as policy_view
 from baomi.audit.models import Action, Outcome
+from baomi.audit.services import build, record_committed, record_many
 from baomi.catalog import fields as catalog
 from baomi.catalog import validators
 from baomi.catalog.enums import Purpose, Treatment
 from baomi.contract import participants
+from baomi.core import clock
 from baomi.core.errors import Forbidden, Gone, NotFound, PurposeMissing, PurposeUnknown
 from baomi.vault import services as vault
 from baomi.vault.crypto import SubjectKey
@@ -290,8 +293,6 @@ def access_customers(
                 actor, p, cid, treatments, counts, grant, closed.get(cid), scope and scope.ref
             )
         )
-    from baomi.audit.services import record_committed
-
     record_committed(events)  # logged (committed) before the data leaves the server
     return views
 
@@ -306,8 +307,6 @@ def audit_build(
     closed: str | None = None,
     scope: str | None = None,
 ) -> Any:
-    from baomi.audit.services import build
-
     detail: dict[str, Any] = {}
     if scope:
         detail["grant"] = scope
@@ -347,9 +346,6 @@ def _break_glass_grants(actor: Any, purpose: Purpose, ids: list[uuid.UUID]) -> d
     """Active emergency grants of this actor for these customers: customer id → grant id."""
     if getattr(actor, "pk", None) is None or not ids:
         return {}
-    from baomi.access.models import BreakGlassGrant
-    from baomi.core import clock
-
     rows = BreakGlassGrant.objects.filter(
         staff_id=actor.pk, customer_id__in=ids, purpose=purpose, expires_at__gt=clock.now()
     ).values_list("customer_id", "id")
@@ -424,8 +420,6 @@ def open_attached_many(
         {code: _open(key, table, code, blob, row_id) for code, blob in blobs.items()}
         for table, row_id, blobs in rows
     ]
-    from baomi.audit.services import build, record_many
-
     record_many(
         [
             build(

@@ -26,6 +26,7 @@ from django.utils.crypto import salted_hmac
 from baomi import audit
 from baomi.audit.models import Action, Outcome
 from baomi.catalog import masking, validators
+from baomi.consent import services as consent
 from baomi.core import clock
 from baomi.core.errors import BaomiError, FieldIssue, ValidationFailed
 from baomi.customers import gate
@@ -303,8 +304,6 @@ def file_complaint(subject: gate.DataSubject, text: str) -> RightsRequest:
 def set_consent(subject: gate.DataSubject, purpose: str, given: bool) -> None:
     """Giving consent is a ledger entry; withdrawing is a withdraw_consent request carried
     out at once (the withdrawal is in force on the next read)."""
-    from baomi.consent import services as consent
-
     if given:
         consent.give(subject, subject.customer_id, purpose, channel="web", method="portal")
     else:

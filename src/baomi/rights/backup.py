@@ -25,9 +25,12 @@ from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 
 from baomi import audit
+from baomi.audit import checkpoints, witness
 from baomi.audit.models import Action
+from baomi.audit.services import tree_size
 from baomi.core import clock
 from baomi.core.errors import BaomiError
+from baomi.vault import services as vault
 
 
 class BackupError(BaomiError):
@@ -221,8 +224,6 @@ def _witness_before_restore() -> dict[str, Any]:
     """Before the database is replaced: sign (and witness) the tree it holds, when it can
     still be read, so the witness shows what the restore is about to roll back; and note
     the newest witnessed tree. Never stops the restore (the database may be lost)."""
-    from baomi.audit import checkpoints, witness
-
     out: dict[str, Any] = {}
     try:
         cp = checkpoints.make_checkpoint("pre-restore")
@@ -284,10 +285,6 @@ def restore(path: Path) -> dict[str, Any]:
             ],
             env,
         )
-    from baomi.audit import checkpoints
-    from baomi.audit.services import tree_size
-    from baomi.vault import services as vault
-
     from .services import replay_erasures
 
     vault.clear_caches()

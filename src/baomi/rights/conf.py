@@ -1,5 +1,5 @@
 """Settings of the rights workflow, read from Django settings with documented defaults
-(env: BAOMI_RIGHTS_SLA_WORKING_DAYS, BAOMI_RIGHTS_NEAR_DUE_WORKING_DAYS,
+(env: BAOMI_RIGHTS_NEAR_DUE_WORKING_DAYS,
 BAOMI_ERASURE_JOURNAL)."""
 
 from __future__ import annotations
@@ -8,17 +8,6 @@ import os
 from pathlib import Path
 
 from django.conf import settings
-
-
-def sla_working_days() -> int:
-    """Working days to answer a request (R-F1: at most 15)."""
-    return int(
-        getattr(
-            settings,
-            "BAOMI_RIGHTS_SLA_WORKING_DAYS",
-            os.environ.get("BAOMI_RIGHTS_SLA_WORKING_DAYS", "15"),
-        )
-    )
 
 
 def near_due_working_days() -> int:

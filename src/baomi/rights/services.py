@@ -26,6 +26,9 @@ from baomi.access.enums import Role
 from baomi.audit.models import Action, AuditEvent
 from baomi.catalog import fields as catalog
 from baomi.catalog.enums import Channel, Purpose
+from baomi.consent import selectors as consents
+from baomi.consent import services as consent
+from baomi.consent.services import clean_purpose
 from baomi.contract import participants
 from baomi.core import clock
 from baomi.core.errors import (
@@ -37,6 +40,7 @@ from baomi.core.errors import (
     ValidationFailed,
 )
 from baomi.customers import gate
+from baomi.customers import services as customers
 from baomi.customers.models import Customer
 from baomi.customers.validation import clean_customer
 from baomi.vault import services as vault
@@ -145,8 +149,6 @@ def clean_changes(value: object) -> dict[str, str]:
 
 
 def clean_consents(value: object) -> list[str]:
-    from baomi.consent.services import clean_purpose
-
     if value in (None, ""):
         return []
     if not isinstance(value, list | tuple):
@@ -332,8 +334,6 @@ def _carry_out(actor: Any, req: RightsRequest, note: str) -> None:
     elif kind is RequestKind.RECTIFY:
         changes = texts(actor, req).get("changes") or {}
         if changes:
-            from baomi.customers import services as customers
-
             customers.update_customer(
                 actor, Purpose.RIGHTS_REQUEST, req.customer_id, changes, channel=req.channel
             )
@@ -348,9 +348,6 @@ def _carry_out(actor: Any, req: RightsRequest, note: str) -> None:
 
 
 def _withdraw(actor: Any, req: RightsRequest) -> list[str]:
-    from baomi.consent import selectors as consents
-    from baomi.consent import services as consent
-
     wanted = list(req.consents) or [
         line.purpose for line in consents.state_of(req.customer_id) if line.given
     ]

@@ -61,7 +61,7 @@ def _local(dt: datetime) -> datetime:
 
 
 def due_at(received_at: datetime, days: int | None = None) -> tuple[datetime, bool]:
-    n = conf.sla_working_days() if days is None else days
+    n = workdays.sla_working_days() if days is None else days
     due_day, estimated = add_working_days(_local(received_at).date(), n)
     end = datetime.combine(due_day, time(23, 59, 59), tzinfo=_local(received_at).tzinfo)
     return end, estimated

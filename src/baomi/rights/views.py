@@ -24,6 +24,7 @@ from baomi.catalog.enums import Channel, Purpose
 from baomi.consent import selectors as consents
 from baomi.consent.i18n import bi
 from baomi.console.context import active_purpose
+from baomi.core import workdays
 from baomi.core.downloads import attachment
 from baomi.core.errors import BaomiError, ValidationFailed
 from baomi.portal import selectors as portal
@@ -119,8 +120,6 @@ def _calendar_gap() -> Any:
     """The first day within 60 days that no working-day calendar covers (due dates after
     it are Monday–Friday estimates), or None; a broken calendar file is said as such."""
     from django.utils import timezone
-
-    from baomi.core import workdays
 
     try:
         return workdays.gap(timezone.localdate())

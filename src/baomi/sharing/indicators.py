@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.urls import reverse
 from django.utils import timezone
 
+from baomi.catalog.enums import Role
 from baomi.contract.kpis import (
     AT_LEAST,
     AT_MOST,
@@ -241,8 +242,6 @@ def refused(period: Period) -> Measurement:
 
 
 def _role_label(code: str) -> str:
-    from baomi.catalog.enums import Role
-
     try:
         return str(Role(code).label)
     except ValueError:

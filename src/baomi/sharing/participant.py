@@ -9,6 +9,7 @@ import uuid
 from typing import Any
 
 from baomi.catalog.enums import Role
+from baomi.consent.i18n import bi
 from baomi.contract.participants import (
     AccessCopySection,
     Banner,
@@ -42,8 +43,6 @@ class _Bi:
         self.zh, self.en = zh, en
 
     def __str__(self) -> str:
-        from baomi.consent.i18n import bi
-
         return bi(self.zh, self.en)
 
 

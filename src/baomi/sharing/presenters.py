@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from baomi.catalog import fields as catalog
-from baomi.catalog.enums import Purpose
+from baomi.catalog.enums import Purpose, Role
 from baomi.consent.i18n import bi, half
 
 from .models import (
@@ -153,6 +153,4 @@ def message(code: str, fallback: str) -> str:
 
 
 def half_role(code: str) -> str:
-    from baomi.catalog.enums import Role
-
     return label(Role, code)

@@ -12,7 +12,10 @@ from typing import Any
 
 from django.db.models import Count, Max, Q
 
+from baomi.audit.models import AuditEvent
+from baomi.consent.models import ConsentPurpose, ConsentState
 from baomi.core import clock
+from baomi.customers.models import Customer
 
 from .models import (
     Agreement,
@@ -217,9 +220,6 @@ def to_notify(customer_ids: Sequence[uuid.UUID] | None = None) -> list[ToNotify]
     been told yet. Derived from the consent ledger, the tombstones and the register —
     nothing to forget to call. The candidates are found in the database (subqueries on
     withdrawn / erased customers), not by walking every disclosure."""
-    from baomi.consent.models import ConsentPurpose, ConsentState
-    from baomi.customers.models import Customer
-
     withdrawals = ConsentState.objects.filter(
         purpose__in=[ConsentPurpose.PARTNER_SHARING, ConsentPurpose.CROSS_BORDER], given=False
     )
@@ -437,8 +437,6 @@ def partners_of(ids: Iterable[int]) -> dict[int, Partner]:
 def reads_of(req: LawfulRequest) -> list[dict[str, Any]]:
     """Everything the handler read under `legal_request` in the request's window, from the
     audit log (so a read by any path — API, console — is listed): when, whom, which fields."""
-    from baomi.audit.models import AuditEvent
-
     if req.approved_at is None:
         return []
     end = req.window_closes_at or clock.now()

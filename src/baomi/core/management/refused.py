@@ -10,6 +10,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from baomi import audit
+from baomi.audit.models import Action, Outcome
+from baomi.audit.services import SYSTEM
+
 
 class RefusedCommand(BaseCommand):
     name = ""  # the refused command
@@ -25,10 +29,6 @@ class RefusedCommand(BaseCommand):
                 parser.add_argument(option)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from baomi import audit
-        from baomi.audit.models import Action, Outcome
-        from baomi.audit.services import SYSTEM
-
         with contextlib.suppress(Exception):  # no database yet: the refusal still stands
             audit.record(
                 Action.ACCESS_DENIED,

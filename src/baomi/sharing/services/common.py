@@ -11,9 +11,11 @@ from baomi.access.enums import Role
 from baomi.audit.models import Outcome
 from baomi.catalog import fields as catalog
 from baomi.catalog.enums import Purpose
-from baomi.core.errors import FieldIssue, Forbidden, ValidationFailed
+from baomi.core import clock
+from baomi.core.errors import FieldIssue, Forbidden, NotFound, ValidationFailed
 
 from ..enums import SharingAction
+from ..models import Partner
 
 # who keeps the register (partners, agreements, audits, notices, lawful requests)
 REGISTER_ROLES = frozenset({Role.LEGAL, Role.PRIVACY_OFFICER})
@@ -35,8 +37,6 @@ MAX_TEXT = 500
 def today() -> dt.date:
     """Today in the product's one time zone (Asia/Shanghai), not UTC."""
     from django.utils import timezone
-
-    from baomi.core import clock
 
     return timezone.localdate(clock.now())
 
@@ -151,3 +151,15 @@ def lines(value: object, field: str, *, limit: int = 20) -> list[str]:
     if len(out) > limit:
         raise invalid(field, "too_many", f"at most {limit}", f"最多 {limit} 项")
     return out
+
+
+def get_partner(partner_id: object, *, lock: bool = False) -> Partner:
+    try:
+        pk = int(str(partner_id))
+    except ValueError:
+        raise NotFound("no such partner") from None
+    qs = Partner.objects.select_for_update() if lock else Partner.objects
+    partner = qs.filter(pk=pk).first()
+    if partner is None:
+        raise NotFound("no such partner")
+    return partner

@@ -38,9 +38,11 @@ from baomi.access.policy import decide
 from baomi.audit.models import Outcome
 from baomi.catalog import fields as catalog
 from baomi.catalog.enums import Purpose, Treatment
+from baomi.consent.models import ConsentPurpose, ConsentState
 from baomi.core import clock
 from baomi.core.errors import BaomiError, Conflict, Gone, NotFound
 from baomi.customers import gate
+from baomi.customers.models import Customer
 
 from ..enums import SharingAction
 from ..models import (
@@ -156,9 +158,6 @@ def _refuse(
 
 def _bases(partner: Partner, ids: list[uuid.UUID]) -> dict[uuid.UUID, Exclusion | None]:
     """Per customer: None when a lawful basis holds, else the exclusion reason."""
-    from baomi.consent.models import ConsentPurpose, ConsentState
-    from baomi.customers.models import Customer
-
     rows = dict(Customer.objects.filter(id__in=ids).values_list("id", "erased_at"))
     given = set(
         ConsentState.objects.filter(customer_id__in=ids, given=True)
@@ -182,9 +181,7 @@ def _bases(partner: Partner, ids: list[uuid.UUID]) -> dict[uuid.UUID, Exclusion 
 
 def prepare(actor: Any, data: Mapping[str, Any]) -> Prepared:
     """Prepare one disclosure (see the module doc for the order of the checks)."""
-    from .partners import _partner
-
-    partner = _partner(data.get("partner_id"))
+    partner = c.get_partner(data.get("partner_id"))
     purpose = gate.parse_purpose(str(data.get("purpose") or ""))
     keys = c.field_keys(data.get("fields"))
     ids = clean_customer_ids(data.get("customer_ids"))
@@ -357,9 +354,6 @@ class Package:
 def _lapsed(d: Disclosure) -> VoidReason | None:
     """Has anything happened since preparing that makes the package unlawful to hand over:
     a customer erased or withdrawn, the partner out of standing?"""
-    from baomi.consent.models import ConsentPurpose, ConsentState
-    from baomi.customers.models import Customer
-
     from ..selectors import standing
 
     if not standing(d.partner).active:

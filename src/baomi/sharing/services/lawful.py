@@ -27,6 +27,8 @@ from baomi.catalog import fields as catalog
 from baomi.catalog.enums import Purpose
 from baomi.core import clock
 from baomi.core.errors import Conflict, Forbidden, NotFound
+from baomi.customers import gate
+from baomi.customers.models import Customer
 
 from ..enums import SharingAction
 from ..models import (
@@ -89,8 +91,6 @@ def _officers(value: object) -> list[dict[str, str]]:
 
 
 def _scope_ids(value: object) -> list[str]:
-    from baomi.customers.models import Customer
-
     from .disclosures import clean_customer_ids
 
     ids = clean_customer_ids(value)
@@ -322,8 +322,6 @@ def read_scope(actor: Any, request_id: object) -> list[dict[str, Any]]:
     """The handler reads the request's scope through the gate under `legal_request`: the
     fields of the scope, records of the period. Everything read is on the audit log (and so
     listed on the request, selectors `reads_of`)."""
-    from baomi.customers import gate
-
     req = _get(request_id)
     if actor.pk != req.handler_id:
         raise _deny(

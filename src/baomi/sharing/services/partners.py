@@ -28,6 +28,7 @@ from ..models import (
     VoidReason,
 )
 from . import common as c
+from .disclosures import void_out_of_standing, void_pending
 
 AUDIT_INTERVAL = dt.timedelta(days=365)
 
@@ -148,16 +149,7 @@ def _agreement(actor: Any, partner: Partner, terms: dict[str, Any]) -> Agreement
     return agreement
 
 
-def _partner(partner_id: object, *, lock: bool = False) -> Partner:
-    try:
-        pk = int(str(partner_id))
-    except ValueError:
-        raise NotFound("no such partner") from None
-    qs = Partner.objects.select_for_update() if lock else Partner.objects
-    partner = qs.filter(pk=pk).first()
-    if partner is None:
-        raise NotFound("no such partner")
-    return partner
+_partner = c.get_partner  # one lookup for partners and disclosures (no import circle)
 
 
 @transaction.atomic
@@ -308,8 +300,6 @@ def _suspend(actor: Any, partner: Partner, reason: SuspensionReason, ref: object
         object_id=partner.pk,
         detail={"reason": reason.value, "ref": str(ref)},
     )
-    from .disclosures import void_pending
-
     void_pending(actor, partner_id=partner.pk, reason=VoidReason.PARTNER_OUT_OF_STANDING)
 
 
@@ -396,7 +386,5 @@ def sweep(actor: Any = None) -> dict[str, int]:
                 object_id=agreement.partner_id,
                 detail={"agreement": agreement.pk, "expired_on": agreement.expires_on.isoformat()},
             )
-    from .disclosures import void_out_of_standing
-
     voided = void_out_of_standing(actor)
     return {"lapsed": lapsed, "voided": voided}

@@ -236,8 +236,8 @@ class Command(BaseCommand):
                 "intended; add --yes to confirm"
             )
         try:
-            cp, detail = witness.acknowledge_restore(by, reason, _os_user())
-        except witness.AcknowledgeRefused as exc:
+            cp, detail = verification.acknowledge_restore(by, reason, _os_user())
+        except verification.AcknowledgeRefused as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(
             f"Restore acknowledged by {detail['by']}: {detail['superseded_count']} witnessed "

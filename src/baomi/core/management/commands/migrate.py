@@ -4,13 +4,13 @@ from typing import Any
 
 from django.core.management.commands.migrate import Command as DjangoMigrate
 
+from baomi.vault.keys import KeysMissing, ensure_keys, get_keyring
+
 
 class Command(DjangoMigrate):
     help = "Create keys in BAOMI_KEY_DIR if missing, then apply database migrations."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from baomi.vault.keys import KeysMissing, ensure_keys, get_keyring
-
         try:
             get_keyring()
         except KeysMissing:

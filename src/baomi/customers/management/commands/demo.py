@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from baomi.consent import services as consent
 from baomi.customers.demo import demo_staff, load_customers
 from baomi.vault.keys import KeysMissing, ensure_keys, get_keyring
 
@@ -24,8 +25,6 @@ def _record_consents(clerk: Any, customer_id: Any, channel: str, rng: Any) -> No
     """Demo consents through the real ledger (R-B3), so the consent KPI, the marketing
     gate and the 360 page's consents panel have something to show: about 96 % of
     customers asked (the target is 95 %), marketing agreed by about 6 in 10 of those."""
-    from baomi.consent import services as consent
-
     if rng.random() >= 0.96:
         return  # never asked: counts against the KPI, as in real life
     choices = {

@@ -8,6 +8,7 @@ from django.db import transaction
 from rich.progress import Progress
 
 from baomi import audit
+from baomi.access import seed_rotation
 from baomi.access.management import emergency
 from baomi.audit.models import Action
 from baomi.vault import services
@@ -51,9 +52,8 @@ class Command(BaseCommand):
             with Progress(disable=not self.stdout.isatty()) as progress:
                 task = progress.add_task("rewrap", total=todo)
                 n = services.rewrap(opts["batch"], lambda k: progress.advance(task, k))
-            from baomi.access import seeds  # staff TOTP seeds are sealed by the KEK too
 
-            totp = seeds.rewrap(primary)
+            totp = seed_rotation.rewrap(primary)  # staff TOTP seeds are sealed by the KEK too
             audit.record(
                 Action.KEY_REWRAPPED,
                 None,
@@ -72,9 +72,8 @@ class Command(BaseCommand):
                 raise CommandError(f"version {v} is the primary: rotate first")
             if DataKey.objects.filter(kek_version=v, destroyed_at__isnull=True).exists():
                 raise CommandError(f"version {v} still wraps data keys: run `baomi keys rewrap`")
-            from baomi.access import seeds
 
-            if seeds.sealed_under(v):
+            if seed_rotation.sealed_under(v):
                 raise CommandError(f"version {v} still seals TOTP seeds: run `baomi keys rewrap`")
             with transaction.atomic():
                 ring.retire(v)
