@@ -262,7 +262,9 @@ def _locked_out(refusal: throttle.Refusal) -> LockedOut:
     )
 
 
-def check_password_only(request: Any, username: str, password: str) -> Staff:
+def check_password_only(
+    request: Any, username: str, password: str, *, expiry_after_code: bool = False
+) -> Staff:
     """First factor. Before the password is looked at, the attempt is counted per account
     and per (username, address) (baomi.access.throttle): a locked pair or an account in
     its back-off window answers LockedOut without checking anything. django-axes stays
@@ -282,6 +284,13 @@ def check_password_only(request: Any, username: str, password: str) -> Staff:
             detail={"username_len": len(username or "")},
         )
         raise NotAuthenticated("wrong username or password", code="bad_credentials")
+    if not expiry_after_code:
+        refuse_expired_credentials(staff)
+    return staff
+
+
+def refuse_expired_credentials(staff: Staff) -> None:
+    """An administrator-issued temporary password older than 24 h is refused (audited)."""
     if credentials_expired(staff):
         audit.record(
             Action.LOGIN_FAILED,
@@ -295,7 +304,6 @@ def check_password_only(request: Any, username: str, password: str) -> Staff:
             "this temporary password has expired; ask a security administrator for a new reset",
             code="credentials_expired",
         )
-    return staff
 
 
 def signed_in(request: Any, staff: Staff) -> None:
@@ -341,12 +349,12 @@ def check_second_factor(staff: Staff, otp: str | None) -> None:
 def both_factors(request: Any, username: str, password: str, otp: str | None) -> Staff:
     """Throttle → password → one-time code when the role needs MFA, in one request (the
     API). Every failure before the second factor has passed gives the same answer: a
-    wrong password, a missing or wrong code, no authenticator yet and an expired reset
-    all read "wrong username, password or one-time code" — nothing tells whether the
-    password was right before the code is checked (issue #9 §6, ASVS 5.0 V6.3.8). The
-    audit log records which it was."""
+    wrong password, a missing or wrong code and no authenticator yet all read "wrong
+    username, password or one-time code" — nothing tells whether the password was right
+    before the code is checked (an expired temporary password is said after the code;
+    issue #9 §6, ASVS 5.0 V6.3.8). The audit log records which it was."""
     try:
-        staff = check_password_only(request, username, password)
+        staff = check_password_only(request, username, password, expiry_after_code=True)
         check_second_factor(staff, otp)
     except (NotAuthenticated, MfaRequired):
         raise NotAuthenticated(
@@ -354,6 +362,7 @@ def both_factors(request: Any, username: str, password: str, otp: str | None) ->
             "in the console first)",
             code="bad_credentials",
         ) from None
+    refuse_expired_credentials(staff)  # said only once the code has passed
     signed_in(request, staff)
     return staff
 
