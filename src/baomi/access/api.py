@@ -6,8 +6,6 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
 
-from baomi.api.auth import bearer
-
 from . import services
 from .enums import Role
 
@@ -33,7 +31,7 @@ def create_token(request: HttpRequest, body: TokenIn) -> TokenOut:
     return TokenOut(access_token=issued.token, expires_at=issued.expires_at)
 
 
-@router.delete("/token", response={204: None}, auth=bearer)
+@router.delete("/token", response={204: None})
 def delete_token(request: HttpRequest) -> Status[None]:
     services.revoke_token(request.staff, request.api_token)  # type: ignore[attr-defined]
     return Status(204, None)
@@ -47,7 +45,7 @@ class TokenInfo(Schema):
     last_used_at: datetime | None
 
 
-@router.delete("/tokens", response={204: None}, auth=bearer)
+@router.delete("/tokens", response={204: None})
 def revoke_all(request: HttpRequest) -> Status[None]:
     """Sign out everywhere: revoke every API token of the caller."""
     services.revoke_all_tokens(request.staff)  # type: ignore[attr-defined]
@@ -70,14 +68,14 @@ def change_password(request: HttpRequest, body: PasswordIn) -> Status[None]:
     return Status(204, None)
 
 
-@router.get("/tokens", response=list[TokenInfo], auth=bearer)
+@router.get("/tokens", response=list[TokenInfo])
 def list_tokens(request: HttpRequest) -> list[Any]:
     """Your own API tokens (metadata only; the token itself is never stored)."""
     return services.tokens_of(request.staff)  # type: ignore[attr-defined]
 
 
 # -- staff administration (security_admin) and privileged operations ----------------------------
-staff_router = Router(tags=["staff"], auth=bearer)
+staff_router = Router(tags=["staff"])
 
 
 class StaffIn(Schema):
@@ -179,7 +177,7 @@ def access_review(
     return services.access_review(days)
 
 
-approvals_router = Router(tags=["approvals"], auth=bearer)
+approvals_router = Router(tags=["approvals"])
 
 
 class ApprovalIn(Schema):
@@ -244,7 +242,7 @@ def decide(request: HttpRequest, approval_id: int, body: DecisionIn) -> dict[str
     return _approval(a)
 
 
-break_glass_router = Router(tags=["break-glass"], auth=bearer)
+break_glass_router = Router(tags=["break-glass"])
 
 
 class BreakGlassIn(Schema):

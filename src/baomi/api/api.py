@@ -14,6 +14,8 @@ from ninja.errors import ValidationError as NinjaValidationError
 
 from baomi.core.errors import BaomiError
 
+from .auth import bearer
+
 PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object",
     "description": "RFC 9457 problem details; `code` is stable, `detail` never holds a value.",
@@ -66,9 +68,11 @@ class BaomiAPI(NinjaAPI):
 api = BaomiAPI(
     title="baomi API",
     version="1.0.0",
-    description="Customer-information platform with a privacy vault. Every call that touches "
-    "personal data needs `Authorization: Bearer …` and `X-Purpose: <purpose code>`.",
+    description="Customer-information platform with a privacy vault. Every call needs "
+    "`Authorization: Bearer …` (sign-in, health and the privacy notice excepted); every call "
+    "that touches personal data also `X-Purpose: <purpose code>`.",
     urls_namespace="api",
+    auth=bearer,  # the default for every router: an endpoint opts out with auth=None
 )
 
 

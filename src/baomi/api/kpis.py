@@ -13,9 +13,7 @@ from ninja import Router, Schema
 
 from baomi.console import board
 
-from .auth import bearer
-
-router = Router(tags=["indicators"], auth=bearer)
+router = Router(tags=["indicators"])
 
 
 class KpiOut(Schema):

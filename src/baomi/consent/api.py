@@ -11,7 +11,7 @@ from ninja import Query, Router, Schema, Status
 
 from baomi.access.enums import Role
 from baomi.access.services import require_role
-from baomi.api.auth import bearer, purpose_header
+from baomi.api.auth import purpose_header
 from baomi.core.errors import NotFound
 from baomi.customers import gate
 from baomi.customers.models import Customer
@@ -21,7 +21,7 @@ from .i18n import is_zh
 from .models import PrivacyNotice
 
 notice_router = Router(tags=["privacy notice"])
-router = Router(tags=["consent"], auth=bearer)
+router = Router(tags=["consent"])
 
 
 class NoticeOut(Schema):

@@ -10,14 +10,14 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
 from pydantic import ConfigDict
 
-from baomi.api.auth import bearer, purpose_header
+from baomi.api.auth import purpose_header
 from baomi.consent import services as consent_services
 from baomi.core import idempotency
 from baomi.core.errors import BaomiError, FieldIssue, ValidationFailed
 
 from . import gate, services
 
-router = Router(tags=["customers"], auth=bearer)
+router = Router(tags=["customers"])
 
 
 class CustomerIn(Schema):

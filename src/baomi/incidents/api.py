@@ -9,15 +9,14 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
 from baomi.access.enums import Role
-from baomi.api.auth import bearer
 from baomi.core.errors import NotFound
 
 from . import clocks, inputs, notices, programme, rules, scoping, selectors, services
 from .enums import ScopeMethod
 from .models import Incident, ReportingRule, Scope
 
-router = Router(tags=["incidents"], auth=bearer)
-whistle_router = Router(tags=["incidents"], auth=bearer)
+router = Router(tags=["incidents"])
+whistle_router = Router(tags=["incidents"])
 VIEW_ROLES = (Role.PRIVACY_OFFICER, Role.SECURITY_ADMIN, Role.SECURITY_AUDITOR)
 
 

@@ -10,14 +10,14 @@ from ninja import Router, Schema, Status
 
 from baomi.access.enums import Role
 from baomi.access.services import require_role
-from baomi.api.auth import bearer, purpose_header
+from baomi.api.auth import purpose_header
 from baomi.catalog.enums import Purpose
 from baomi.core.errors import Conflict, NotFound
 
 from . import selectors, services, sla
 from .models import RequestKind, RequestState, RightsRequest, RightsTransition, Via
 
-router = Router(tags=["rights requests"], auth=bearer)
+router = Router(tags=["rights requests"])
 
 
 class RequestIn(Schema):

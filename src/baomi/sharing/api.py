@@ -11,7 +11,6 @@ from ninja import Body, Query, Router, Schema, Status
 
 from baomi.access.enums import Role
 from baomi.access.services import require_role
-from baomi.api.auth import bearer
 from baomi.core.errors import NotFound
 
 from . import selectors
@@ -19,9 +18,9 @@ from .models import Disclosure, LawfulRequest, Partner
 from .services import disclosures, lawful, notices, partners
 from .services.common import REGISTER_ROLES
 
-partners_router = Router(tags=["third parties"], auth=bearer)
-disclosures_router = Router(tags=["third parties"], auth=bearer)
-lawful_router = Router(tags=["lawful requests"], auth=bearer)
+partners_router = Router(tags=["third parties"])
+disclosures_router = Router(tags=["third parties"])
+lawful_router = Router(tags=["lawful requests"])
 
 
 def _staff(request: HttpRequest) -> Any:
