@@ -11,11 +11,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import datetime, time
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -24,6 +22,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from baomi.console import decorators
 from baomi.console.views import error_page
 from baomi.core.downloads import attachment
 from baomi.core.errors import BaomiError, Forbidden, NotFound, ValidationFailed
@@ -40,24 +39,21 @@ def _error(request: HttpRequest, exc: BaomiError) -> HttpResponse:
     return error_page(request, exc)
 
 
+def _refused(request: HttpRequest) -> HttpResponse:
+    """A refused look at the audit log is itself audited."""
+    services.record(
+        Action.ACCESS_DENIED,
+        request.user,  # type: ignore[arg-type]
+        object_type="audit_log",
+        outcome=Outcome.DENIED,
+        detail={"reason": "role_required", "via": "console", "path": request.path},
+    )
+    return _error(request, Forbidden(code="role_required"))
+
+
 def auditor_only(roles: frozenset[str] = AUDITOR) -> Callable[[View], View]:
-    def deco(view: View) -> View:
-        @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if getattr(request.user, "role_code", "") not in roles:
-                services.record(
-                    Action.ACCESS_DENIED,
-                    request.user,  # type: ignore[arg-type]
-                    object_type="audit_log",
-                    outcome=Outcome.DENIED,
-                    detail={"reason": "role_required", "via": "console", "path": request.path},
-                )
-                return _error(request, Forbidden(code="role_required"))
-            return view(request, *args, **kwargs)
-
-        return login_required(wrapper)
-
-    return deco
+    """The console's decorator (baomi.console.decorators), auditing each refusal."""
+    return decorators.roles_required(roles, denied=_refused)
 
 
 def _when(raw: str, end: bool = False) -> datetime | None:
@@ -294,6 +290,6 @@ def checkpoint_text(request: HttpRequest, checkpoint_id: int) -> HttpResponse:
     return response
 
 
-@login_required
+@decorators.staff_required
 def index(request: HttpRequest) -> HttpResponse:
     return redirect("audit:events")

@@ -14,7 +14,7 @@ from baomi.contract import kpis
 from baomi.core.errors import BaomiError
 
 from . import board, labels
-from .views import error_page, role_required
+from .decorators import error_page, role_required
 
 N_TREND = 6
 

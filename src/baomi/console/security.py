@@ -41,7 +41,7 @@ from baomi.core.downloads import attachment
 from baomi.core.errors import BaomiError, NotFound, ValidationFailed
 
 from . import forms, labels, selectors
-from .views import error_page, role_required
+from .decorators import error_page, role_required
 
 SA, SYS, AUD, PO = (
     Role.SECURITY_ADMIN,

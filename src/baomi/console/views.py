@@ -8,13 +8,11 @@ criteria travel in POST bodies, never in URLs (which end up in access logs and h
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from functools import wraps
+from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -25,10 +23,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from baomi import audit
 from baomi.access import services as access
-from baomi.access.enums import Role
 from baomi.access.models import BreakGlassReason
-from baomi.access.passwords import password_expired
-from baomi.access.policy import allowed_purposes, may_write
+from baomi.access.policy import may_write
 from baomi.audit.models import Action, Outcome
 from baomi.catalog.enums import Purpose
 from baomi.consent import selectors as consent_selectors
@@ -40,63 +36,17 @@ from baomi.core.errors import BaomiError, Forbidden, ValidationFailed
 from baomi.customers import gate, services
 
 from . import forms, labels, presenters
-from .context import active_purpose
 
-View = Callable[..., HttpResponse]
+# the console's decorators live in one module (issue #10 §2); imported here for the views
+from .decorators import (
+    View,
+    error_page,
+    purpose_required,
+    role_required,
+    staff_required,
+)
 
-
-def staff_required(view: View) -> View:
-    """Signed in (which the console grants only after the second factor) and with a
-    password that is not due: a due password sends every console page to the change form."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if password_expired(request.user):
-            return redirect("console:password_change")
-        return view(request, *args, **kwargs)
-
-    return login_required(wrapper)
-
-
-def role_required(*roles: Role) -> Callable[[View], View]:
-    """Pages of one or more roles: anyone else gets the console's 403 page."""
-    codes = {r.value for r in roles}
-
-    def deco(view: View) -> View:
-        @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if getattr(request.user, "role_code", "") not in codes:
-                return error_page(request, Forbidden(code="role_required"))
-            return view(request, *args, **kwargs)
-
-        return staff_required(wrapper)
-
-    return deco
-
-
-def error_page(request: HttpRequest, exc: BaomiError) -> HttpResponse:
-    ctx = {
-        "title": labels.error_title(exc.status),
-        "message": labels.error_message(exc.code, exc.status),
-        "code": exc.code,
-    }
-    return render(request, "console/error.html", ctx, status=exc.status)
-
-
-def purpose_required(view: View) -> View:
-    """Customer pages need a purpose the role may use; roles without any get a 403."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        purpose = active_purpose(request)
-        if purpose is None:
-            role = request.user.role_code  # type: ignore[union-attr]
-            status = 428 if allowed_purposes(role) else 403
-            ctx = {"next": request.get_full_path()}
-            return render(request, "console/need_purpose.html", ctx, status=status)
-        return view(request, purpose, *args, **kwargs)
-
-    return staff_required(wrapper)
+__all__ = ["View", "error_page", "purpose_required", "role_required", "staff_required"]
 
 
 @staff_required

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from baomi.access.enums import Role
 from baomi.consent.i18n import bi, half
-from baomi.console.views import error_page, role_required, staff_required
+from baomi.console.decorators import error_page, role_required, staff_required
 from baomi.core import clock
 from baomi.core.errors import BaomiError, NotFound, ValidationFailed
 

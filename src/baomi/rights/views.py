@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -23,6 +21,7 @@ from baomi.access.enums import Role
 from baomi.catalog.enums import Channel, Purpose
 from baomi.consent import selectors as consents
 from baomi.consent.i18n import bi
+from baomi.console import decorators
 from baomi.console.context import active_purpose
 from baomi.core import workdays
 from baomi.core.downloads import attachment
@@ -68,19 +67,15 @@ def _error(request: HttpRequest, exc: BaomiError) -> HttpResponse:
     return render(request, "rights/error.html", ctx, status=exc.status)
 
 
+def _role_refused(request: HttpRequest) -> HttpResponse:
+    message = bi("您的岗位不能使用此页面。", "Your role cannot use this page.")
+    ctx = {"status": 403, "message": message, "code": "role_required"}
+    return render(request, "rights/error.html", ctx, status=403)
+
+
 def role_required(*roles: Role) -> Callable[[View], View]:
-    def deco(view: View) -> View:
-        @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if getattr(request.user, "role_code", "") not in {r.value for r in roles}:
-                message = bi("您的岗位不能使用此页面。", "Your role cannot use this page.")
-                ctx = {"status": 403, "message": message, "code": "role_required"}
-                return render(request, "rights/error.html", ctx, status=403)
-            return view(request, *args, **kwargs)
-
-        return login_required(wrapper)
-
-    return deco
+    """The console's decorator (baomi.console.decorators), refusing with the rights page."""
+    return decorators.role_required(*roles, denied=_role_refused)
 
 
 officer_only = role_required(Role.PRIVACY_OFFICER)

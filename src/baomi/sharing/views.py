@@ -7,17 +7,16 @@ Thin: parse, call a service, render. Errors come back in words, never as raw cod
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from baomi.consent.i18n import bi
+from baomi.console import decorators
 from baomi.console.context import active_purpose
 from baomi.core.errors import BaomiError, ValidationFailed
 
@@ -54,15 +53,13 @@ def _error_text(exc: BaomiError) -> str:
     return text
 
 
-def register_only(view: View) -> View:
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if getattr(request.user, "role_code", "") not in REGISTER:
-            ctx = {"message": P.message("role_required", ""), "status": 403}
-            return render(request, "sharing/error.html", ctx, status=403)
-        return view(request, *args, **kwargs)
+def _role_refused(request: HttpRequest) -> HttpResponse:
+    ctx = {"message": P.message("role_required", ""), "status": 403}
+    return render(request, "sharing/error.html", ctx, status=403)
 
-    return login_required(wrapper)
+
+# the console's decorator (baomi.console.decorators), refusing with the sharing page
+register_only = decorators.roles_required(REGISTER, denied=_role_refused)
 
 
 def _lines(post: QueryDict, name: str) -> list[str]:
@@ -310,7 +307,7 @@ def notice(request: HttpRequest) -> HttpResponse:
 
 
 # -- disclosures ------------------------------------------------------------------------------
-@login_required
+@decorators.staff_required
 @require_http_methods(["GET", "POST"])
 def disclose(request: HttpRequest) -> HttpResponse:
     purpose = active_purpose(request)
@@ -363,7 +360,7 @@ def disclose(request: HttpRequest) -> HttpResponse:
     return render(request, "sharing/disclose.html", ctx, status=201)
 
 
-@login_required
+@decorators.staff_required
 @require_GET
 def disclosure(request: HttpRequest, disclosure_id: int) -> HttpResponse:
     d = (
@@ -492,7 +489,7 @@ def _may_see(request: HttpRequest, r: LawfulRequest) -> bool:
     return request.user.pk == r.handler_id or getattr(request.user, "role_code", "") in REGISTER
 
 
-@login_required
+@decorators.staff_required
 @require_GET
 def lawful_detail(request: HttpRequest, request_id: int) -> HttpResponse:
     return _lawful_page(request, request_id)
@@ -540,7 +537,7 @@ def _lawful_page(
     return render(request, "sharing/lawful_detail.html", ctx, status=status)
 
 
-@login_required
+@decorators.staff_required
 @require_POST
 def lawful_decision(request: HttpRequest, request_id: int) -> HttpResponse:
     try:
@@ -555,7 +552,7 @@ def lawful_decision(request: HttpRequest, request_id: int) -> HttpResponse:
     return redirect("sharing:lawful_detail", request_id)
 
 
-@login_required
+@decorators.staff_required
 @require_POST
 def lawful_scope(request: HttpRequest, request_id: int) -> HttpResponse:
     """The handler's scoped read (POST: it is an audited act, not a page view)."""
@@ -566,7 +563,7 @@ def lawful_scope(request: HttpRequest, request_id: int) -> HttpResponse:
     return _lawful_page(request, request_id, scope=rows)
 
 
-@login_required
+@decorators.staff_required
 @require_POST
 def lawful_outcome(request: HttpRequest, request_id: int) -> HttpResponse:
     post = request.POST
