@@ -13,11 +13,11 @@ from baomi.access.enums import Role
 from baomi.access.services import require_role
 from baomi.api.auth import purpose_header
 from baomi.core.errors import NotFound
+from baomi.core.i18n import is_zh
 from baomi.customers import gate
 from baomi.customers.models import Customer
 
 from . import selectors, services
-from .i18n import is_zh
 from .models import PrivacyNotice
 
 notice_router = Router(tags=["privacy notice"])

@@ -18,9 +18,9 @@ from typing import Any
 
 from baomi.catalog import fields as catalog
 from baomi.catalog.enums import FieldClass, Purpose
+from baomi.core.i18n import half, is_zh
 from baomi.core.workdays import sla_working_days
 
-from .i18n import half, is_zh
 from .purposes import CONSENTS
 
 LANGS = ("zh-hans", "en")

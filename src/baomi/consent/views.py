@@ -9,8 +9,9 @@ from django.shortcuts import render
 from django.utils.translation import get_language
 from django.views.decorators.http import require_GET
 
+from baomi.core.i18n import is_zh
+
 from . import selectors, services
-from .i18n import is_zh
 from .models import PrivacyNotice
 
 

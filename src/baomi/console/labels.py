@@ -12,28 +12,22 @@ from typing import Any
 
 from django.db.models import Choices
 from django.utils.functional import Promise
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from baomi.catalog import fields as catalog
 from baomi.catalog import validators
 from baomi.catalog.enums import Purpose, Treatment
+from baomi.core import i18n
 from baomi.core.errors import FieldIssue
 
 
 def is_zh() -> bool:
-    return (get_language() or "zh-hans").lower().startswith("zh")
+    return i18n.is_zh()
 
 
 def bilingual(label: object) -> str:
-    """'接待 / reception' → '接待' in Chinese, 'Reception' in English."""
-    text = str(label)
-    zh, sep, en = text.partition(" / ")
-    if not sep:
-        return text
-    if is_zh():
-        return zh
-    return en[:1].upper() + en[1:]
+    """'接待 / reception' → '接待' in Chinese, 'Reception' in English (baomi.core.i18n)."""
+    return i18n.half(label)
 
 
 def choice_label(enum: type[Choices], code: object) -> str:

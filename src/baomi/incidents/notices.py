@@ -31,9 +31,9 @@ from baomi.access.enums import Role
 from baomi.catalog import fields as catalog
 from baomi.catalog import masking
 from baomi.catalog.enums import Purpose
-from baomi.consent.i18n import is_zh
 from baomi.core import clock
 from baomi.core.errors import Conflict, Gone
+from baomi.core.i18n import is_zh
 from baomi.customers import gate
 from baomi.portal.senders import get_sender
 from baomi.vault import services as vault

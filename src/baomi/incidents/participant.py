@@ -12,7 +12,6 @@ from typing import Any
 from baomi.catalog import masking
 from baomi.catalog.enums import FieldClass, Purpose, Role
 from baomi.catalog.fields import FieldSpec
-from baomi.consent.i18n import bi
 from baomi.contract import kpis
 from baomi.contract.participants import (
     AccessCopySection,
@@ -25,6 +24,7 @@ from baomi.contract.participants import (
     RetentionRule,
     register,
 )
+from baomi.core.i18n import bi
 
 from . import indicators, notices, selectors
 from .enums import IncidentAction

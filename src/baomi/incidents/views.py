@@ -17,10 +17,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from baomi.access.enums import Role
-from baomi.consent.i18n import bi, half
 from baomi.console.decorators import error_page, role_required, staff_required
 from baomi.core import clock
 from baomi.core.errors import BaomiError, NotFound, ValidationFailed
+from baomi.core.i18n import bi, half
 
 from . import indicators, inputs, notices, programme, scoping, selectors, services
 from .enums import (

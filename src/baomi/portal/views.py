@@ -23,9 +23,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from baomi.catalog.enums import Purpose
 from baomi.consent import selectors as consents
-from baomi.consent.i18n import bi
 from baomi.core.downloads import attachment
 from baomi.core.errors import BaomiError, ValidationFailed
+from baomi.core.i18n import bi
 from baomi.core.middleware import client_ip
 from baomi.customers import gate
 from baomi.rights import presenters

@@ -7,9 +7,9 @@ from typing import Any
 
 from baomi.catalog import fields as catalog
 from baomi.catalog.enums import Channel, Purpose
-from baomi.consent.i18n import bi, half, is_zh
 from baomi.consent.models import ConsentMethod, ConsentPurpose
 from baomi.contract import participants
+from baomi.core.i18n import bi, half, is_zh
 
 from .models import RequestKind, RequestState, Via
 

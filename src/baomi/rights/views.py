@@ -20,12 +20,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from baomi.access.enums import Role
 from baomi.catalog.enums import Channel, Purpose
 from baomi.consent import selectors as consents
-from baomi.consent.i18n import bi
 from baomi.console import decorators
 from baomi.console.context import active_purpose
 from baomi.core import workdays
 from baomi.core.downloads import attachment
 from baomi.core.errors import BaomiError, ValidationFailed
+from baomi.core.i18n import bi
 from baomi.portal import selectors as portal
 
 from . import presenters, selectors, services

@@ -9,7 +9,6 @@ import uuid
 from typing import Any
 
 from baomi.catalog.enums import Role
-from baomi.consent.i18n import bi
 from baomi.contract.participants import (
     AccessCopySection,
     Banner,
@@ -23,6 +22,7 @@ from baomi.contract.participants import (
     Scope,
     register,
 )
+from baomi.core.i18n import bi
 
 from . import indicators, selectors
 from .enums import SharingAction

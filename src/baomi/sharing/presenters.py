@@ -7,7 +7,7 @@ from typing import Any
 
 from baomi.catalog import fields as catalog
 from baomi.catalog.enums import Purpose, Role
-from baomi.consent.i18n import bi, half
+from baomi.core.i18n import bi, half
 
 from .models import (
     AuditResult,

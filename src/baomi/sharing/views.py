@@ -15,10 +15,10 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from baomi.consent.i18n import bi
 from baomi.console import decorators
 from baomi.console.context import active_purpose
 from baomi.core.errors import BaomiError, ValidationFailed
+from baomi.core.i18n import bi
 
 from . import presenters as P
 from . import selectors

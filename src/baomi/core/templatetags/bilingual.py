@@ -2,8 +2,8 @@
 
 from django import template
 
-from baomi.consent.i18n import bi as _bi
-from baomi.consent.i18n import half as _half
+from baomi.core.i18n import bi as _bi
+from baomi.core.i18n import half as _half
 
 register = template.Library()
 

@@ -1,4 +1,6 @@
-"""Bilingual text next to the code that uses it (zh-Hans and en only).
+"""Bilingual text next to the code that uses it (zh-Hans and en only) — one home for every
+app (issue #10 §2; was baomi.consent.i18n). Templates: `{% load bilingual %}`
+(baomi/core/templatetags/bilingual.py).
 
 The notice, portal and rights pages keep their texts as (Chinese, English) pairs and pick
 one by Django's active language (LocaleMiddleware, `set_language`); see
