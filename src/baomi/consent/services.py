@@ -24,6 +24,7 @@ from baomi.core import clock
 from baomi.core.errors import FieldIssue, Forbidden, Gone, NotFound, ValidationFailed
 from baomi.core.sql import db_value, insert_sql
 from baomi.customers import gate
+from baomi.customers import services as customer_services
 from baomi.customers.models import Customer
 
 from . import notice as notice_text
@@ -241,6 +242,36 @@ def capture(
     """Several decisions at once (a sign-up form's tick boxes, a counter form)."""
     with transaction.atomic():
         return [record(actor, customer_id, p, bool(g), **kw) for p, g in choices.items()]
+
+
+def create_customer_with_consent(
+    actor: Any,
+    purpose: Purpose | str | None,
+    data: Mapping[str, Any],
+    choices: Mapping[str, bool] | None = None,
+    *,
+    method: str,
+    channel: str | None = None,
+    evidence: str = "",
+) -> Customer:
+    """A new customer and the consent decisions given at sign-up, in one transaction: a
+    decision the ledger refuses leaves no customer behind (R-B3). The one way the API
+    (`POST /customers` with `consent`) and the console's new-customer form create a
+    customer with consents (issue #10 §1); the ledger depends on customers, not the
+    reverse, so the composition lives here."""
+    with transaction.atomic():
+        customer = customer_services.create_customer(actor, purpose, data, channel=channel)
+        if choices:
+            capture(
+                actor,
+                customer.id,
+                choices,
+                channel=channel or customer.primary_channel,
+                method=method,
+                evidence=evidence,
+                staff_purpose=purpose,
+            )
+    return customer
 
 
 class Capture(NamedTuple):

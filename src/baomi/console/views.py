@@ -13,7 +13,6 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -294,20 +293,16 @@ def customer_new(request: HttpRequest, purpose: Purpose) -> HttpResponse:
                 except ValidationFailed as exc:
                     raise ValidationFailed([*exc.issues, *consent.issues]) from None
                 raise ValidationFailed(consent.issues)
-            # One transaction, as POST /api/v1/customers: a consent the ledger refuses
-            # leaves no customer behind (R-B3).
-            with transaction.atomic():
-                customer = services.create_customer(request.user, purpose, data, channel=channel)
-                if consent.choices:
-                    consent_services.capture(
-                        request.user,
-                        customer.id,
-                        consent.choices,
-                        channel=channel,
-                        method=consent.method,
-                        evidence=consent.evidence,
-                        staff_purpose=purpose,
-                    )
+            # the same service as POST /api/v1/customers: one transaction (R-B3)
+            customer = consent_services.create_customer_with_consent(
+                request.user,
+                purpose,
+                data,
+                consent.choices,
+                method=consent.method,
+                channel=channel,
+                evidence=consent.evidence,
+            )
         except ValidationFailed as exc:
             return form_page(forms.echo(request.POST), forms.form_errors(exc.issues, consent), 422)
         except BaomiError as exc:

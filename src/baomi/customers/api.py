@@ -198,19 +198,10 @@ def create_customer(request: HttpRequest, body: CustomerIn) -> Status[Any]:
                 )
             ]
         )
-    # The consent ledger depends on customers, not the reverse: the API composes the two,
-    # in one transaction, so a refused consent leaves no customer behind (R-B3).
     def write() -> idempotency.Answer:
-        c = services.create_customer(_actor(request), purpose, data)
-        if consent:
-            consent_services.capture(
-                _actor(request),
-                c.id,
-                consent,
-                channel=c.primary_channel,
-                method="api",
-                staff_purpose=purpose,
-            )
+        c = consent_services.create_customer_with_consent(
+            _actor(request), purpose, data, consent, method="api"
+        )
         return idempotency.Answer(201, "customer", str(c.id))
 
     def render(cid: str) -> dict[str, Any]:
