@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "baomi.portal",
     "baomi.sharing",
     "baomi.incidents",
+    "baomi.quality",
     "baomi.console",
     # last: imports every app's participant.py once all are loaded (docs/architecture.md)
     "baomi.contract",
