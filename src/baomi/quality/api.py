@@ -1,0 +1,103 @@
+"""Quality API (INTERFACES.md): `GET /quality/duplicates`, `POST
+/quality/duplicates/{id}/merge|dismiss|unmerge|defer`, `POST /quality/duplicates/scan`.
+For the data steward under `data_quality`. Thin: parse, call a service, shape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Body, Router, Schema
+
+from baomi.access.services import require_role
+from baomi.api.auth import bearer
+from baomi.catalog.enums import Role
+from baomi.customers import gate
+
+from . import selectors
+from .enums import PairState
+from .services import duplicates
+
+router = Router(tags=["data quality"], auth=bearer)
+
+
+def _steward(request: HttpRequest) -> Any:
+    actor = request.staff  # type: ignore[attr-defined]
+    require_role(actor, Role.DATA_STEWARD)
+    gate.check_purpose(actor, request.headers.get("X-Purpose"))
+    return actor
+
+
+class PairOut(Schema):
+    id: int
+    left: str
+    right: str
+    probability: float
+    weight: float
+    levels: dict[str, str]
+    source: str
+    state: str
+    found_at: str
+    decided_at: str | None
+
+
+class QueueOut(Schema):
+    counts: dict[str, int]
+    pairs: list[PairOut]
+
+
+class MergeIn(Schema):
+    survivor: str = "left"
+    take: list[str] = []
+
+
+class ScanOut(Schema):
+    customers: int
+    candidates: int
+    queued: int
+    updated: int
+    remembered: int
+    trained: bool
+
+
+@router.get("/duplicates", response=QueueOut)
+def list_duplicates(request: HttpRequest, state: str | None = None) -> dict[str, Any]:
+    _steward(request)
+    if state is not None and state not in PairState.values:
+        from baomi.core.errors import FieldIssue, ValidationFailed
+
+        raise ValidationFailed(
+            [FieldIssue("state", "state_unknown", "unknown state", "未知的状态")]
+        )
+    return {
+        "counts": selectors.counts(),
+        "pairs": [selectors.as_json(p) for p in selectors.pairs(state)],
+    }
+
+
+@router.post("/duplicates/scan", response=ScanOut)
+def scan(request: HttpRequest) -> dict[str, Any]:
+    return duplicates.scan(_steward(request)).as_dict()
+
+
+@router.post("/duplicates/{pair_id}/merge", response=PairOut)
+def merge(request: HttpRequest, pair_id: int, body: MergeIn = Body(...)) -> dict[str, Any]:  # noqa: B008
+    actor = _steward(request)
+    m = duplicates.merge(actor, pair_id, body.survivor, body.take)
+    return selectors.as_json(m.pair)
+
+
+@router.post("/duplicates/{pair_id}/unmerge", response=PairOut)
+def unmerge(request: HttpRequest, pair_id: int) -> dict[str, Any]:
+    m = duplicates.unmerge(_steward(request), pair_id)
+    return selectors.as_json(selectors.pair(m.pair_id))
+
+
+@router.post("/duplicates/{pair_id}/dismiss", response=PairOut)
+def dismiss(request: HttpRequest, pair_id: int) -> dict[str, Any]:
+    return selectors.as_json(duplicates.dismiss(_steward(request), pair_id))
+
+
+@router.post("/duplicates/{pair_id}/defer", response=PairOut)
+def defer(request: HttpRequest, pair_id: int) -> dict[str, Any]:
+    return selectors.as_json(duplicates.defer(_steward(request), pair_id))

@@ -1,0 +1,74 @@
+"""The data steward's duplicate queue (issue #16 §2, R-K1, R-B4).
+
+No personal value is stored here: pairs hold customer ids, the match probability and the
+per-field comparison levels (the evidence: which fields agree, never what they say).
+A merge keeps the survivor's state before it — its sealed columns as ciphertext under its
+own key, lineage and blind-index buckets — so an unmerge puts them back without
+decrypting; erasing either customer deletes both (the eraser)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from baomi.customers.models import Customer
+
+from .enums import PairState
+
+
+class DuplicatePair(models.Model):
+    left = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
+    right = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
+    probability = models.FloatField()
+    weight = models.FloatField()
+    levels = models.JSONField(default=dict)  # field code → comparison level (0 exact … 3)
+    source = models.CharField(max_length=16, default="scan")  # scan | import
+    state = models.CharField(max_length=16, default=PairState.OPEN)
+    found_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        db_table = "quality_duplicate_pair"
+        constraints = [
+            models.UniqueConstraint(fields=["left", "right"], name="quality_pair_once"),
+        ]
+        indexes = [models.Index(fields=["state", "-probability"], name="quality_pair_queue")]
+
+
+class Merge(models.Model):
+    pair = models.ForeignKey(DuplicatePair, on_delete=models.PROTECT, related_name="merges")
+    survivor = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
+    absorbed = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
+    fields = models.JSONField(default=list)  # codes taken from the absorbed customer
+    snapshot = models.JSONField(default=dict)  # survivor before: ciphertext (hex), lineage
+    merged_at = models.DateTimeField()
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        db_table = "quality_merge"
+
+
+class BlockingKey(models.Model):
+    """A keyed hash (truncated HMAC, a blind-index bucket under the vault's index root) of
+    a normalised value that brings spellings of one person together — the name in sorted
+    pinyin (张三 = 張三 = san zhang), the birth date — computed in the gate's bulk path.
+    Never the value itself."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=24)
+    bucket = models.BigIntegerField()
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "quality_blocking_key"
+        indexes = [models.Index(fields=["kind", "bucket"], name="quality_block_bucket")]
