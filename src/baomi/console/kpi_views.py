@@ -34,6 +34,7 @@ REASONS = {
     "no_notices_due": ("本期没有到期的客户通知", "No customer notice fell due in this period"),
     "no_plan": ("尚未发布应急预案", "No response plan published"),
     "no_staff": ("没有在职员工", "No active staff"),
+    "no_metrics_run": ("本期尚未计算数据质量", "No data-quality run in this period"),
 }
 UNITS = {"%": "%", "days": ("天", "days"), "hours": ("小时", "hours"), "count": ("", "")}
 

@@ -165,6 +165,7 @@ class AccessCopySection:
 # -- approvals (R-D4 four eyes) ---------------------------------------------------------------
 DEFAULT_REQUESTERS = frozenset({Role.SECURITY_ADMIN, Role.SYSTEM_ADMIN, Role.PRIVACY_OFFICER})
 
+
 @dataclass(frozen=True)
 class ApprovalKind:
     """A privileged operation that needs a second person. `validate(actor, payload)` raises

@@ -16,7 +16,7 @@ from baomi.customers import gate
 
 from . import selectors
 from .enums import PairState
-from .services import duplicates
+from .services import duplicates, metrics
 
 router = Router(tags=["data quality"], auth=bearer)
 
@@ -58,6 +58,59 @@ class ScanOut(Schema):
     updated: int
     remembered: int
     trained: bool
+
+
+class MetricsOut(Schema):
+    computed_at: str | None
+    customers: int
+    recomputed: int
+    totals: dict[str, Any]
+    by_field: dict[str, Any]
+    by_channel: dict[str, Any]
+
+
+METRIC_READERS = (Role.DATA_STEWARD, Role.PRIVACY_OFFICER, Role.MANAGER, Role.INSPECTOR)
+
+
+def run_json(run: Any) -> dict[str, Any]:
+    def shaped(cells: dict[str, Any]) -> dict[str, Any]:
+        return {
+            m: {"numerator": c["num"], "denominator": c["den"], "value": metrics.share(c)}
+            for m, c in cells.items()
+        }
+
+    if run is None:
+        return {
+            "computed_at": None,
+            "customers": 0,
+            "recomputed": 0,
+            "totals": {},
+            "by_field": {},
+            "by_channel": {},
+        }
+    return {
+        "computed_at": run.computed_at.isoformat(),
+        "customers": run.customers,
+        "recomputed": run.recomputed,
+        "totals": shaped(run.totals),
+        "by_field": {f: shaped(c) for f, c in run.by_field.items()},
+        "by_channel": {ch: shaped(c) for ch, c in run.by_channel.items()},
+    }
+
+
+@router.get("/metrics", response=MetricsOut)
+def get_metrics(request: HttpRequest) -> dict[str, Any]:
+    """The latest data-quality run: counts and shares per metric, field and channel (no
+    value of any customer). Data steward, privacy officer, management, inspectors."""
+    require_role(request.staff, *METRIC_READERS)  # type: ignore[attr-defined]
+    return run_json(metrics.latest())
+
+
+@router.post("/metrics", response=MetricsOut)
+def compute_metrics(request: HttpRequest) -> dict[str, Any]:
+    """Compute now (data steward under data_quality): changed customers' facts are
+    refreshed through the gate, then everything is counted."""
+    return run_json(metrics.compute(_steward(request)))
 
 
 @router.get("/duplicates", response=QueueOut)

@@ -72,3 +72,35 @@ class BlockingKey(models.Model):
     class Meta:
         db_table = "quality_blocking_key"
         indexes = [models.Index(fields=["kind", "bucket"], name="quality_block_bucket")]
+
+
+class CustomerFacts(models.Model):
+    """What a metrics run learned about one customer's values, as bits — one per profile
+    field (`services.metrics.FIELDS` order): present, valid under today's rules — and
+    whether gender and birth date agree with a resident ID number (None: not checkable).
+    Recomputed only for customers changed since (incremental); never a value."""
+
+    customer = models.OneToOneField(Customer, on_delete=models.PROTECT, related_name="+")
+    present = models.IntegerField(default=0)
+    valid = models.IntegerField(default=0)
+    consistent = models.BooleanField(null=True)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "quality_customer_facts"
+
+
+class MetricsRun(models.Model):
+    """One computation of the quality metrics: counts only (numerators and denominators per
+    metric, per field, per channel). The dashboard and the indicators read the latest."""
+
+    computed_at = models.DateTimeField(db_index=True)
+    customers = models.IntegerField()
+    recomputed = models.IntegerField()
+    totals = models.JSONField(default=dict)  # metric → {"num": n, "den": d}
+    by_field = models.JSONField(default=dict)  # field → metric → {"num", "den"}
+    by_channel = models.JSONField(default=dict)  # channel → metric → {"num", "den"}
+    run_by = models.CharField(max_length=150, default="")
+
+    class Meta:
+        db_table = "quality_metrics_run"

@@ -13,8 +13,9 @@ from baomi.contract.participants import (
     register,
 )
 
+from . import indicators
 from .enums import QualityAction
-from .services import duplicates
+from .services import duplicates, metrics
 
 
 class _Bi:
@@ -30,7 +31,11 @@ class _Bi:
 
 
 def erase(ctx: EraseContext) -> Erasure:
-    return Erasure(cleared=duplicates.erase(ctx.customer_id))
+    cleared = duplicates.erase(ctx.customer_id)
+    facts = metrics.erase(ctx.customer_id)
+    if facts:
+        cleared["customer_facts"] = facts
+    return Erasure(cleared=cleared)
 
 
 register(
@@ -55,7 +60,15 @@ register(
                 frozenset({Role.DATA_STEWARD}),
                 80,
             ),
+            NavEntry(
+                "quality:metrics",
+                _Bi("数据质量", "Data quality"),
+                "nav-quality",
+                frozenset({Role.DATA_STEWARD}),
+                79,
+            ),
         ),
         urls=(("quality/", "baomi.quality.urls"),),
+        indicators=indicators.INDICATORS,
     )
 )

@@ -19,7 +19,7 @@ from baomi.core.errors import BaomiError, ValidationFailed
 
 from . import selectors
 from .enums import PairState
-from .services import duplicates
+from .services import duplicates, metrics
 
 STEWARD = Role.DATA_STEWARD
 STATE_LABELS = {
@@ -160,3 +160,76 @@ def pair(request: HttpRequest, pair_id: int) -> HttpResponse:
             "rows": [{"r": r, "level": _level(r.level)} for r in rows],
         },
     )
+
+
+METRIC_LABELS = {
+    "completeness": ("完整性", "Completeness"),
+    "validity": ("有效性", "Validity"),
+    "accuracy": ("准确性", "Accuracy"),
+    "timeliness": ("及时性", "Timeliness"),
+    "consistency": ("一致性", "Consistency"),
+    "uniqueness": ("唯一性", "Uniqueness"),
+    "compliance": ("达标率", "Compliance"),
+}
+TARGET = 95.0
+
+
+def _cell(cell: dict[str, int] | None) -> dict[str, Any]:
+    value = metrics.share(cell)
+    return {
+        "value": "—" if value is None else f"{value:.1f}".rstrip("0").rstrip(".") + " %",
+        "ratio": f"{cell['num']} / {cell['den']}" if cell else "",
+        "css": "" if value is None else ("plain" if value >= TARGET else "withheld"),
+    }
+
+
+@role_required(STEWARD)
+def metrics_page(request: HttpRequest) -> HttpResponse:
+    from baomi.catalog import fields as catalog
+    from baomi.catalog.enums import Channel
+
+    run = metrics.latest()
+    names = [(m, bi(*METRIC_LABELS[m])) for m in metrics.METRICS]
+    ctx: dict[str, Any] = {"run": run, "names": names, "target": "≥ 95 %"}
+    if run is not None:
+        ctx["totals"] = [{"code": m, "name": n, **_cell(run.totals.get(m))} for m, n in names]
+        field_metrics = ("completeness", "validity", "accuracy", "timeliness")
+        ctx["field_names"] = [bi(*METRIC_LABELS[m]) for m in field_metrics]
+        ctx["fields"] = [
+            {
+                "label": bi(
+                    catalog.spec("customer", f).label_zh, catalog.spec("customer", f).label_en
+                ),
+                "cells": [_cell(run.by_field.get(f, {}).get(m)) for m in field_metrics],
+            }
+            for f in metrics.FIELDS
+        ]
+        channels = dict(Channel.choices)
+        ctx["channels"] = [
+            {
+                "label": bi(*str(channels.get(ch, ch)).split(" / ", 1))
+                if " / " in str(channels.get(ch, ch))
+                else str(channels.get(ch, ch)),
+                "cells": [_cell(cells.get(m)) for m, _ in names],
+            }
+            for ch, cells in run.by_channel.items()
+        ]
+    return render(request, "quality/metrics.html", ctx)
+
+
+@role_required(STEWARD)
+@require_POST
+def metrics_compute(request: HttpRequest) -> HttpResponse:
+    try:
+        run = metrics.compute(request.user)
+    except BaomiError as exc:
+        messages.error(request, _error(exc))
+    else:
+        messages.success(
+            request,
+            bi(
+                f"已计算：{run.customers} 位客户，其中 {run.recomputed} 位的资料有变更。",
+                f"Computed: {run.customers} customers, {run.recomputed} changed since last time.",
+            ),
+        )
+    return redirect("quality:metrics")
