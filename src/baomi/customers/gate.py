@@ -605,3 +605,41 @@ def merge_values(
     if out is None:
         raise Gone("this customer's data has been erased or is closed for this purpose")
     return out
+
+
+def compare_stored(
+    queries: Sequence[tuple[uuid.UUID, Mapping[str, str]]],
+) -> list[dict[str, str]]:
+    """For each (stored customer, a row's normalised values): per field `same`, `differs`
+    or `empty` (nothing stored). The survivorship policy of an import merge decides on
+    this (issue #16); values are opened only to compare, only these words come back."""
+    ids = list(dict.fromkeys(cid for cid, _ in queries))
+    codes = sorted({k for _, v in queries for k in v if k in catalog.CUSTOMER_FIELDS})
+    rows: dict[uuid.UUID, tuple[Any, ...]] = {}
+    keys: dict[str, SubjectKey] = {}
+    for n in range(0, len(ids), 500):
+        chunk = ids[n : n + 500]
+        for r in Customer.objects.filter(id__in=chunk, erased_at__isnull=True).values_list(
+            "id", *codes
+        ):
+            rows[r[0]] = r[1:]
+        keys.update(vault.subject_keys(chunk))
+    out: list[dict[str, str]] = []
+    for cid, values in queries:
+        row, key = rows.get(cid), keys.get(str(cid))
+        verdict: dict[str, str] = {}
+        for code, incoming in values.items():
+            if code not in codes:
+                continue
+            blob = row[codes.index(code)] if row is not None else None
+            if blob is None or key is None:
+                verdict[code] = "empty"
+                continue
+            stored = _open(key, "customer", code, blob)
+            if code == "preferences":
+                same = stored == (json.loads(incoming) if isinstance(incoming, str) else incoming)
+            else:
+                same = _comparable(code, str(stored)) == _comparable(code, str(incoming))
+            verdict[code] = "same" if same else "differs"
+        out.append(verdict)
+    return out

@@ -650,3 +650,34 @@ def restore_columns(
         fields=sorted(snapshot["columns"]),
         detail={"via": "unmerge", "ref": ref},
     )
+
+
+def apply_reviewed(
+    actor: Any, purpose: Purpose, customer_id: uuid.UUID, values: Mapping[str, str], *, ref: str
+) -> Customer:
+    """Values a data steward accepted from the review queue (an import held them back):
+    sealed under the customer's key, lineage `basis: steward_review`, index, audit. The
+    values were validated when the import read them; an ID number is still refused when
+    another customer holds it."""
+    customer = _live(customer_id)
+    clean = {k: v for k, v in values.items() if k in catalog.CUSTOMER_FIELDS and v}
+    if clean.get("id_number"):
+        lock_identity({"id_number": clean["id_number"]})
+        if any(o != customer.id for o in find_duplicates({"id_number": clean["id_number"]})):
+            raise Conflict("another customer has this ID number", code="duplicate_customer")
+    now = clock.now()
+    key = vault.subject_key(customer.id)
+    seal_customer(customer, key, clean, customer.primary_channel, now.isoformat(), "steward_review")
+    customer.updated_at = now
+    customer.save()
+    vault.replace_index(customer.id, index_values(clean))
+    audit.record(
+        Action.CUSTOMER_UPDATED,
+        actor,
+        purpose=purpose,
+        object_type="customer",
+        object_id=customer.id,
+        fields=list(clean),
+        detail={"via": "review_queue", "ref": ref},
+    )
+    return customer

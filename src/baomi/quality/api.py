@@ -16,7 +16,8 @@ from baomi.customers import gate
 
 from . import selectors
 from .enums import PairState
-from .services import duplicates, metrics
+from .models import HeldValue
+from .services import duplicates, held, metrics
 
 router = Router(tags=["data quality"], auth=bearer)
 
@@ -154,3 +155,47 @@ def dismiss(request: HttpRequest, pair_id: int) -> dict[str, Any]:
 @router.post("/duplicates/{pair_id}/defer", response=PairOut)
 def defer(request: HttpRequest, pair_id: int) -> dict[str, Any]:
     return selectors.as_json(duplicates.defer(_steward(request), pair_id))
+
+
+# -- values an import held back (survivorship) ----------------------------------------------
+class HeldOut(Schema):
+    id: str
+    customer: str
+    fields: list[str]
+    reason: str
+    source: str
+    row: int
+    state: str
+    held_at: str
+    decided_at: str | None
+
+
+def held_json(h: HeldValue) -> dict[str, Any]:
+    return {
+        "id": str(h.id),
+        "customer": str(h.customer_id),
+        "fields": list(h.fields),
+        "reason": h.reason,
+        "source": h.source,
+        "row": h.row,
+        "state": h.state,
+        "held_at": h.held_at.isoformat(),
+        "decided_at": h.decided_at.isoformat() if h.decided_at else None,
+    }
+
+
+@router.get("/held", response=list[HeldOut])
+def list_held(request: HttpRequest) -> list[dict[str, Any]]:
+    """Import values held back instead of overwriting (no value in the answer)."""
+    _steward(request)
+    return [held_json(h) for h in selectors.held_open()]
+
+
+@router.post("/held/{held_id}/keep", response=HeldOut)
+def keep_held(request: HttpRequest, held_id: str) -> dict[str, Any]:
+    return held_json(held.keep(_steward(request), held_id))
+
+
+@router.post("/held/{held_id}/take", response=HeldOut)
+def take_held(request: HttpRequest, held_id: str) -> dict[str, Any]:
+    return held_json(held.take(_steward(request), held_id))

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 
 from baomi.customers.models import Customer
+from baomi.vault.fields import SealedField
 
 from .enums import PairState
 
@@ -104,3 +105,28 @@ class MetricsRun(models.Model):
 
     class Meta:
         db_table = "quality_metrics_run"
+
+
+class HeldValue(models.Model):
+    """Values an import held back instead of overwriting (survivorship, issue #16): which
+    fields, why, from where — and the values themselves sealed under the customer's data
+    key (opened only by the gate, for the steward's masked comparison or to apply them);
+    cleared once decided. Erasure shreds them with the key and the eraser deletes them."""
+
+    id = models.UUIDField(primary_key=True)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
+    fields = models.JSONField(default=list)
+    reason = models.CharField(max_length=24)  # identity_conflict | confirmed_value
+    source = models.CharField(max_length=120)  # "import:<file name>" — no value
+    row = models.IntegerField(default=0)
+    values = SealedField()
+    state = models.CharField(max_length=12, default="open")  # open | kept | taken
+    held_at = models.DateTimeField()
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        db_table = "quality_held_value"
+        indexes = [models.Index(fields=["state", "held_at"], name="quality_held_queue")]

@@ -3,7 +3,9 @@ closer of merged-away customers, the eraser, the steward's console pages and nav
 
 from __future__ import annotations
 
-from baomi.catalog.enums import Role
+from baomi.catalog import masking
+from baomi.catalog.enums import FieldClass, Purpose, Role
+from baomi.catalog.fields import FieldSpec
 from baomi.contract.participants import (
     EraseContext,
     Erasure,
@@ -12,10 +14,45 @@ from baomi.contract.participants import (
     ReadCloser,
     register,
 )
+from baomi.customers.signals import merge_held
 
 from . import indicators
 from .enums import QualityAction
-from .services import duplicates, metrics
+from .models import HeldValue
+from .services import duplicates, held, metrics
+
+FIELDS = (
+    # values an import held back instead of overwriting (survivorship): sealed under the
+    # customer's data key, opened only by the gate for the steward's review
+    FieldSpec(
+        "quality_held_value",
+        "values",
+        "待审的导入值",
+        "Import values held for review",
+        FieldClass.BASIC,
+        "json",
+        (Purpose.DATA_QUALITY,),
+        "until the data steward decides, then cleared",
+        masking.hidden,
+        method="import",
+    ),
+)
+NON_PERSONAL = {
+    "quality_held_value": frozenset(
+        {
+            "id",
+            "customer",
+            "fields",
+            "reason",
+            "source",
+            "row",
+            "state",
+            "held_at",
+            "decided_at",
+            "decided_by",
+        }
+    ),
+}
 
 
 class _Bi:
@@ -35,12 +72,20 @@ def erase(ctx: EraseContext) -> Erasure:
     facts = metrics.erase(ctx.customer_id)
     if facts:
         cleared["customer_facts"] = facts
+    kept = held.erase(ctx.customer_id)
+    if kept:
+        cleared["quality_held_value"] = kept
     return Erasure(cleared=cleared)
 
+
+merge_held.connect(held.on_held, dispatch_uid="quality.held")
 
 register(
     Participant(
         app="quality",
+        fields=FIELDS,
+        non_personal=NON_PERSONAL,
+        models={"quality_held_value": HeldValue},
         actions=(QualityAction,),
         closers=(
             ReadCloser(

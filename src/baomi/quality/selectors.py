@@ -15,7 +15,7 @@ from baomi.core.errors import NotFound
 from baomi.customers import gate
 
 from .enums import PairState
-from .models import DuplicatePair, Merge
+from .models import DuplicatePair, HeldValue, Merge
 from .services.duplicates import MATCH_FIELDS
 
 LEVELS = {
@@ -102,3 +102,39 @@ def as_json(p: DuplicatePair) -> dict[str, Any]:
         "found_at": p.found_at.isoformat(),
         "decided_at": p.decided_at.isoformat() if p.decided_at else None,
     }
+
+
+def held_open(limit: int = 200) -> list[HeldValue]:
+    return list(HeldValue.objects.filter(state="open").order_by("held_at", "id")[:limit])
+
+
+def held_one(held_id: object) -> HeldValue:
+    import uuid
+
+    try:
+        pk = uuid.UUID(str(held_id))
+    except ValueError:
+        raise NotFound("no such held value") from None
+    h = HeldValue.objects.filter(pk=pk).first()
+    if h is None:
+        raise NotFound("no such held value")
+    return h
+
+
+def held_comparison(actor: Any, h: HeldValue) -> list[FieldRow]:
+    """Stored (the steward's masked view, through the gate) beside the held values
+    (opened through the gate, masked the same way), for the held fields."""
+    from .services import held as held_service
+
+    views = gate.access_customers(actor, Purpose.DATA_QUALITY, [h.customer_id])
+    stored = views[0].fields if views else {}
+    incoming = held_service.masked(actor, h) if h.state == "open" else {}
+    rows = []
+    for code in h.fields:
+        if code not in catalog.CUSTOMER_FIELDS:
+            continue
+        spec = catalog.spec("customer", code)
+        rows.append(
+            FieldRow(code, spec.label_zh, spec.label_en, stored.get(code), incoming.get(code), -1)
+        )
+    return rows

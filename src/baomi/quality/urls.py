@@ -9,4 +9,5 @@ urlpatterns = [
     path("duplicates/", views.queue, name="queue"),
     path("duplicates/scan/", views.scan, name="scan"),
     path("duplicates/<int:pair_id>/", views.pair, name="pair"),
+    path("held/<uuid:held_id>/", views.held_page, name="held"),
 ]

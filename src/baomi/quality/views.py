@@ -19,7 +19,7 @@ from baomi.core.errors import BaomiError, ValidationFailed
 
 from . import selectors
 from .enums import PairState
-from .services import duplicates, metrics
+from .services import duplicates, held, metrics
 
 STEWARD = Role.DATA_STEWARD
 STATE_LABELS = {
@@ -32,7 +32,9 @@ STATE_LABELS = {
 MESSAGES = {
     "pair_state": ("该记录对已处理，不能再执行此操作。", "This pair was already decided."),
     "role_required": ("您的岗位不能执行此操作。", "Your role cannot do this."),
-    "not_found": ("未找到该记录对。", "No such pair."),
+    "not_found": ("未找到该记录。", "Not found."),
+    "held_decided": ("该冲突已处理。", "This conflict was already decided."),
+    "duplicate_customer": ("另一位客户已使用该证件号码。", "Another customer has this ID number."),
 }
 
 
@@ -82,10 +84,70 @@ def queue(request: HttpRequest) -> HttpResponse:
         }
         for s in PairState
     ]
+    held_rows = [
+        {
+            "h": h,
+            "reason": bi(*HELD_REASONS.get(h.reason, ("待审", "to review"))),
+            "fields": "、".join(bi(*selectors_label(f)) for f in h.fields),
+        }
+        for h in selectors.held_open()
+    ]
     return render(
         request,
         "quality/queue.html",
-        {"rows": rows, "counts": counts, "tabs": tabs, "state": state},
+        {"rows": rows, "counts": counts, "tabs": tabs, "state": state, "held": held_rows},
+    )
+
+
+HELD_REASONS = {
+    "identity_conflict": ("身份信息不一致，整行未导入", "Identity differs: the whole row was held"),
+    "confirmed_value": ("已确认的值未被覆盖", "A confirmed value was not overwritten"),
+}
+
+
+@role_required(STEWARD)
+@require_http_methods(["GET", "POST"])
+def held_page(request: HttpRequest, held_id: str) -> HttpResponse:
+    try:
+        h = selectors.held_one(held_id)
+    except BaomiError as exc:
+        return error_page(request, exc)
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        try:
+            if action == "keep":
+                held.keep(request.user, h.id)
+                messages.success(request, bi("已保留原值。", "The stored values stand."))
+            elif action == "take":
+                held.take(request.user, h.id)
+                messages.success(
+                    request, bi("已采用导入的值。", "The imported values were applied.")
+                )
+            else:
+                messages.error(request, bi("未知操作。", "Unknown action."))
+        except BaomiError as exc:
+            messages.error(request, _error(exc))
+        return redirect("quality:held", held_id=h.id)
+    try:
+        rows = selectors.held_comparison(request.user, h)
+    except BaomiError as exc:
+        return error_page(request, exc)
+    return render(
+        request,
+        "quality/held.html",
+        {
+            "h": h,
+            "rows": rows,
+            "reason": bi(*HELD_REASONS.get(h.reason, ("待审", "to review"))),
+            "open": h.state == "open",
+            "state": bi(
+                *{
+                    "open": ("待处理", "Open"),
+                    "kept": ("已保留原值", "Stored values kept"),
+                    "taken": ("已采用导入值", "Imported values applied"),
+                }.get(h.state, ("", ""))
+            ),
+        },
     )
 
 
