@@ -56,6 +56,16 @@ def _level(level: int) -> dict[str, Any]:
     return {"text": bi(zh, en), "css": css}
 
 
+def _shown(code: str, value: Any) -> Any:
+    """A value as the console shows it: choice codes (gender, ID type) in words."""
+    from baomi.console import labels
+    from baomi.console.presenters import CHOICE_ENUMS
+
+    if value is not None and code in CHOICE_ENUMS:
+        return labels.choice_label(CHOICE_ENUMS[code], value)
+    return value
+
+
 @role_required(STEWARD)
 def queue(request: HttpRequest) -> HttpResponse:
     state = request.GET.get("state") or None
@@ -137,7 +147,10 @@ def held_page(request: HttpRequest, held_id: str) -> HttpResponse:
         "quality/held.html",
         {
             "h": h,
-            "rows": rows,
+            "rows": [
+                {"r": r, "left": _shown(r.code, r.left), "right": _shown(r.code, r.right)}
+                for r in rows
+            ],
             "reason": bi(*HELD_REASONS.get(h.reason, ("待审", "to review"))),
             "open": h.state == "open",
             "state": bi(
@@ -219,7 +232,15 @@ def pair(request: HttpRequest, pair_id: int) -> HttpResponse:
             "open": p.state in (PairState.OPEN, PairState.DEFERRED),
             "can_defer": p.state == PairState.OPEN,
             "merged": merge,
-            "rows": [{"r": r, "level": _level(r.level)} for r in rows],
+            "rows": [
+                {
+                    "r": r,
+                    "left": _shown(r.code, r.left),
+                    "right": _shown(r.code, r.right),
+                    "level": _level(r.level),
+                }
+                for r in rows
+            ],
         },
     )
 
