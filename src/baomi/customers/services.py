@@ -588,9 +588,7 @@ def merge_into(
     vault.replace_index(survivor.id, idx)
     gone = [c for c in codes if c in catalog.INDEXED_CUSTOMER_FIELDS and c not in idx]
     if gone:  # the absorbed customer had none: the survivor keeps none either
-        from baomi.vault.models import BlindIndexEntry
-
-        BlindIndexEntry.objects.filter(subject_id=survivor.id, field__in=gone).delete()
+        vault.drop_index_fields(survivor.id, gone)
     audit.record(
         Action.CUSTOMER_MERGED,
         actor,
@@ -610,16 +608,12 @@ def _json(value: Any) -> str:
 
 
 def _snapshot(customer: Customer) -> dict[str, Any]:
-    from baomi.vault.models import BlindIndexEntry
-
     cols = {
         code: (bytes(blob).hex() if blob is not None else None)
         for code in catalog.CUSTOMER_FIELDS
         for blob in [getattr(customer, code)]
     }
-    index = list(
-        BlindIndexEntry.objects.filter(subject_id=customer.id).values_list("field", "bucket")
-    )
+    index = vault.index_rows_of(customer.id)
     return {"columns": cols, "lineage": dict(customer.lineage), "index": index}
 
 
@@ -628,8 +622,6 @@ def restore_columns(
 ) -> None:
     """Put back a customer's sealed columns, lineage and blind-index buckets as a
     `merge_into` snapshot left them (unmerge), audited. Nothing is decrypted."""
-    from baomi.vault.models import BlindIndexEntry
-
     customer = _live(customer_id)
     for code, hexed in snapshot["columns"].items():
         if code in catalog.CUSTOMER_FIELDS:
@@ -637,10 +629,7 @@ def restore_columns(
     customer.lineage = dict(snapshot["lineage"])
     customer.updated_at = clock.now()
     customer.save()
-    BlindIndexEntry.objects.filter(subject_id=customer.id).delete()
-    BlindIndexEntry.objects.bulk_create(
-        BlindIndexEntry(field=f, bucket=b, subject_id=customer.id) for f, b in snapshot["index"]
-    )
+    vault.restore_index_rows(customer.id, [(f, int(b)) for f, b in snapshot["index"]])
     audit.record(
         Action.CUSTOMER_UPDATED,
         actor,

@@ -37,7 +37,6 @@ from baomi.quality.linkage import engine
 from baomi.quality.linkage.engine import Comparator, FieldKind
 from baomi.quality.models import BlockingKey, DuplicatePair, Merge
 from baomi.vault import services as vault
-from baomi.vault.models import BlindIndexEntry
 
 P = Purpose.DATA_QUALITY
 COMPARATORS = (
@@ -115,11 +114,7 @@ def _absorbed() -> set[uuid.UUID]:
 
 def candidate_pairs() -> set[tuple[uuid.UUID, uuid.UUID]]:
     """Customers sharing a bucket of a blocking key (blind index or own keyed hash)."""
-    groups: dict[tuple[str, int], list[uuid.UUID]] = {}
-    for f, b, sid in BlindIndexEntry.objects.filter(field__in=INDEX_FIELDS).values_list(
-        "field", "bucket", "subject_id"
-    ):
-        groups.setdefault((f, b), []).append(sid)
+    groups: dict[tuple[str, int], list[uuid.UUID]] = dict(vault.bucket_groups(INDEX_FIELDS))
     for k, b, cid in BlockingKey.objects.values_list("kind", "bucket", "customer_id"):
         groups.setdefault(("q_" + k, b), []).append(cid)
     skip = _absorbed()
