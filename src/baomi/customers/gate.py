@@ -661,3 +661,117 @@ def stored_id_type(customer: Customer) -> str | None:
         return None
     key = vault.subject_key(customer.id)
     return key.open("customer", "id_type", bytes(customer.id_type))
+
+
+# -- bulk processing for data quality (issue #16): values in memory, only answers leave ----
+BULK_PURPOSES = frozenset({Purpose.DATA_QUALITY})
+_BULK_CHUNK = 500
+
+
+def process_customers(
+    actor: Any,
+    purpose: Purpose | str | None,
+    customer_ids: Sequence[uuid.UUID | str],
+    codes: Sequence[str],
+    fn: Any,
+) -> Any:
+    """Decrypt `codes` of many customers in memory and hand them to `fn(values)` —
+    `{customer id: {code: plaintext or None}}` — returning only what `fn` answers (scores,
+    counts, blocking buckets: never the values). For matching and quality metrics under
+    `data_quality` only. Erased customers are left out, and so are customers closed for
+    the purpose (a restriction of processing). One audit event per 500 customers read
+    (`customer.read`, `detail.bulk` = how many, `detail.ids`), appended before `fn` runs."""
+    p = check_purpose(actor, purpose)
+    if p not in BULK_PURPOSES:
+        raise _deny(actor, p, "", "bulk_purpose", "bulk processing is for data_quality only")
+    wanted = [c for c in codes if c in catalog.CUSTOMER_FIELDS]
+    ids = list(dict.fromkeys(uuid.UUID(str(c)) for c in customer_ids))
+    values: dict[uuid.UUID, dict[str, Any]] = {}
+    events = []
+    from baomi.audit.services import build
+
+    for n in range(0, len(ids), _BULK_CHUNK):
+        chunk = ids[n : n + _BULK_CHUNK]
+        closed = _closed(p, chunk)
+        rows = Customer.objects.filter(id__in=chunk, erased_at__isnull=True).values_list(
+            "id", *wanted
+        )
+        keys = vault.subject_keys(chunk)
+        read = []
+        for row in rows:
+            cid = row[0]
+            key = keys.get(str(cid))
+            if key is None or cid in closed:
+                continue
+            values[cid] = {
+                code: _open(key, "customer", code, blob)
+                for code, blob in zip(wanted, row[1:], strict=True)
+            }
+            read.append(str(cid))
+        if read:
+            events.append(
+                build(
+                    Action.CUSTOMER_READ,
+                    actor,
+                    purpose=p,
+                    object_type="customer",
+                    fields={c: "processed" for c in wanted},
+                    detail={"bulk": len(read), "ids": read},
+                )
+            )
+    from baomi.audit.services import record_committed
+
+    record_committed(events)
+    return fn(values)
+
+
+def merge_values(
+    actor: Any, purpose: Purpose | str | None, customer_id: uuid.UUID | str, codes: Sequence[str]
+) -> dict[str, Any]:
+    """The values of `codes` of one customer, for a merge that copies them onto another
+    customer (sealed there again by `customers.services.merge_into`): purpose checked,
+    audited as a read under the purpose. Never displayed."""
+    p = check_purpose(actor, purpose, customer_id)
+    cid = uuid.UUID(str(customer_id))
+    out: dict[str, Any] = process_customers(actor, p, [cid], codes, lambda v: v.get(cid))
+    if out is None:
+        raise Gone("this customer's data has been erased or is closed for this purpose")
+    return out
+
+
+def compare_stored(
+    queries: Sequence[tuple[uuid.UUID, Mapping[str, str]]],
+) -> list[dict[str, str]]:
+    """For each (stored customer, a row's normalised values): per field `same`, `differs`
+    or `empty` (nothing stored). The survivorship policy of an import merge decides on
+    this (issue #16); values are opened only to compare, only these words come back."""
+    ids = list(dict.fromkeys(cid for cid, _ in queries))
+    codes = sorted({k for _, v in queries for k in v if k in catalog.CUSTOMER_FIELDS})
+    rows: dict[uuid.UUID, tuple[Any, ...]] = {}
+    keys: dict[str, SubjectKey] = {}
+    for n in range(0, len(ids), 500):
+        chunk = ids[n : n + 500]
+        for r in Customer.objects.filter(id__in=chunk, erased_at__isnull=True).values_list(
+            "id", *codes
+        ):
+            rows[r[0]] = r[1:]
+        keys.update(vault.subject_keys(chunk))
+    out: list[dict[str, str]] = []
+    for cid, values in queries:
+        row, key = rows.get(cid), keys.get(str(cid))
+        verdict: dict[str, str] = {}
+        for code, incoming in values.items():
+            if code not in codes:
+                continue
+            blob = row[codes.index(code)] if row is not None else None
+            if blob is None or key is None:
+                verdict[code] = "empty"
+                continue
+            stored = _open(key, "customer", code, blob)
+            if code == "preferences":
+                same = stored == (json.loads(incoming) if isinstance(incoming, str) else incoming)
+            else:
+                same = _comparable(code, str(stored)) == _comparable(code, str(incoming))
+            verdict[code] = "same" if same else "differs"
+        out.append(verdict)
+    return out

@@ -113,12 +113,25 @@ def find_duplicates(values: Mapping[str, str]) -> list[uuid.UUID]:
     return []
 
 
+# lineage `basis`: how a value was confirmed. A value the customer confirmed or corrected
+# through a rights request is never overwritten by an import merge (issue #16
+# survivorship): a conflicting value goes to the data steward's queue instead.
+CONFIRMED_BASES = frozenset({"rights_request", "customer_confirmed", "id_document"})
+
+
 def seal_customer(
-    customer: Customer, key: SubjectKey, values: Mapping[str, str], ch: str, at_iso: str
+    customer: Customer,
+    key: SubjectKey,
+    values: Mapping[str, str],
+    ch: str,
+    at_iso: str,
+    basis: str | None = None,
 ) -> None:
     for code, v in values.items():
         setattr(customer, code, key.seal("customer", code, v))
         customer.lineage[code] = {"channel": ch, "at": at_iso}
+        if basis:
+            customer.lineage[code]["basis"] = basis
 
 
 def clean_new_customer(
@@ -260,7 +273,8 @@ def _update_customer(
             raise Conflict("another customer has this ID number", code="duplicate_customer")
     key = vault.subject_key(customer.id)
     now = clock.now()
-    seal_customer(customer, key, values, ch, now.isoformat())
+    basis = "rights_request" if p is Purpose.RIGHTS_REQUEST else None
+    seal_customer(customer, key, values, ch, now.isoformat(), basis)
     customer.updated_at = now
     customer.save()
     vault.replace_index(customer.id, index_values(values))
@@ -594,3 +608,127 @@ def _id_key(raw: object) -> str:
     if not s:
         raise validators.Invalid("required", "must not be empty", "不能为空")
     return s
+
+
+# -- duplicate merges (issue #16): the steward's queue merges and unmerges ---------------
+def merge_into(
+    actor: Any,
+    purpose: Purpose,
+    survivor_id: uuid.UUID,
+    absorbed_id: uuid.UUID,
+    take: list[str],
+    *,
+    ref: str,
+) -> dict[str, Any]:
+    """Copy the fields `take` of `absorbed` onto `survivor` (sealed again under the
+    survivor's key, lineage `merged_from`), in the caller's transaction, audited. Returns
+    the survivor's state before — sealed columns (ciphertext, hex), lineage and blind-index
+    buckets — so `restore_columns` undoes the merge without decrypting anything. The
+    caller has authorised the actor (the quality app: data steward under data_quality)."""
+    survivor = _live(survivor_id)
+    _live(absorbed_id)
+    codes = [c for c in take if c in catalog.CUSTOMER_FIELDS]
+    snapshot = _snapshot(survivor)
+    values = {k: v for k, v in gate.merge_values(actor, purpose, absorbed_id, codes).items()}
+    present = {k: v for k, v in values.items() if v is not None}
+    key = vault.subject_key(survivor.id)
+    now = clock.now()
+    for code in codes:
+        if code in present:
+            text = present[code] if isinstance(present[code], str) else _json(present[code])
+            setattr(survivor, code, key.seal("customer", code, text))
+        else:
+            setattr(survivor, code, None)
+        survivor.lineage[code] = {
+            "channel": survivor.lineage.get(code, {}).get("channel", survivor.primary_channel),
+            "at": now.isoformat(),
+            "merged_from": str(absorbed_id),
+        }
+    survivor.updated_at = now
+    survivor.save()
+    idx = index_values({k: v for k, v in present.items() if isinstance(v, str)})
+    vault.replace_index(survivor.id, idx)
+    gone = [c for c in codes if c in catalog.INDEXED_CUSTOMER_FIELDS and c not in idx]
+    if gone:  # the absorbed customer had none: the survivor keeps none either
+        vault.drop_index_fields(survivor.id, gone)
+    audit.record(
+        Action.CUSTOMER_MERGED,
+        actor,
+        purpose=purpose,
+        object_type="customer",
+        object_id=survivor.id,
+        fields=codes,
+        detail={"via": "duplicate_queue", "absorbed": str(absorbed_id), "ref": ref},
+    )
+    return snapshot
+
+
+def _json(value: Any) -> str:
+    import json
+
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _snapshot(customer: Customer) -> dict[str, Any]:
+    cols = {
+        code: (bytes(blob).hex() if blob is not None else None)
+        for code in catalog.CUSTOMER_FIELDS
+        for blob in [getattr(customer, code)]
+    }
+    index = vault.index_rows_of(customer.id)
+    return {"columns": cols, "lineage": dict(customer.lineage), "index": index}
+
+
+def restore_columns(
+    actor: Any, purpose: Purpose, customer_id: uuid.UUID, snapshot: Mapping[str, Any], *, ref: str
+) -> None:
+    """Put back a customer's sealed columns, lineage and blind-index buckets as a
+    `merge_into` snapshot left them (unmerge), audited. Nothing is decrypted."""
+    customer = _live(customer_id)
+    for code, hexed in snapshot["columns"].items():
+        if code in catalog.CUSTOMER_FIELDS:
+            setattr(customer, code, bytes.fromhex(hexed) if hexed else None)
+    customer.lineage = dict(snapshot["lineage"])
+    customer.updated_at = clock.now()
+    customer.save()
+    vault.restore_index_rows(customer.id, [(f, int(b)) for f, b in snapshot["index"]])
+    audit.record(
+        Action.CUSTOMER_UPDATED,
+        actor,
+        purpose=purpose,
+        object_type="customer",
+        object_id=customer.id,
+        fields=sorted(snapshot["columns"]),
+        detail={"via": "unmerge", "ref": ref},
+    )
+
+
+def apply_reviewed(
+    actor: Any, purpose: Purpose, customer_id: uuid.UUID, values: Mapping[str, str], *, ref: str
+) -> Customer:
+    """Values a data steward accepted from the review queue (an import held them back):
+    sealed under the customer's key, lineage `basis: steward_review`, index, audit. The
+    values were validated when the import read them; an ID number is still refused when
+    another customer holds it."""
+    customer = _live(customer_id)
+    clean = {k: v for k, v in values.items() if k in catalog.CUSTOMER_FIELDS and v}
+    if clean.get("id_number"):
+        lock_identity({"id_number": clean["id_number"]})
+        if any(o != customer.id for o in find_duplicates({"id_number": clean["id_number"]})):
+            raise Conflict("another customer has this ID number", code="duplicate_customer")
+    now = clock.now()
+    key = vault.subject_key(customer.id)
+    seal_customer(customer, key, clean, customer.primary_channel, now.isoformat(), "steward_review")
+    customer.updated_at = now
+    customer.save()
+    vault.replace_index(customer.id, index_values(clean))
+    audit.record(
+        Action.CUSTOMER_UPDATED,
+        actor,
+        purpose=purpose,
+        object_type="customer",
+        object_id=customer.id,
+        fields=list(clean),
+        detail={"via": "review_queue", "ref": ref},
+    )
+    return customer

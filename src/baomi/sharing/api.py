@@ -369,9 +369,7 @@ def lawful_queue(request: HttpRequest, include_closed: bool = False) -> list[dic
 
 
 @lawful_router.get("/transparency", response=dict[str, Any])
-def transparency(
-    request: HttpRequest, year: int = Query(..., ge=1900, le=9999)
-) -> dict[str, Any]:
+def transparency(request: HttpRequest, year: int = Query(..., ge=1900, le=9999)) -> dict[str, Any]:
     """Yearly counts by authority type and outcome (no personal data)."""
     require_role(_staff(request), *REGISTER_ROLES, Role.MANAGER)
     return selectors.transparency(year)

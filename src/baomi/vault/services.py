@@ -299,3 +299,40 @@ def rewrap(batch: int = 500, progress: Callable[[int], None] | None = None) -> i
         done += len(rows)
         if progress:
             progress(len(rows))
+
+
+# -- blind-index rows for the duplicate queue (issue #16) ----------------------------------------
+def index_rows_of(subject_id: uuid.UUID) -> list[tuple[str, int]]:
+    """A subject's blind-index rows (field, bucket): kept by a merge so an unmerge puts
+    them back exactly."""
+    return [
+        (f, int(b))
+        for f, b in BlindIndexEntry.objects.filter(subject_id=subject_id).values_list(
+            "field", "bucket"
+        )
+    ]
+
+
+def restore_index_rows(subject_id: uuid.UUID, rows: Iterable[tuple[str, int]]) -> None:
+    """Replace all of a subject's blind-index rows with `rows` (an unmerge)."""
+    BlindIndexEntry.objects.filter(subject_id=subject_id).delete()
+    BlindIndexEntry.objects.bulk_create(
+        BlindIndexEntry(field=f, bucket=b, subject_id=subject_id) for f, b in rows
+    )
+
+
+def drop_index_fields(subject_id: uuid.UUID, fields: Iterable[str]) -> None:
+    """Remove a subject's blind-index rows of these fields (the value was removed)."""
+    BlindIndexEntry.objects.filter(subject_id=subject_id, field__in=list(fields)).delete()
+
+
+def bucket_groups(fields: Iterable[str]) -> dict[tuple[str, int], list[uuid.UUID]]:
+    """(field, bucket) → subjects sharing it, for these fields: blocking keys of the
+    duplicate scan (keyed hashes; nothing is decrypted)."""
+    out: dict[tuple[str, int], list[uuid.UUID]] = {}
+    rows = BlindIndexEntry.objects.filter(field__in=list(fields)).values_list(
+        "field", "bucket", "subject_id"
+    )
+    for f, b, sid in rows.iterator(chunk_size=10_000):
+        out.setdefault((f, int(b)), []).append(sid)
+    return out

@@ -4,20 +4,55 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('access', '0003_staff_mfa_recovery'),
+        ("access", "0003_staff_mfa_recovery"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='policyoverride',
-            name='role',
-            field=models.CharField(choices=[('front_desk', '前台 / front desk'), ('finance', '财务 / finance'), ('marketing', '市场 / marketing'), ('customer_service', '客服 / customer service'), ('courier', '快递员 / courier'), ('privacy_officer', '隐私官 / privacy officer'), ('security_admin', '安全管理员 / security admin'), ('system_admin', '系统管理员 / system admin'), ('security_auditor', '安全审计员 / security auditor'), ('hr', '人力资源 / HR'), ('legal', '法务 / legal'), ('data_steward', '数据质量专员 / data steward'), ('inspector', '监督小组 / inspector'), ('manager', '管理层 / manager')], max_length=32),
+            model_name="policyoverride",
+            name="role",
+            field=models.CharField(
+                choices=[
+                    ("front_desk", "前台 / front desk"),
+                    ("finance", "财务 / finance"),
+                    ("marketing", "市场 / marketing"),
+                    ("customer_service", "客服 / customer service"),
+                    ("courier", "快递员 / courier"),
+                    ("privacy_officer", "隐私官 / privacy officer"),
+                    ("security_admin", "安全管理员 / security admin"),
+                    ("system_admin", "系统管理员 / system admin"),
+                    ("security_auditor", "安全审计员 / security auditor"),
+                    ("hr", "人力资源 / HR"),
+                    ("legal", "法务 / legal"),
+                    ("data_steward", "数据质量专员 / data steward"),
+                    ("inspector", "监督小组 / inspector"),
+                    ("manager", "管理层 / manager"),
+                ],
+                max_length=32,
+            ),
         ),
         migrations.AlterField(
-            model_name='staff',
-            name='role',
-            field=models.CharField(choices=[('front_desk', '前台 / front desk'), ('finance', '财务 / finance'), ('marketing', '市场 / marketing'), ('customer_service', '客服 / customer service'), ('courier', '快递员 / courier'), ('privacy_officer', '隐私官 / privacy officer'), ('security_admin', '安全管理员 / security admin'), ('system_admin', '系统管理员 / system admin'), ('security_auditor', '安全审计员 / security auditor'), ('hr', '人力资源 / HR'), ('legal', '法务 / legal'), ('data_steward', '数据质量专员 / data steward'), ('inspector', '监督小组 / inspector'), ('manager', '管理层 / manager')], max_length=32),
+            model_name="staff",
+            name="role",
+            field=models.CharField(
+                choices=[
+                    ("front_desk", "前台 / front desk"),
+                    ("finance", "财务 / finance"),
+                    ("marketing", "市场 / marketing"),
+                    ("customer_service", "客服 / customer service"),
+                    ("courier", "快递员 / courier"),
+                    ("privacy_officer", "隐私官 / privacy officer"),
+                    ("security_admin", "安全管理员 / security admin"),
+                    ("system_admin", "系统管理员 / system admin"),
+                    ("security_auditor", "安全审计员 / security auditor"),
+                    ("hr", "人力资源 / HR"),
+                    ("legal", "法务 / legal"),
+                    ("data_steward", "数据质量专员 / data steward"),
+                    ("inspector", "监督小组 / inspector"),
+                    ("manager", "管理层 / manager"),
+                ],
+                max_length=32,
+            ),
         ),
     ]

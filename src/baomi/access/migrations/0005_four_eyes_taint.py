@@ -4,35 +4,44 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('access', '0004_department_roles'),
+        ("access", "0004_department_roles"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='staff',
-            name='credentials_expire_at',
+            model_name="staff",
+            name="credentials_expire_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='staff',
-            name='credentials_set_by',
+            model_name="staff",
+            name="credentials_set_by",
             field=models.JSONField(blank=True, default=list),
         ),
         migrations.AddField(
-            model_name='staff',
-            name='mfa_self_enrolled',
+            model_name="staff",
+            name="mfa_self_enrolled",
             field=models.BooleanField(default=True),
         ),
         migrations.AddField(
-            model_name='staff',
-            name='password_self_set',
+            model_name="staff",
+            name="password_self_set",
             field=models.BooleanField(default=True),
         ),
         migrations.AlterField(
-            model_name='approvalrequest',
-            name='kind',
-            field=models.CharField(choices=[('role_change', '角色变更 / role change'), ('policy_change', '策略变更 / policy change'), ('bulk_export', '批量导出 / bulk export'), ('key_rotation', '密钥轮换 / key rotation'), ('checkpoint_key_change', '审计签名密钥变更 / checkpoint key change'), ('credential_reset', '重置特权账号凭据 / credential reset')], max_length=32),
+            model_name="approvalrequest",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("role_change", "角色变更 / role change"),
+                    ("policy_change", "策略变更 / policy change"),
+                    ("bulk_export", "批量导出 / bulk export"),
+                    ("key_rotation", "密钥轮换 / key rotation"),
+                    ("checkpoint_key_change", "审计签名密钥变更 / checkpoint key change"),
+                    ("credential_reset", "重置特权账号凭据 / credential reset"),
+                ],
+                max_length=32,
+            ),
         ),
     ]

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('access', '0006_break_glass_reason'),
+        ("access", "0006_break_glass_reason"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='approvalrequest',
-            name='kind',
+            model_name="approvalrequest",
+            name="kind",
             field=models.CharField(max_length=32),
         ),
     ]

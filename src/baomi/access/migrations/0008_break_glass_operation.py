@@ -6,28 +6,47 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('access', '0007_approval_kind_registered'),
+        ("access", "0007_approval_kind_registered"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='BreakGlassOperation',
+            name="BreakGlassOperation",
             fields=[
-                ('id', models.BigAutoField(primary_key=True, serialize=False)),
-                ('command', models.CharField(max_length=64)),
-                ('detail', models.JSONField(default=dict)),
-                ('reason_category', models.CharField(choices=[('bootstrap', '首次部署 / first set-up'), ('disaster_recovery', '灾难恢复 / disaster recovery'), ('key_compromise', '密钥疑似泄露 / suspected key compromise'), ('approved_change', '已批准的变更单 / approved change ticket')], max_length=32)),
-                ('reason', models.CharField(max_length=500)),
-                ('os_user', models.CharField(blank=True, max_length=64)),
-                ('at', models.DateTimeField()),
-                ('reviewed_at', models.DateTimeField(blank=True, null=True)),
-                ('review_note', models.CharField(blank=True, max_length=500)),
-                ('reviewed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                ("command", models.CharField(max_length=64)),
+                ("detail", models.JSONField(default=dict)),
+                (
+                    "reason_category",
+                    models.CharField(
+                        choices=[
+                            ("bootstrap", "首次部署 / first set-up"),
+                            ("disaster_recovery", "灾难恢复 / disaster recovery"),
+                            ("key_compromise", "密钥疑似泄露 / suspected key compromise"),
+                            ("approved_change", "已批准的变更单 / approved change ticket"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("reason", models.CharField(max_length=500)),
+                ("os_user", models.CharField(blank=True, max_length=64)),
+                ("at", models.DateTimeField()),
+                ("reviewed_at", models.DateTimeField(blank=True, null=True)),
+                ("review_note", models.CharField(blank=True, max_length=500)),
+                (
+                    "reviewed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'db_table': 'access_break_glass_operation',
+                "db_table": "access_break_glass_operation",
             },
         ),
     ]

@@ -4,29 +4,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='IdempotencyRecord',
+            name="IdempotencyRecord",
             fields=[
-                ('id', models.BigAutoField(primary_key=True, serialize=False)),
-                ('key_digest', models.CharField(max_length=64, unique=True)),
-                ('fingerprint', models.CharField(max_length=64)),
-                ('actor_id', models.BigIntegerField(null=True)),
-                ('scope', models.CharField(max_length=64)),
-                ('status', models.PositiveSmallIntegerField()),
-                ('object_type', models.CharField(max_length=32)),
-                ('object_id', models.CharField(max_length=64)),
-                ('created_at', models.DateTimeField()),
-                ('expires_at', models.DateTimeField(db_index=True)),
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                ("key_digest", models.CharField(max_length=64, unique=True)),
+                ("fingerprint", models.CharField(max_length=64)),
+                ("actor_id", models.BigIntegerField(null=True)),
+                ("scope", models.CharField(max_length=64)),
+                ("status", models.PositiveSmallIntegerField()),
+                ("object_type", models.CharField(max_length=32)),
+                ("object_id", models.CharField(max_length=64)),
+                ("created_at", models.DateTimeField()),
+                ("expires_at", models.DateTimeField(db_index=True)),
             ],
             options={
-                'db_table': 'core_idempotency',
+                "db_table": "core_idempotency",
             },
         ),
     ]

@@ -65,7 +65,7 @@ class Command(BaseCommand):
         joint = Table(
             title="联合披露规则（同一视图内的脱敏须相互成立）" if zh else "Joint-disclosure rules"
         )
-        for h in (["字段", "含有", "原因", "规则"] if zh else ["field", "carries", "why", "rule"]):
+        for h in ["字段", "含有", "原因", "规则"] if zh else ["field", "carries", "why", "rule"]:
             joint.add_column(h)
         for j in inference.rules(opts["lang"]):
             joint.add_row(j["field"], j["carries"], j["why"], j["rule"])
