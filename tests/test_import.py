@@ -345,7 +345,7 @@ class Killed(BaseException):
 def test_killed_import_leaves_whole_batches_and_rerun_completes(
     tmp_path: Path, synth: Any, make_staff: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from baomi.customers import importer
+    from baomi.customers.importer import reporting as importer
 
     rows = people(synth, 12)
     path = write_csv(tmp_path / "c.csv", rows)
