@@ -59,6 +59,7 @@ class Importer:
         self.width = 0
         self.extensions = tuple(extensions)
         self.ext_columns: list[tuple[int, str, int]] = []  # (position, column, extension)
+        self.run_id = ""
 
     # -- header ---------------------------------------------------------------------------
     def check_header(self, header: list[str]) -> None:
@@ -73,9 +74,11 @@ class Importer:
         self.check_header(header)
         summary = ImportSummary()
         rejects_path = Path(str(path) + ".rejects.csv")
+        self.run_id = str(uuid.uuid4())  # names this run's events (started, batches, finished)
         reporting.started(
             self.actor,
             self.purpose,
+            self.run_id,
             [c for _, c in self.columns] + [c for _, c, _ in self.ext_columns],
             self.channel,
             path.suffix.lower(),
@@ -118,7 +121,7 @@ class Importer:
         except BaseException:
             summary.seconds = time.perf_counter() - started
             with contextlib.suppress(Exception):  # never mask the reason the import stopped
-                reporting.finished(self.actor, self.purpose, summary, failed=True)
+                reporting.finished(self.actor, self.purpose, self.run_id, summary, failed=True)
             raise
         finally:
             if cache_size is not None:
@@ -129,7 +132,7 @@ class Importer:
         else:
             summary.rejects_file = str(rejects_path)
         summary.seconds = time.perf_counter() - started
-        reporting.finished(self.actor, self.purpose, summary)
+        reporting.finished(self.actor, self.purpose, self.run_id, summary)
         return summary
 
     def _chunks(self, rows: Iterator[Sequence[Any]]) -> Iterator[list[tuple[int, Sequence[Any]]]]:
@@ -176,24 +179,12 @@ class Importer:
         else:
             id_hits, pn_hits = {}, {}
         profiles, landings = matching.assign(batch, id_hits, pn_hits)
-        events = []
         ext_items: list[list[tuple[uuid.UUID, Any]]] = [[] for _ in self.extensions]
         for land in landings:
             if land.created:
                 summary.created += 1
             else:
                 summary.merged += 1
-            events.append(
-                reporting.customer_event(
-                    self.actor,
-                    self.purpose,
-                    self.channel,
-                    land.created,
-                    land.profile.id,
-                    land.fields,
-                    land.row,
-                )
-            )
             for i, payload in enumerate(attached.get(land.row, ())):
                 if payload is not None:
                     ext_items[i].append((land.profile.id, payload))
@@ -207,7 +198,9 @@ class Importer:
         writing.write_merged(
             [p for p in profiles.values() if not p.new], self.channel, now, self.bucket
         )
-        reporting.record_batch(events)
+        reporting.record_batch(
+            [reporting.batch_event(self.actor, self.purpose, self.channel, self.run_id, landings)]
+        )
         for ext, items in zip(self.extensions, ext_items, strict=True):
             if items:
                 wrote = ext.write(self.actor, self.purpose, self.channel, items)

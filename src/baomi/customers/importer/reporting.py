@@ -3,17 +3,17 @@ code and message — never a value), and the import's audit events."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from baomi import audit
 from baomi.audit.models import Action, Outcome
-from baomi.audit.services import build, record_many
+from baomi.audit.services import build_naming, record_many
 from baomi.catalog.enums import Gender, IdType
 from baomi.core.errors import FieldIssue
 
+from .matching import Landing
 from .reading import cell_text
 
 _CODES = frozenset({*IdType.values, *Gender.values})  # choice codes may appear in messages
@@ -59,45 +59,66 @@ def reject(
         summary.reasons[i.code] = summary.reasons.get(i.code, 0) + 1
 
 
-def started(actor: Any, purpose: Any, fields: list[str], channel: str, file_type: str) -> None:
+def started(
+    actor: Any, purpose: Any, run_id: str, fields: list[str], channel: str, file_type: str
+) -> None:
     audit.record(
         Action.IMPORT_STARTED,
         actor,
         purpose=purpose,
         object_type="import",
+        object_id=run_id,
         fields=fields,
         detail={"channel": channel, "file_type": file_type},
     )
 
 
-def finished(actor: Any, purpose: Any, summary: ImportSummary, *, failed: bool = False) -> None:
+def finished(
+    actor: Any, purpose: Any, run_id: str, summary: ImportSummary, *, failed: bool = False
+) -> None:
     audit.record(
         Action.IMPORT_FINISHED,
         actor,
         purpose=purpose,
         object_type="import",
+        object_id=run_id,
         **({"outcome": Outcome.FAILED} if failed else {}),
         detail={**summary.as_dict(), "reasons": summary.reasons},
     )
 
 
-def customer_event(
-    actor: Any,
-    purpose: Any,
-    channel: str,
-    created: bool,
-    customer_id: uuid.UUID,
-    fields: list[str],
-    row: int,
+def batch_event(
+    actor: Any, purpose: Any, channel: str, run_id: str, landings: Sequence[Landing]
 ) -> Any:
-    return build(
-        Action.CUSTOMER_CREATED if created else Action.CUSTOMER_MERGED,
+    """ONE audit event for a batch, naming every customer it created or merged (decision
+    0023): the rows' changes grouped by (created | merged, field names), each group listing
+    its customers — field names only, never values. The event's `detail` commits the
+    names to its Merkle leaf; `build_naming` indexes them so each customer's history and
+    access copy list the event."""
+    groups: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+    for land in landings:
+        key = ("created" if land.created else "merged", tuple(sorted(land.fields)))
+        groups.setdefault(key, []).append(str(land.profile.id))
+    names = sorted({f for (_, fields) in groups for f in fields})
+    return build_naming(
+        Action.CUSTOMER_IMPORTED,
         actor,
+        dict.fromkeys(str(land.profile.id) for land in landings),
         purpose=purpose,
-        object_type="customer",
-        object_id=customer_id,
-        fields=fields,
-        detail={"channel": channel, "via": "import", "row": row},
+        object_type="import",
+        object_id=run_id,
+        fields=names,
+        detail={
+            "channel": channel,
+            "via": "import",
+            "rows": [landings[0].row, landings[-1].row] if landings else [],
+            "created": sum(1 for land in landings if land.created),
+            "merged": sum(1 for land in landings if not land.created),
+            "changes": [
+                {"action": action, "fields": list(fields), "customers": ids}
+                for (action, fields), ids in groups.items()
+            ],
+        },
     )
 
 

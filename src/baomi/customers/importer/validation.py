@@ -59,7 +59,8 @@ def validate_chunk(spec: Spec, chunk: list[tuple[int, Sequence[Any]]]) -> list[R
                     values[code] = v
         issues: list[FieldIssue] = []
         try:
-            values = clean_customer(values)
+            # keys: the header's catalogue fields, vetted by `reading.check_header`
+            values = clean_customer(values, keys_checked=True)
         except ValidationFailed as exc:
             values = {}
             issues.extend(exc.issues)
