@@ -19,9 +19,10 @@ under src/baomi (AST, so comments and strings do not count):
   G5 dynamic   — no getattr(x, "open" | "unwrap" | "_unwrap" | "subject_key" | "subject_keys"
                  | "_aead") and no `._aead` access outside the gate/vault.
 
-The sealers (write paths) are `customers/services.py`, `customers/importer.py` and
-`rights/services.py`: they obtain a customer's data key to *seal* new values (create,
-update, add record, import, merge, a rights request's text) — encryption needs the key
+The sealers (write paths) are `customers/services.py` and `rights/services.py` (the
+importer seals through the vault's bulk API and never holds a key, decision 0022): they
+obtain a customer's data key to *seal* new values (create, update, add record, merge, a
+rights request's text) — encryption needs the key
 too — but rule G1 still applies to them: they never open. `.open(` on an imported module
 (`os.open(path, flags, mode)`, `gzip.open`) is not a data-key call.
 A runtime test backs the scan: with SubjectKey.open instrumented, a full create / update /
@@ -44,7 +45,6 @@ SRC = Path(baomi.__file__).resolve().parent  # src/baomi
 GATE = "customers/gate.py"
 SEALERS = {
     "customers/services.py": "create/update/add_record/cards seal new values",
-    "customers/importer.py": "bulk import and merges seal new values",
     "rights/services.py": "seals a request's free text and proposed corrections (opened by "
     "gate.open_attached)",
 }

@@ -65,6 +65,18 @@ def read_all(make_staff: Any) -> dict[str, dict[str, Any]]:
     return {v.fields["id_number"] or v.fields["phone"]: v.fields for v in views}
 
 
+def imported(action: str) -> dict[str, list[str]]:
+    """customer id → the field names of each `created` / `merged` change the import's batch
+    events (decision 0023: one event per batch) name for it."""
+    out: dict[str, list[str]] = {}
+    for e in AuditEvent.objects.filter(action=Action.CUSTOMER_IMPORTED).order_by("seq"):
+        for change in e.detail["changes"]:
+            if change["action"] == action:
+                for cid in change["customers"]:
+                    out.setdefault(cid, []).append(",".join(change["fields"]))
+    return out
+
+
 def by_id(make_staff: Any) -> dict[str, gate.CustomerView]:
     po = make_staff("privacy_officer")
     ids = list(Customer.objects.values_list("id", flat=True))
@@ -208,8 +220,9 @@ def test_duplicates_within_the_file_are_merged(tmp_path: Path, synth: Any, make_
     assert stored[a["id_number"]].fields["address"] == a["address"]  # blank keeps the value
     assert stored[b["id_number"]].fields["email"] == "b.second@example.cn"
     assert_vault_consistent()
-    merged = AuditEvent.objects.filter(action=Action.CUSTOMER_MERGED)
-    assert merged.count() == 2
+    merged = imported("merged")
+    assert sum(len(v) for v in merged.values()) == 2
+    assert AuditEvent.objects.filter(action=Action.CUSTOMER_IMPORTED).count() == 1  # one batch
 
 
 def test_duplicates_of_stored_customers_merge_into_the_profile_with_lineage(
@@ -345,7 +358,7 @@ class Killed(BaseException):
 def test_killed_import_leaves_whole_batches_and_rerun_completes(
     tmp_path: Path, synth: Any, make_staff: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from baomi.customers import importer
+    from baomi.customers.importer import reporting as importer
 
     rows = people(synth, 12)
     path = write_csv(tmp_path / "c.csv", rows)
@@ -370,8 +383,7 @@ def test_killed_import_leaves_whole_batches_and_rerun_completes(
         assert all(v.fields[f] is not None for f in HEADER)  # whole customers, every field
         assert v.fields["name"] == r["name"]
     assert_vault_consistent()
-    created = AuditEvent.objects.filter(action=Action.CUSTOMER_CREATED)
-    assert {e.object_id for e in created} == {
+    assert set(imported("created")) == {
         str(c) for c in Customer.objects.values_list("id", flat=True)
     }
     failed = AuditEvent.objects.get(action=Action.IMPORT_FINISHED)
@@ -394,14 +406,13 @@ def test_audit_events_name_fields_never_values(tmp_path: Path, synth: Any) -> No
     assert events[0].action == Action.IMPORT_STARTED
     assert events[-1].action == Action.IMPORT_FINISHED and events[-1].outcome == Outcome.OK
     assert events[-1].detail["created"] == 4 and events[-1].detail["rejected"] == 1
-    created = [e for e in events if e.action == Action.CUSTOMER_CREATED]
-    assert len(created) == 4
-    assert {e.object_id for e in created} == {
-        str(c) for c in Customer.objects.values_list("id", flat=True)
-    }
-    assert all("phone" in e.fields["names"] for e in created)
-    merged = [e for e in events if e.action == Action.CUSTOMER_MERGED]
-    assert len(merged) == 1 and merged[0].object_id == created[0].object_id
+    [batch] = [e for e in events if e.action == Action.CUSTOMER_IMPORTED]  # one per batch
+    created = imported("created")
+    assert set(created) == {str(c) for c in Customer.objects.values_list("id", flat=True)}
+    assert all("phone" in f for fs in created.values() for f in fs)
+    assert "phone" in batch.fields["names"]
+    [(mid, [mfields])] = imported("merged").items()
+    assert mid in created and "email" in mfields.split(",")
     blob = json.dumps([[e.fields, e.detail, e.object_id] for e in events], ensure_ascii=False)
     for r in rows:
         for v in r.values():
@@ -446,7 +457,8 @@ def test_staff_import_needs_a_write_purpose(tmp_path: Path, synth: Any, make_sta
         Importer(make_staff("marketing"), "marketing", "web").run(path)
     s = Importer(make_staff("front_desk"), "reception", "web").run(path)
     assert s.created == 1
-    assert uuid.UUID(AuditEvent.objects.filter(action=Action.CUSTOMER_CREATED).get().object_id)
+    [cid] = imported("created")
+    assert uuid.UUID(cid) == Customer.objects.get().id
 
 
 def test_consent_column_is_never_silently_dropped(tmp_path: Any) -> None:

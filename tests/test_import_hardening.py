@@ -212,9 +212,9 @@ def test_rejects_file_cells_are_neutralised(
     """Every cell of the rejects file goes through core.csvsafe: a message or field that
     started with a formula trigger would be written as text."""
     from baomi.core.errors import FieldIssue
-    from baomi.customers import importer
+    from baomi.customers.importer import validation as importer
 
-    real = importer._validate_chunk
+    real = importer.validate_chunk
 
     def hostile(spec: Any, chunk: Any) -> Any:
         out = real(spec, chunk)
@@ -222,7 +222,7 @@ def test_rejects_file_cells_are_neutralised(
             (v, p, [FieldIssue("=cmd", "@code", "+1 message", "-2")] if i else i) for v, p, i in out
         ]
 
-    monkeypatch.setattr(importer, "_validate_chunk", hostile)
+    monkeypatch.setattr(importer, "validate_chunk", hostile)
     rows = _rows(synth, 1)
     rows[0][1] = "12"
     import_cli(write_csv(tmp_path / "c.csv", rows), status=1)

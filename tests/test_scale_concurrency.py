@@ -187,17 +187,15 @@ def test_api_creates_racing_an_import_leave_one_customer_each(
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=False,
-    reason="known defect (issue #11): at concurrency 32 on SQLite some reads still answer 500 "
-    "(and an occasional 401) — seen in 1 of 2 runs alone at load 2.5 and in 4 of 4 runs at "
-    "4x CPU contention; cause not yet found. Remove this mark when it passes reliably.",
-)
 def test_32_concurrent_readers_get_200_and_every_read_is_in_a_verified_log(
     server: tuple[LiveServer, str],
 ) -> None:
     """Every GET appends a committed audit event; on SQLite at concurrency 32 readers used
-    to time out on the write lock (500 `database is locked`). Reads now share commits."""
+    to time out on the write lock (500 `database is locked`). Reads now share commits.
+    Then (issue #11) some reads still answered 500 `SQLITE_IOERR_SHORT_READ` (and a 401):
+    each new connection opened and closed the database file, which dropped the POSIX
+    locks of the process's other connections (fixed in `core.db.sqlite3`). Strict: every
+    read 200, no unhandled error in the server's log."""
     srv, token = server
     ids = []
     for body in _people(5000, 10):
@@ -229,6 +227,7 @@ def test_32_concurrent_readers_get_200_and_every_read_is_in_a_verified_log(
     assert statuses == [200] * 256, sorted(set(statuses))
     log = srv.log.read_text()
     assert "database is locked" not in log and "database busy" not in log
+    assert "unhandled" not in log and "Internal Server Error" not in log, log[-3000:]
     auditor = srv.token("security_auditor")
     s, page = srv.request(
         "GET",

@@ -186,3 +186,35 @@ def test_audit_signing_key_mode_is_checked_like_the_other_keys(settings: Any, ta
     finally:
         os.chmod(path, secure)
     call_command("check", "--tag", "baomi")
+
+
+def test_an_existing_database_file_is_never_opened_outside_sqlite(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """issue #11: closing any descriptor of the database file drops every POSIX lock the
+    process holds on it, the SQLite connections of other threads included — the cause of
+    the `SQLITE_IOERR_SHORT_READ` 500s at 32 concurrent readers. A new connection must
+    tighten modes without opening an existing file; only a missing one is created."""
+    from baomi.core.db.sqlite3 import base
+
+    db = tmp_path / "live.sqlite3"
+    opened: list[str] = []
+    real_open = os.open
+
+    def spy(path: Any, flags: int, *a: Any) -> int:
+        opened.append(str(path))
+        return real_open(path, flags, *a)
+
+    monkeypatch.setattr(base.os, "open", spy)
+    base.make_private(str(db))  # missing: created 0600
+    assert opened == [str(db)] and _mode(db) == 0o600
+    holder = sqlite3.connect(db)  # another thread's connection, holding its locks
+    holder.execute("PRAGMA journal_mode=WAL").fetchone()
+    holder.execute("CREATE TABLE t (x)")
+    holder.commit()
+    os.chmod(db, 0o644)
+    for _ in range(3):
+        base.make_private(str(db))  # what every new connection does
+    assert opened == [str(db)], opened
+    assert _mode(db) == 0o600
+    holder.close()

@@ -218,7 +218,11 @@ def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
         resp = _resp(request, 503, dbbusy.problem(cause))
         resp["Retry-After"] = str(dbbusy.RETRY_AFTER_SECONDS)
         return resp
-    logging.getLogger("baomi.api").error("unhandled %s", type(exc).__name__)  # no values
+    # no values: the exception's type and the driver's error code name only
+    # (e.g. SQLITE_IOERR_SHORT_READ, a PostgreSQL SQLSTATE), never its message
+    driver = exc.__cause__
+    code = getattr(driver, "sqlite_errorname", None) or getattr(driver, "sqlstate", None)
+    logging.getLogger("baomi.api").error("unhandled %s %s", type(exc).__name__, code or "")
     return _resp(
         request,
         500,

@@ -9,9 +9,11 @@ from baomi.contract import participants
 
 from .models import Action
 
+_CORE = frozenset(Action.values)  # Django's `.values` rebuilds its list on every access
+
 
 def is_known(code: str) -> bool:
-    return code in Action.values or code in participants._actions
+    return code in _CORE or code in participants._actions
 
 
 def known() -> list[str]:

@@ -47,6 +47,8 @@ class Action(models.TextChoices):
     CUSTOMER_CREATE_REFUSED = "customer.create_refused"  # duplicate: an existence probe
     CUSTOMER_UPDATED = "customer.updated"
     CUSTOMER_MERGED = "customer.merged"
+    # one event per import batch naming every customer it created or merged (decision 0023)
+    CUSTOMER_IMPORTED = "customer.imported"
     CUSTOMER_SEARCHED = "customer.searched"
     CUSTOMER_SHREDDED = "customer.shredded"
     RECORD_CREATED = "record.created"
@@ -143,6 +145,22 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         raise TypeError("the audit log is append-only")
+
+
+class AuditEventSubject(models.Model):
+    """Which customers an event names besides its `object_id`: the import's batch event
+    (decision 0023) names up to a batch of customers, each listed in the event's own
+    `detail` (and so in its Merkle leaf); these rows let a customer's history and access
+    copy find it by an index. Written with the event, in its transaction; append-only
+    like the events (triggers, migration 0006)."""
+
+    id = models.BigAutoField(primary_key=True)
+    seq = models.BigIntegerField()  # the naming event's seq
+    subject_id = models.CharField(max_length=64)
+
+    class Meta:
+        db_table = "audit_event_subject"
+        indexes = [models.Index(fields=["subject_id", "seq"], name="audit_subject_seq")]
 
 
 class AuditHead(models.Model):

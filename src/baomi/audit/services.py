@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db.models import Q
 
 from baomi.core import clock
 from baomi.core.context import current_request
@@ -28,7 +29,7 @@ from baomi.core.errors import BaomiError, NotFound
 
 from . import actions, canonical, merkle, tree
 from .groupcommit import GroupCommit
-from .models import Action, AuditEvent, Outcome
+from .models import Action, AuditEvent, AuditEventSubject, Outcome
 
 _LIMITS = {
     "actor_username": 150,
@@ -224,6 +225,9 @@ def append(events: list[AuditEvent], *, using: str = DEFAULT_DB_ALIAS) -> None:
                 rows.append(row)
             cur.executemany(sql, rows)
             tree.insert_nodes(cur, nodes)
+            named = [(ev.seq, str(sid)) for ev in events for sid in getattr(ev, "_subjects", ())]
+            if named:  # the customers a batch event names (decision 0023)
+                cur.executemany(tree.INSERT_SUBJECT, named)
             head.size = f.size
             if hooks.while_locked is not None:
                 hooks.while_locked(cur, vendor, head)
@@ -379,8 +383,8 @@ def search_events(flt: EventFilter) -> Any:
             if flt.actor.isdigit()
             else qs.filter(actor_username=flt.actor)
         )
-    if flt.customer:
-        qs = qs.filter(object_type="customer", object_id=flt.customer)
+    if flt.customer:  # its own events and the batch events naming it (decision 0023)
+        qs = qs & events_naming(flt.customer)
     if flt.object_type:
         qs = qs.filter(object_type=flt.object_type)
     if flt.object_id:
@@ -402,11 +406,28 @@ def search_events(flt: EventFilter) -> Any:
     return qs.order_by("-seq")
 
 
+def events_naming(customer_id: object) -> Any:
+    """Every event about this customer: its `object_id`, or a batch event naming it among
+    others (an import batch, decision 0023)."""
+    cid = str(customer_id)
+    batch = AuditEventSubject.objects.filter(subject_id=cid).values("seq")
+    return AuditEvent.objects.filter(Q(object_type="customer", object_id=cid) | Q(seq__in=batch))
+
+
 def customer_history(customer_id: str) -> Any:
     """Who saw or changed this customer's data, when, why: events naming the customer."""
-    return AuditEvent.objects.filter(object_type="customer", object_id=str(customer_id)).order_by(
-        "-seq"
-    )
+    return events_naming(customer_id).order_by("-seq")
+
+
+def build_naming(
+    action: Action | str, actor: ActorLike | None, subjects: Iterable[object], **kwargs: Any
+) -> AuditEvent:
+    """One event that names many customers (an import batch, decision 0023): `subjects`
+    are indexed for their histories when the event is appended; the caller lists them in
+    the event's `detail` too, so its Merkle leaf commits to them."""
+    event = _event(action, actor, **kwargs)
+    event._subjects = [str(s) for s in subjects]  # type: ignore[attr-defined]
+    return event
 
 
 def filter_summary(flt: EventFilter) -> dict[str, str]:

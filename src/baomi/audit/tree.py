@@ -25,6 +25,7 @@ INSERT_EVENT = {
     "postgresql": f"INSERT INTO audit_event ({EVENT_COLUMNS}) VALUES ({_PG_PLACEHOLDERS})",  # noqa: S608
 }
 INSERT_NODE = "INSERT INTO audit_node (id, hash) VALUES (%s, %s)"
+INSERT_SUBJECT = "INSERT INTO audit_event_subject (seq, subject_id) VALUES (%s, %s)"
 _PG_SELECT = (
     "SELECT seq, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'), actor_id, "
     "actor_username, actor_role, action, purpose, object_type, object_id, fields::text, "

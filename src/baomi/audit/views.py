@@ -127,6 +127,9 @@ def customer_history(request: HttpRequest, customer_id: str) -> HttpResponse:
         return _error(request, NotFound())
     pager = Paginator(services.customer_history(str(customer_id)), PAGE)
     page = pager.get_page(request.GET.get("page"))
+    # the page's events are read before this search's own event is appended, so the page
+    # holds the rows its count promised (the new event shows on the next visit)
+    page.object_list = list(page.object_list)
     services.record(
         Action.AUDIT_SEARCHED,
         request.user,  # type: ignore[arg-type]

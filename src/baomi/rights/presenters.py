@@ -38,6 +38,7 @@ ACTION_LABELS = {
     "customer.created": ("创建", "created"),
     "customer.updated": ("修改", "changed"),
     "customer.merged": ("合并", "merged"),
+    "customer.imported": ("批量导入", "imported"),
     "customer.shredded": ("删除", "erased"),
     "customer.restricted": ("限制处理", "restricted"),
     "customer.restriction_lifted": ("解除限制", "restriction lifted"),

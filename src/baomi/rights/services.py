@@ -23,7 +23,8 @@ from django.db.models import Count, Max, Min
 
 from baomi import audit
 from baomi.access.enums import Role
-from baomi.audit.models import Action, AuditEvent
+from baomi.audit import services as audit_services
+from baomi.audit.models import Action
 from baomi.catalog import fields as catalog
 from baomi.catalog.enums import Channel, Purpose
 from baomi.consent import selectors as consents
@@ -703,7 +704,7 @@ def access_copy(actor: Any, customer_id: uuid.UUID | str) -> dict[str, Any]:
     names."""
     view = gate.access_customer(actor, Purpose.RIGHTS_REQUEST, customer_id, related=True)
     cid = uuid.UUID(view.id)
-    reads = AuditEvent.objects.filter(object_type="customer", object_id=str(cid))
+    reads = audit_services.events_naming(cid)  # an import batch's event too (0023)
     by_role = [
         {
             "role": r["actor_role"],

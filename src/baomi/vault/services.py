@@ -11,7 +11,8 @@ import os
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -173,6 +174,113 @@ def candidates_many(field: str, values: Iterable[str]) -> dict[int, list[uuid.UU
     )
     for bucket, sid in rows:
         out.setdefault(bucket, []).append(sid)
+    return out
+
+
+# -- bulk writes (the importer; decision 0022) ------------------------------------------------
+# The vault's tables (data keys, blind-index rows) are written only here: a bulk caller hands
+# over subjects and plaintexts and gets ciphertexts back; it never holds a data key and never
+# builds SQL for a vault table. Statements are prepared `executemany` inserts built from the
+# models' own columns (one SQL text per shape, so SQLite prepares each once).
+_DATAKEY_COLS = ("subject_id", "dek_version", "kek_version", "wrapped", "created_at")
+_INDEX_COLS = ("field", "bucket", "subject_id")
+IN_SIZE = 500  # IN lists always this long (padded): one prepared statement per query shape
+
+
+def _padded(values: list[Any]) -> list[Any]:
+    return values + [values[-1]] * (IN_SIZE - len(values)) if values else values
+
+
+def seal_new_subjects(
+    table: str,
+    items: Sequence[tuple[uuid.UUID, Sequence[tuple[str, str | None]]]],
+    *,
+    created_at: object,
+) -> list[list[bytes | None]]:
+    """A fresh data key per new subject (wrapped by the KEK, inserted in one statement) and
+    each (field, plaintext) sealed under it; None stays None. Inside the caller's
+    transaction, so a subject's key lands with its sealed row or not at all."""
+    from baomi.core.sql import db_value, insert_sql
+
+    ring = get_keyring()
+    rows: list[tuple[Any, ...]] = []
+    out: list[list[bytes | None]] = []
+    created = db_value(DataKey, "created_at", created_at)
+    for subject_id, fields in items:
+        raw = os.urandom(32)
+        sid = str(subject_id)
+        version, wrapped = ring.wrap(raw, dek_aad(sid, 1))
+        rows.append((db_value(DataKey, "subject_id", subject_id), 1, version, wrapped, created))
+        key = SubjectKey(sid, 1, raw)
+        out.append([None if v is None else key.seal(table, f, v) for f, v in fields])
+    if rows:
+        with connection.cursor() as cur:
+            cur.executemany(insert_sql(DataKey, _DATAKEY_COLS), rows)
+    return out
+
+
+def seal_existing_subjects(
+    table: str, items: Sequence[tuple[uuid.UUID, Sequence[tuple[str, str]]]]
+) -> list[list[bytes] | None]:
+    """`seal_for` for many stored subjects, one key fetch per 500: each (field, plaintext)
+    sealed under its subject's live key; None for a subject whose key is destroyed."""
+    keys: dict[str, SubjectKey] = {}
+    ids = list(dict.fromkeys(s for s, _ in items))
+    for n in range(0, len(ids), IN_SIZE):
+        keys.update(subject_keys(ids[n : n + IN_SIZE]))
+    out: list[list[bytes] | None] = []
+    for subject_id, fields in items:
+        key = keys.get(str(subject_id))
+        out.append(None if key is None else [key.seal(table, f, v) for f, v in fields])
+    return out
+
+
+def add_index_rows(rows: Iterable[tuple[str, int, uuid.UUID]]) -> None:
+    """Insert blind-index rows (field, bucket, subject) in one statement."""
+    from baomi.core.sql import db_value, insert_sql
+
+    params = [(f, b, db_value(BlindIndexEntry, "subject_id", s)) for f, b, s in rows]
+    if params:
+        with connection.cursor() as cur:
+            cur.executemany(insert_sql(BlindIndexEntry, _INDEX_COLS), params)
+
+
+def replace_index_rows(rows: Sequence[tuple[str, int, uuid.UUID]]) -> None:
+    """For each (field, bucket, subject): drop the subject's rows of that field, then insert
+    the new ones (a merge re-indexes the fields it changed)."""
+    from baomi.core.sql import db_value
+
+    if not rows:
+        return
+    qn = connection.ops.quote_name
+    bidx = qn(BlindIndexEntry._meta.db_table)
+    gone = list(dict.fromkeys((db_value(BlindIndexEntry, "subject_id", s), f) for f, _, s in rows))
+    with connection.cursor() as cur:
+        cur.executemany(
+            f"DELETE FROM {bidx} WHERE {qn('subject_id')} = %s AND {qn('field')} = %s",  # noqa: S608
+            gone,
+        )
+    add_index_rows(rows)
+
+
+def bucket_members(field: str, buckets: Iterable[int]) -> dict[int, list[object]]:
+    """Bucket → subject ids (as the database returns them: str on SQLite, UUID on
+    PostgreSQL) for many buckets of one field: the bulk de-duplication's candidates, with
+    no ORM conversion per row."""
+    wanted = sorted(set(buckets))
+    out: dict[int, list[object]] = {}
+    qn = connection.ops.quote_name
+    with connection.cursor() as cur:
+        for n in range(0, len(wanted), IN_SIZE):
+            part = _padded(list(wanted[n : n + IN_SIZE]))
+            cur.execute(
+                f"SELECT {qn('bucket')}, {qn('subject_id')} FROM "  # noqa: S608 (model names)
+                f"{qn(BlindIndexEntry._meta.db_table)} WHERE {qn('field')} = %s AND "
+                f"{qn('bucket')} IN ({', '.join(['%s'] * len(part))})",
+                [field, *part],
+            )
+            for bucket, sid in cur.fetchall():
+                out.setdefault(bucket, []).append(sid)
     return out
 
 
