@@ -47,6 +47,8 @@ APP_RANK: dict[str, int] = {
     "portal": 8,
     "sharing": 9,
     "incidents": 9,
+    "operations": 9,
+    "quality": 9,
 }
 # apps and top-level modules that are interface through and through
 INTERFACE_APPS = {"api", "console", "settings", "cli", "urls", "wsgi", "manage"}

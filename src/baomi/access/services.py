@@ -257,9 +257,7 @@ def _locked_out(refusal: throttle.Refusal) -> LockedOut:
         detail = f"too many failed sign-ins; try again in {minutes} minutes"
     else:
         detail = f"too many sign-in attempts for this account; try again in {minutes} minutes"
-    return LockedOut(
-        detail, scope=refusal.scope, retry_after=refusal.retry_after, minutes=minutes
-    )
+    return LockedOut(detail, scope=refusal.scope, retry_after=refusal.retry_after, minutes=minutes)
 
 
 def check_password_only(

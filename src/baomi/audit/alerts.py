@@ -56,7 +56,6 @@ def raise_alerts(findings: list[Finding]) -> list[Alert]:
     return created
 
 
-
 TRANSITIONS = {
     AlertState.OPEN: {AlertState.INVESTIGATING, AlertState.CLOSED},
     AlertState.INVESTIGATING: {AlertState.CLOSED, AlertState.OPEN},
@@ -116,4 +115,3 @@ def transition_alert(actor: Any, alert_id: int, to: str, note: str = "") -> Aler
 
 def _invalid(fieldname: str, code: str, en: str, zh: str) -> ValidationFailed:
     return ValidationFailed([FieldIssue(fieldname, code, en, zh)])
-

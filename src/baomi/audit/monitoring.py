@@ -95,4 +95,3 @@ def evaluate(events: list[AuditEvent]) -> list[Alert]:
             log.exception("monitoring rule %s failed", rule.code)
     findings = [f for f in findings if f.dedupe_key[:200] not in _known_alerts]
     return raise_alerts(findings) if findings else []
-

@@ -120,4 +120,3 @@ def mark_read(role: str) -> int:
     return InboxMessage.objects.filter(recipient_role=role, read_at__isnull=True).update(
         read_at=clock.now()
     )
-

@@ -418,8 +418,6 @@ def rule_enabled(code: str) -> bool:
     return bool(dict(conf.get("BAOMI_AUDIT_RULES")).get(code, True))
 
 
-
-
 # Dedupe keys of alerts known to exist, filled only after commit (a rolled-back alert is
 # never remembered): lets the volume rules skip their queries for an actor already
 # alerted this hour. Per process, bounded; forgetting only costs a query.
@@ -430,4 +428,3 @@ def _remember(keys: list[str]) -> None:
     if len(_known_alerts) > 50_000:
         _known_alerts.clear()
     _known_alerts.update(keys)
-

@@ -1,5 +1,5 @@
 """Bilingual text next to the code that uses it (zh-Hans and en only) — one home for every
-app (issue #10 §2; was baomi.consent.i18n). Templates: `{% load bilingual %}`
+app (issue #10 §2; was baomi.core.i18n). Templates: `{% load bilingual %}`
 (baomi/core/templatetags/bilingual.py).
 
 The notice, portal and rights pages keep their texts as (Chinese, English) pairs and pick

@@ -198,6 +198,7 @@ def create_customer(request: HttpRequest, body: CustomerIn) -> Status[Any]:
                 )
             ]
         )
+
     def write() -> idempotency.Answer:
         c = consent_services.create_customer_with_consent(
             _actor(request), purpose, data, consent, method="api"

@@ -26,6 +26,7 @@ from baomi.audit.services import build, record_committed, record_many
 from baomi.catalog import fields as catalog
 from baomi.catalog import validators
 from baomi.catalog.enums import Purpose, Treatment
+from baomi.catalog.inference import COUPLINGS
 from baomi.contract import participants
 from baomi.core import clock
 from baomi.core.errors import Forbidden, Gone, NotFound, PurposeMissing, PurposeUnknown
@@ -270,7 +271,6 @@ def _record_view(
 
 
 def _coupled() -> frozenset[str]:
-    from baomi.catalog.inference import COUPLINGS
 
     return frozenset(k for c in COUPLINGS for k in (c.source, c.target))
 
@@ -321,7 +321,6 @@ def access_records(
     opened = _opened(actor, p, entity, objs)
     views: list[RecordView] = []
     events = []
-    from baomi.audit.services import build, record_committed
 
     for obj in objs:
         key = keys.get(str(obj.customer_id))
@@ -688,7 +687,6 @@ def process_customers(
     ids = list(dict.fromkeys(uuid.UUID(str(c)) for c in customer_ids))
     values: dict[uuid.UUID, dict[str, Any]] = {}
     events = []
-    from baomi.audit.services import build
 
     for n in range(0, len(ids), _BULK_CHUNK):
         chunk = ids[n : n + _BULK_CHUNK]
@@ -719,7 +717,6 @@ def process_customers(
                     detail={"bulk": len(read), "ids": read},
                 )
             )
-    from baomi.audit.services import record_committed
 
     record_committed(events)
     return fn(values)

@@ -11,6 +11,8 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema, Status
 
 from baomi.api.auth import bearer, purpose_header
+from baomi.catalog.enums import Role
+from baomi.core.downloads import attachment
 from baomi.customers import gate
 
 from . import selectors
@@ -176,7 +178,6 @@ def issue_range(request: HttpRequest, body: RangeIn) -> Status[Any]:
 @router.get("/waybill-ranges", response=list[RangeOut])
 def register(request: HttpRequest) -> list[dict[str, Any]]:
     """The register: every issued range and how each of its numbers stands (R-M1)."""
-    from baomi.catalog.enums import Role
 
     from .services.common import require_role
 
@@ -288,7 +289,6 @@ def label(request: HttpRequest, shipment_id: str, format: str = "pdf") -> HttpRe
     names keep their first character, phones hide 6 digits, addresses hide unit and
     room; a Code 39 / Code 128 barcode of the waybill number and a QR code that opens the
     parcel's console page for a signed-in courier only."""
-    from baomi.core.downloads import attachment
 
     w = selectors.waybill_of_shipment(shipment_id) if _is_uuid(shipment_id) else None
     scan_url = request.build_absolute_uri(f"/ops/waybills/{w.no}/") if w else ""

@@ -11,11 +11,12 @@ from collections import Counter
 
 from django.urls import reverse
 
-from baomi.consent.i18n import half
 from baomi.contract.kpis import AT_MOST, MONTH, Drill, DrillRow, Indicator, Measurement, Period
+from baomi.core.i18n import half
 
 from .enums import VoidReason, WaybillState
 from .models import Waybill, WaybillRange
+
 
 def _lost(period: Period) -> list[Waybill]:
     return list(

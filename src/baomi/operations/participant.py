@@ -19,6 +19,7 @@ from baomi.contract.participants import (
     RecordOpener,
     register,
 )
+from baomi.core.i18n import bi
 
 from . import indicators
 from .enums import OpsAction, SiteKind
@@ -35,7 +36,6 @@ class _Bi:
         self.zh, self.en = zh, en
 
     def __str__(self) -> str:
-        from baomi.consent.i18n import bi
 
         return bi(self.zh, self.en)
 

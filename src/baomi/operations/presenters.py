@@ -9,8 +9,8 @@ from django.urls import reverse
 
 from baomi.access.policy import may_write
 from baomi.catalog import fields as catalog
-from baomi.consent.i18n import bi, half
 from baomi.core.errors import BaomiError, FieldIssue, ValidationFailed
+from baomi.core.i18n import bi, half
 
 from .enums import FailReason, ProofKind, ScanStage, SiteKind, StayState, VoidReason, WaybillState
 

@@ -17,12 +17,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from baomi.catalog import fields as catalog
 from baomi.catalog.enums import Purpose, Role
-from baomi.consent.i18n import bi
 from baomi.console import forms as console_forms
 from baomi.console import labels
 from baomi.console.context import active_purpose
 from baomi.console.views import purpose_required, role_required
+from baomi.core.downloads import attachment
 from baomi.core.errors import BaomiError, Forbidden, NotFound, ValidationFailed
+from baomi.core.i18n import bi
 from baomi.customers import gate
 from baomi.customers import services as customers
 
@@ -637,7 +638,6 @@ def register(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET"])
 def parcel_label(request: HttpRequest, no: str, fmt: str) -> HttpResponse:
     """The privacy label of a parcel, to print (PDF) or send to a thermal printer (ZPL)."""
-    from baomi.core.downloads import attachment
 
     if (need := _needs_purpose(request)) is not None:
         return need

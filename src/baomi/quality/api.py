@@ -12,6 +12,7 @@ from ninja import Body, Router, Schema
 from baomi.access.services import require_role
 from baomi.api.auth import bearer
 from baomi.catalog.enums import Role
+from baomi.core.errors import FieldIssue, ValidationFailed
 from baomi.customers import gate
 
 from . import selectors
@@ -118,8 +119,6 @@ def compute_metrics(request: HttpRequest) -> dict[str, Any]:
 def list_duplicates(request: HttpRequest, state: str | None = None) -> dict[str, Any]:
     _steward(request)
     if state is not None and state not in PairState.values:
-        from baomi.core.errors import FieldIssue, ValidationFailed
-
         raise ValidationFailed(
             [FieldIssue("state", "state_unknown", "unknown state", "未知的状态")]
         )

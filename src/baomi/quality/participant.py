@@ -14,6 +14,7 @@ from baomi.contract.participants import (
     ReadCloser,
     register,
 )
+from baomi.core.i18n import bi
 from baomi.customers.signals import merge_held
 
 from . import indicators
@@ -62,7 +63,6 @@ class _Bi:
         self.zh, self.en = zh, en
 
     def __str__(self) -> str:
-        from baomi.consent.i18n import bi
 
         return bi(self.zh, self.en)
 

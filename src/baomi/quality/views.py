@@ -12,10 +12,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from baomi.catalog.enums import Role
-from baomi.consent.i18n import bi
+from baomi.catalog import fields as catalog
+from baomi.catalog.enums import Channel, Role
+from baomi.console import labels
+from baomi.console.presenters import CHOICE_ENUMS
 from baomi.console.views import error_page, role_required
 from baomi.core.errors import BaomiError, ValidationFailed
+from baomi.core.i18n import bi
 
 from . import selectors
 from .enums import PairState
@@ -58,8 +61,6 @@ def _level(level: int) -> dict[str, Any]:
 
 def _shown(code: str, value: Any) -> Any:
     """A value as the console shows it: choice codes (gender, ID type) in words."""
-    from baomi.console import labels
-    from baomi.console.presenters import CHOICE_ENUMS
 
     if value is not None and code in CHOICE_ENUMS:
         return labels.choice_label(CHOICE_ENUMS[code], value)
@@ -165,7 +166,6 @@ def held_page(request: HttpRequest, held_id: str) -> HttpResponse:
 
 
 def selectors_label(code: str) -> tuple[str, str]:
-    from baomi.catalog import fields as catalog
 
     spec = catalog.spec("customer", code)
     return spec.label_zh, spec.label_en
@@ -268,8 +268,6 @@ def _cell(cell: dict[str, int] | None) -> dict[str, Any]:
 
 @role_required(STEWARD)
 def metrics_page(request: HttpRequest) -> HttpResponse:
-    from baomi.catalog import fields as catalog
-    from baomi.catalog.enums import Channel
 
     run = metrics.latest()
     names = [(m, bi(*METRIC_LABELS[m])) for m in metrics.METRICS]

@@ -19,6 +19,7 @@ from django.db import connection, transaction
 
 from baomi.core import clock
 from baomi.core.errors import Gone
+from baomi.core.sql import db_value, insert_sql
 
 from .blind import FieldIndexer, derive_field_key, plan_bits
 from .crypto import SubjectKey, dek_aad
@@ -200,7 +201,6 @@ def seal_new_subjects(
     """A fresh data key per new subject (wrapped by the KEK, inserted in one statement) and
     each (field, plaintext) sealed under it; None stays None. Inside the caller's
     transaction, so a subject's key lands with its sealed row or not at all."""
-    from baomi.core.sql import db_value, insert_sql
 
     ring = get_keyring()
     rows: list[tuple[Any, ...]] = []
@@ -237,7 +237,6 @@ def seal_existing_subjects(
 
 def add_index_rows(rows: Iterable[tuple[str, int, uuid.UUID]]) -> None:
     """Insert blind-index rows (field, bucket, subject) in one statement."""
-    from baomi.core.sql import db_value, insert_sql
 
     params = [(f, b, db_value(BlindIndexEntry, "subject_id", s)) for f, b, s in rows]
     if params:
@@ -248,7 +247,6 @@ def add_index_rows(rows: Iterable[tuple[str, int, uuid.UUID]]) -> None:
 def replace_index_rows(rows: Sequence[tuple[str, int, uuid.UUID]]) -> None:
     """For each (field, bucket, subject): drop the subject's rows of that field, then insert
     the new ones (a merge re-indexes the fields it changed)."""
-    from baomi.core.sql import db_value
 
     if not rows:
         return

@@ -13,10 +13,12 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from baomi import audit
 from baomi.catalog import validators
 from baomi.catalog.enums import Purpose
 from baomi.core import clock
 from baomi.core.errors import Conflict, FieldIssue, NotFound, ValidationFailed
+from baomi.customers import gate
 from baomi.customers import services as customers
 from baomi.customers.models import Stay
 
@@ -84,7 +86,6 @@ def book_stay(
         departure_key=day_key("departure", site.code, leave),
         room_key=room_key(site.code, room) if room else "",
     )
-    from baomi import audit
 
     audit.record(
         OpsAction.STAY_BOOKED,
@@ -98,7 +99,6 @@ def book_stay(
 
 
 def gate_purpose(actor: Any, purpose: Purpose | str | None) -> Purpose:
-    from baomi.customers import gate
 
     return gate.check_purpose(actor, purpose)
 

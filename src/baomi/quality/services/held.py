@@ -13,6 +13,7 @@ from django.db import transaction
 
 from baomi import audit
 from baomi.access.services import require_role
+from baomi.audit.services import build, record_many
 from baomi.catalog import fields as catalog
 from baomi.catalog.enums import Purpose, Role
 from baomi.core import clock
@@ -42,7 +43,6 @@ def on_held(
     )
     objs = []
     events = []
-    from baomi.audit.services import build, record_many
 
     for rid, it in rows:
         blob = sealed.get((str(it.customer_id), rid))

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from baomi.consent import services as consent
 from baomi.customers.demo import demo_staff, load_customers
+from baomi.operations.demo import load as load_operations
 from baomi.vault.keys import KeysMissing, ensure_keys, get_keyring
 
 # How a channel captures consent in the demo (the ledger's method codes).
@@ -73,7 +74,6 @@ class Command(BaseCommand):
                 after_create=_record_consents,
             )
         # the day's work (issue #17): hotels, an outlet, today's arrivals, parcels out
-        from baomi.operations.demo import load as load_operations
 
         ops = load_operations(opts["seed"]) if n else {}
         console = Console(file=io.StringIO(), width=160)
