@@ -251,6 +251,7 @@ def mount() -> None:
     api.add_router("/incidents", "baomi.incidents.api.router")
     api.add_router("/whistle", "baomi.incidents.api.whistle_router")
     api.add_router("/quality", "baomi.quality.api.router")
+    api.add_router("/", "baomi.operations.api.router")
 
 
 mount()

@@ -50,6 +50,7 @@ class Action(models.TextChoices):
     CUSTOMER_SEARCHED = "customer.searched"
     CUSTOMER_SHREDDED = "customer.shredded"
     RECORD_CREATED = "record.created"
+    RECORD_UPDATED = "record.updated"
     PAYMENT_ADDED = "payment.added"
     IMPORT_STARTED = "import.started"
     IMPORT_FINISHED = "import.finished"

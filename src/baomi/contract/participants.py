@@ -80,6 +80,20 @@ class ReadGrant:
     grants: Callable[[Any, Purpose, Sequence[uuid.UUID]], Mapping[uuid.UUID, Scope]]
 
 
+@dataclass(frozen=True)
+class RecordOpener:
+    """Shows some masked fields of named records in full to an actor whose duty covers
+    those records (decision 0025: the front desk of the stay's own hotel sees its room and
+    dates). `opens(actor, purpose, records)` answers `{record pk: field codes}` in one query
+    for the batch of `entity` records. Only a field the view masks can be opened — never a
+    withheld one, never a field a catalogue coupling ties to another (catalog.inference).
+    """
+
+    code: str
+    entity: str
+    opens: Callable[[Any, Purpose, Sequence[Any]], Mapping[Any, frozenset[str]]]
+
+
 # -- erasure --------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class EraseContext:
@@ -258,6 +272,7 @@ class Participant:
     # the gate, erasure, access copy
     closers: tuple[ReadCloser, ...] = ()
     grants: tuple[ReadGrant, ...] = ()
+    openers: tuple[RecordOpener, ...] = ()
     eraser: Eraser | None = None
     access_copy: tuple[AccessCopySection, ...] = ()
     # intake: column extensions for `baomi import` (decision 0007: claims / check_header /
@@ -325,6 +340,7 @@ def _check_unique(p: Participant) -> None:
     for attr, key in (
         ("closers", "code"),
         ("grants", "code"),
+        ("openers", "code"),
         ("access_copy", "key"),
         ("approvals", "code"),
         ("indicators", "code"),
@@ -364,6 +380,10 @@ def closers() -> list[ReadCloser]:
 
 def grants() -> list[ReadGrant]:
     return [g for p in _registry.values() for g in p.grants]
+
+
+def openers(entity: str) -> list[RecordOpener]:
+    return [o for p in _registry.values() for o in p.openers if o.entity == entity]
 
 
 def erasers() -> list[tuple[str, Eraser]]:

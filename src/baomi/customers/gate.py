@@ -53,6 +53,8 @@ class RecordView:
     fields: dict[str, Any]
     masked: list[str] = field(default_factory=list)
     withheld: list[str] = field(default_factory=list)
+    customer_id: str = ""
+    opened: list[str] = field(default_factory=list)  # shown in full by a record opener
 
 
 @dataclass
@@ -174,6 +176,7 @@ def _present(
     emergency: bool = False,
     force: Treatment | None = None,
     only: frozenset[str] | None = None,
+    opened: frozenset[str] = frozenset(),
 ) -> tuple[dict[str, Any], list[str], list[str], dict[str, str]]:
     values: dict[str, Any] = {}
     masked: list[str] = []
@@ -185,6 +188,8 @@ def _present(
             t = Treatment.PLAIN if spec.key in only else Treatment.WITHHELD
         else:
             t = force or (emergency_treatment if emergency else decide)(role, purpose, spec)
+        if t is Treatment.MASKED and force is None and spec.code in opened:
+            t = Treatment.PLAIN  # a record opener: the actor's duty covers this record
         treatments[spec.code] = t.value
         blob = getattr(obj, spec.code)
         if t is Treatment.WITHHELD:
@@ -216,17 +221,150 @@ def _records(
     counts: dict[str, int] = {}
     for entity, model in RECORD_MODELS.items():
         views = []
-        for obj in model.objects.filter(customer_id=customer_id).order_by("-created_at"):  # type: ignore[attr-defined]
-            values, masked, withheld, _ = _present(
-                actor.role_code, purpose, entity, key, obj, obj.pk, emergency, force, only
+        objs = list(model.objects.filter(customer_id=customer_id).order_by("-created_at"))  # type: ignore[attr-defined]
+        opened = _opened(actor, purpose, entity, objs) if force is None and not only else {}
+        for obj in objs:
+            views.append(
+                _record_view(
+                    actor, purpose, entity, key, obj, emergency, force, only, opened.get(obj.pk)
+                )
             )
-            meta = {m: str(getattr(obj, m)) for m in RECORD_META[entity]}
-            meta["channel"] = obj.channel
-            meta["created_at"] = obj.created_at.isoformat()
-            views.append(RecordView(entity, str(obj.pk), meta, values, masked, withheld))
         out[entity] = views
         counts[entity] = len(views)
     return out, counts
+
+
+def _record_view(
+    actor: Any,
+    purpose: Purpose,
+    entity: str,
+    key: SubjectKey,
+    obj: Any,
+    emergency: bool = False,
+    force: Treatment | None = None,
+    only: frozenset[str] | None = None,
+    opened: frozenset[str] | None = None,
+) -> RecordView:
+    values, masked, withheld, _ = _present(
+        actor.role_code,
+        purpose,
+        entity,
+        key,
+        obj,
+        obj.pk,
+        emergency,
+        force,
+        only,
+        opened or frozenset(),
+    )
+    meta = {m: str(getattr(obj, m)) for m in RECORD_META[entity]}
+    meta["channel"] = obj.channel
+    meta["created_at"] = obj.created_at.isoformat()
+    shown = sorted((opened or frozenset()) - set(masked) - set(withheld))
+    return RecordView(
+        entity, str(obj.pk), meta, values, masked, withheld, str(obj.customer_id), shown
+    )
+
+
+def _coupled() -> frozenset[str]:
+    from baomi.catalog.inference import COUPLINGS
+
+    return frozenset(k for c in COUPLINGS for k in (c.source, c.target))
+
+
+def _opened(
+    actor: Any, purpose: Purpose, entity: str, objs: Sequence[Any]
+) -> dict[Any, frozenset[str]]:
+    """Record pk → masked fields a registered record opener shows in full to this actor
+    (participant contract, decision 0025). Never a field a catalogue coupling ties to
+    another: opening it could undo a mask elsewhere in the view."""
+    if not objs or isinstance(actor, DataSubject):
+        return {}
+    coupled = _coupled()
+    out: dict[Any, frozenset[str]] = {}
+    for opener in participants.openers(entity):
+        for pk, codes in opener.opens(actor, purpose, objs).items():
+            keep = frozenset(c for c in codes if f"{entity}.{c}" not in coupled)
+            out[pk] = out.get(pk, frozenset()) | keep
+    return out
+
+
+def access_records(
+    actor: Any,
+    purpose: Purpose | str | None,
+    entity: str,
+    record_ids: Sequence[Any],
+) -> list[RecordView]:
+    """Named records (a stay, a parcel) without the rest of their customer's profile: what
+    a front desk's arrivals list or a courier's parcel needs, and no more. The same
+    decisions as the 360 read (role × purpose, closers, record openers), one audit event
+    per record (object type = entity, detail.customer), committed before values leave.
+    Records of erased or closed customers come back with every field withheld."""
+    p = check_purpose(actor, purpose)
+    model = RECORD_MODELS.get(entity)
+    if model is None:
+        raise NotFound("no such record type")
+    if isinstance(actor, DataSubject) or not may_use(actor.role_code, p):
+        raise _deny(actor, p, "", "purpose_not_allowed_for_role", "records need a role purpose")
+    objs = list(model.objects.filter(pk__in=list(record_ids)))  # type: ignore[attr-defined]
+    order = {str(r): n for n, r in enumerate(record_ids)}
+    objs.sort(key=lambda o: order.get(str(o.pk), 0))
+    cids = list({o.customer_id for o in objs})
+    live = set(
+        Customer.objects.filter(id__in=cids, erased_at__isnull=True).values_list("id", flat=True)
+    )
+    keys = vault.subject_keys(list(live))
+    closed = _closed(p, cids)
+    opened = _opened(actor, p, entity, objs)
+    views: list[RecordView] = []
+    events = []
+    from baomi.audit.services import build, record_committed
+
+    for obj in objs:
+        key = keys.get(str(obj.customer_id))
+        shut = obj.customer_id not in live or key is None or obj.customer_id in closed
+        if shut:
+            views.append(
+                RecordView(
+                    entity,
+                    str(obj.pk),
+                    {m: str(getattr(obj, m)) for m in RECORD_META[entity]},
+                    {},
+                    [],
+                    [s.code for s in catalog.fields_of(entity)],
+                    str(obj.customer_id),
+                )
+            )
+            continue
+        assert key is not None
+        view = _record_view(actor, p, entity, key, obj, opened=opened.get(obj.pk))
+        views.append(view)
+        treatments = {
+            s.code: (
+                Treatment.WITHHELD.value
+                if s.code in view.withheld
+                else Treatment.MASKED.value
+                if s.code in view.masked
+                else Treatment.PLAIN.value
+            )
+            for s in catalog.fields_of(entity)
+        }
+        detail: dict[str, Any] = {"customer": str(obj.customer_id)}
+        if view.opened:
+            detail["opened"] = view.opened
+        events.append(
+            build(
+                Action.CUSTOMER_READ,
+                actor,
+                purpose=p,
+                object_type=entity,
+                object_id=obj.pk,
+                fields=treatments,
+                detail=detail,
+            )
+        )
+    record_committed(events)
+    return views
 
 
 def access_customers(

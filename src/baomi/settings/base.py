@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "baomi.sharing",
     "baomi.incidents",
     "baomi.quality",
+    "baomi.operations",
     "baomi.console",
     # last: imports every app's participant.py once all are loaded (docs/architecture.md)
     "baomi.contract",

@@ -1,0 +1,278 @@
+"""Operations REST API (INTERFACES.md "Operations"): stays at the front desk, the waybill
+register, scans, delivery and labels. Thin: parse, call a service, shape; personal values
+only through the gate (`gate.access_records`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Router, Schema, Status
+
+from baomi.api.auth import bearer, purpose_header
+from baomi.customers import gate
+
+from . import selectors
+from .services import stays, waybills
+from .services.common import invalid, site_by_code
+
+router = Router(tags=["operations"], auth=bearer)
+
+
+def _staff(request: HttpRequest) -> Any:
+    return request.staff  # type: ignore[attr-defined]
+
+
+class StayIn(Schema):
+    customer_id: str
+    property: str
+    check_in: str
+    check_out: str
+    room: str | None = None
+    special_requests: str | None = None
+    channel: str = "store"
+    reference: str | None = None
+
+
+class CheckInIn(Schema):
+    room: str | None = None
+
+
+class CheckOutIn(Schema):
+    spend: str | None = None
+
+
+class RoomIn(Schema):
+    room: str
+
+
+class StayOut(Schema):
+    id: str
+    reference: str
+    customer_id: str
+    property: str
+    state: str
+    fields: dict[str, Any]
+    masked: list[str]
+    withheld: list[str]
+
+
+class CreatedOut(Schema):
+    id: str
+    reference: str
+
+
+def _stay_out(request: HttpRequest, stay_ids: list[str]) -> list[dict[str, Any]]:
+    occ = selectors.occupancies(stay_ids)
+    views = gate.access_records(_staff(request), purpose_header(request), "stay", stay_ids)
+    return [
+        {
+            "id": v.id,
+            "reference": v.meta.get("reference", ""),
+            "customer_id": v.customer_id,
+            "property": occ[v.id].site.code if v.id in occ else "",
+            "state": occ[v.id].state if v.id in occ else "",
+            "fields": {k: x for k, x in v.fields.items() if x is not None},
+            "masked": v.masked,
+            "withheld": v.withheld,
+        }
+        for v in views
+    ]
+
+
+@router.post("/stays", response={201: CreatedOut})
+def book_stay(request: HttpRequest, body: StayIn) -> Status[Any]:
+    data = {
+        k: v for k, v in body.model_dump().items() if k in stays.STAY_INPUT and v not in (None, "")
+    }
+    stay = stays.book_stay(
+        _staff(request),
+        purpose_header(request),
+        body.customer_id,
+        body.property,
+        data,
+        channel=body.channel,
+        reference=body.reference,
+    )
+    return Status(201, {"id": str(stay.pk), "reference": stay.reference})
+
+
+@router.get("/stays", response=list[StayOut])
+def list_stays(
+    request: HttpRequest, property: str, date: str = "", kind: str = "in_house"
+) -> list[dict[str, Any]]:
+    """A hotel's arrivals, guests in house or departures on a day (default today, Asia/
+    Shanghai). Room and dates come back in full to that hotel's own front desk only."""
+    site = site_by_code(property, "hotel")
+    try:
+        day = dt.date.fromisoformat(date) if date else stays.today()
+    except ValueError:
+        raise invalid(
+            "date", "date_invalid", "not an ISO date", "日期格式应为 YYYY-MM-DD"
+        ) from None
+    if kind not in selectors.BOARD_KINDS:
+        raise invalid("kind", "kind_unknown", "arrivals, in_house or departures", "类型无效")
+    rows = selectors.board(site, day, kind)
+    return _stay_out(request, [str(o.stay_id) for o in rows]) if rows else []
+
+
+@router.post("/stays/{stay_id}/check-in", response=StayOut)
+def check_in(request: HttpRequest, stay_id: str, body: CheckInIn) -> dict[str, Any]:
+    stays.check_in(_staff(request), purpose_header(request), stay_id, body.room or "")
+    return _stay_out(request, [stay_id])[0]
+
+
+@router.post("/stays/{stay_id}/check-out", response=StayOut)
+def check_out(request: HttpRequest, stay_id: str, body: CheckOutIn) -> dict[str, Any]:
+    stays.check_out(_staff(request), purpose_header(request), stay_id, body.spend or "")
+    return _stay_out(request, [stay_id])[0]
+
+
+@router.post("/stays/{stay_id}/room", response=StayOut)
+def change_room(request: HttpRequest, stay_id: str, body: RoomIn) -> dict[str, Any]:
+    stays.change_room(_staff(request), purpose_header(request), stay_id, body.room)
+    return _stay_out(request, [stay_id])[0]
+
+
+# -- courier ---------------------------------------------------------------------------------
+class RangeIn(Schema):
+    outlet: str
+    start: int
+    count: int
+
+
+class RangeOut(Schema):
+    id: int
+    outlet: str
+    start: str
+    end: str
+    count: int
+    counts: dict[str, int]
+    gaps: list[str]
+
+
+def _range_out(line: selectors.RangeLine) -> dict[str, Any]:
+    r = line.range
+    return {
+        "id": r.pk,
+        "outlet": r.site.code,
+        "start": str(r.start),
+        "end": str(r.end),
+        "count": r.count,
+        "counts": line.counts,
+        "gaps": line.gaps,
+    }
+
+
+@router.post("/waybill-ranges", response={201: RangeOut})
+def issue_range(request: HttpRequest, body: RangeIn) -> Status[Any]:
+    """Issue blank waybills `start` … `start + count − 1` to an outlet (manager)."""
+    r = waybills.issue_range(_staff(request), body.outlet, body.start, body.count)
+    line = next(x for x in selectors.register() if x.range.pk == r.pk)
+    return Status(201, _range_out(line))
+
+
+@router.get("/waybill-ranges", response=list[RangeOut])
+def register(request: HttpRequest) -> list[dict[str, Any]]:
+    """The register: every issued range and how each of its numbers stands (R-M1)."""
+    from baomi.catalog.enums import Role
+
+    from .services.common import require_role
+
+    require_role(_staff(request), frozenset({Role.MANAGER, Role.COURIER}), "waybill")
+    return [_range_out(x) for x in selectors.register()]
+
+
+class ShipmentIn(Schema):
+    customer_id: str
+    sender_name: str | None = None
+    sender_phone: str | None = None
+    sender_address: str | None = None
+    recipient_name: str | None = None
+    recipient_phone: str | None = None
+    recipient_address: str | None = None
+    item_type: str | None = None
+    channel: str = "store"
+    waybill_no: str | None = None  # the pre-printed blank in hand; default: the next one
+
+
+@router.post("/shipments", response={201: CreatedOut})
+def create_shipment(request: HttpRequest, body: ShipmentIn) -> Status[Any]:
+    """A parcel handed in at the caller's outlet, numbered from its blank waybills."""
+    data = {
+        k: v
+        for k, v in body.model_dump().items()
+        if k not in ("customer_id", "channel", "waybill_no") and v not in (None, "")
+    }
+    s = waybills.create_shipment(
+        _staff(request),
+        purpose_header(request),
+        body.customer_id,
+        data,
+        channel=body.channel,
+        number=body.waybill_no,
+    )
+    return Status(201, {"id": str(s.pk), "reference": s.waybill_no})
+
+
+class ScanIn(Schema):
+    stage: str
+    site: str
+
+
+class WaybillOut(Schema):
+    no: str
+    state: str
+    stage: str
+    shipment_status: str | None = None
+
+
+def _waybill_out(no: str) -> dict[str, Any]:
+    w = selectors.waybill(no)
+    assert w is not None
+    return {
+        "no": w.no,
+        "state": w.state,
+        "stage": w.stage,
+        "shipment_status": w.shipment.status if w.shipment else None,
+    }
+
+
+@router.post("/waybills/{no}/scan", response=WaybillOut)
+def scan(request: HttpRequest, no: str, body: ScanIn) -> dict[str, Any]:
+    waybills.scan(_staff(request), no, body.stage, body.site)
+    return _waybill_out(no)
+
+
+class DeliverIn(Schema):
+    proof_kind: str
+    proof_ref: str
+
+
+@router.post("/waybills/{no}/deliver", response=WaybillOut)
+def deliver(request: HttpRequest, no: str, body: DeliverIn) -> dict[str, Any]:
+    waybills.deliver(_staff(request), no, body.proof_kind, body.proof_ref)
+    return _waybill_out(no)
+
+
+class ReasonIn(Schema):
+    reason: str
+
+
+@router.post("/waybills/{no}/fail", response=WaybillOut)
+def fail(request: HttpRequest, no: str, body: ReasonIn) -> dict[str, Any]:
+    waybills.fail(_staff(request), no, body.reason)
+    return _waybill_out(no)
+
+
+@router.post("/waybills/{no}/void", response=WaybillOut)
+def void(request: HttpRequest, no: str, body: ReasonIn) -> dict[str, Any]:
+    waybills.write_off(_staff(request), no, body.reason)
+    return _waybill_out(no)
+
+
+@router.post("/waybills/{no}/lost", response=WaybillOut)
+def lost(request: HttpRequest, no: str, body: ReasonIn) -> dict[str, Any]:
+    waybills.write_off(_staff(request), no, body.reason, lost=True)
+    return _waybill_out(no)

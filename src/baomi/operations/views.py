@@ -1,0 +1,618 @@
+"""Console pages of the day's work (issue #17): the front desk (today's arrivals, guests in
+house, departures; check-in, room change, check-out; record a stay or a booking; edit the
+customer), finding records by reference, room or waybill number, the courier's phone-first
+delivery list and parcel page, and the waybill register. Thin: parse, call a service or the
+gate, render; errors in words, never raw codes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from baomi.catalog import fields as catalog
+from baomi.catalog.enums import Purpose, Role
+from baomi.consent.i18n import bi
+from baomi.console import forms as console_forms
+from baomi.console import labels
+from baomi.console.views import purpose_required, role_required
+from baomi.core.errors import BaomiError, Forbidden, NotFound, ValidationFailed
+from baomi.customers import gate
+from baomi.customers import services as customers
+
+from . import presenters as P
+from . import selectors
+from .enums import FailReason, ProofKind, ScanStage, SiteKind, VoidReason
+from .privacy import relay_number
+from .services import stays, waybills
+from .services.common import posting
+
+Input = console_forms.Input
+
+
+def _error(request: HttpRequest, exc: BaomiError) -> HttpResponse:
+    """The console's error page, with this domain's messages in words."""
+    message = (
+        P.error_text(exc) if exc.code in P.ERRORS else labels.error_message(exc.code, exc.status)
+    )
+    ctx = {"title": labels.error_title(exc.status), "message": message, "code": exc.code}
+    return render(request, "console/error.html", ctx, status=exc.status)
+
+
+def _role(request: HttpRequest) -> str:
+    return str(getattr(request.user, "role_code", ""))
+
+
+def _errors_by_field(exc: ValidationFailed) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for i in exc.issues:
+        out.setdefault(i.field, []).append(bi(i.zh, i.en))
+    return out
+
+
+def _inputs(
+    entity: str,
+    codes: tuple[str, ...],
+    data: dict[str, str],
+    errors: dict[str, list[str]],
+    required: frozenset[str] = frozenset(),
+) -> list[Input]:
+    out = []
+    for code in codes:
+        spec = catalog.spec(entity, code)
+        kind = "date" if spec.type == "date" else "text"
+        attrs = {"maxlength": "200", "autocomplete": "off"}
+        if spec.type == "phone":
+            attrs["inputmode"] = "tel"
+        if spec.type == "money":
+            attrs["inputmode"] = "decimal"
+        out.append(
+            Input(
+                code,
+                bi(spec.label_zh, spec.label_en),
+                kind=kind,
+                value=data.get(code, ""),
+                errors=errors.get(code, []),
+                required=code in required,
+                attrs=attrs,
+            )
+        )
+    return out
+
+
+# -- the front desk ----------------------------------------------------------------------------
+@purpose_required
+@require_http_methods(["GET", "POST"])
+def desk(request: HttpRequest, purpose: Purpose) -> HttpResponse:
+    """Today's arrivals / in house / departures at the desk's own hotel, and the room
+    finder. Names come through the gate (one bulk read); rooms and dates too."""
+    site = posting(request.user)
+    if site is None or site.kind != SiteKind.HOTEL:
+        return _error(request, Forbidden(code="not_posted_here"))
+    kind = request.GET.get("kind", "arrivals")
+    if kind not in selectors.BOARD_KINDS:
+        kind = "arrivals"
+    try:
+        day = (
+            dt.date.fromisoformat(request.GET.get("date", ""))
+            if request.GET.get("date")
+            else stays.today()
+        )
+    except ValueError:
+        day = stays.today()
+    room = request.POST.get("room", "").strip() if request.method == "POST" else ""
+    occ = selectors.by_room(site, room) if room else selectors.board(site, day, kind)
+    rows = _stay_rows(request, purpose, occ)
+    counts = selectors.board_counts(site, day)
+    tabs = [
+        {"kind": k, "label": label, "count": counts[k], "current": k == kind and not room}
+        for k, label in (
+            ("arrivals", bi("今日抵店", "Arrivals")),
+            ("in_house", bi("在住", "In house")),
+            ("departures", bi("今日离店", "Departures")),
+        )
+    ]
+    ctx = {
+        "site": site,
+        "site_name": P.site_name(site),
+        "day": day,
+        "kind": kind,
+        "tabs": tabs,
+        "rows": rows,
+        "room": room,
+        "is_today": day == stays.today(),
+    }
+    return render(request, "operations/desk.html", ctx)
+
+
+def _stay_rows(request: HttpRequest, purpose: Purpose, occ: list[Any]) -> list[dict[str, Any]]:
+    if not occ:
+        return []
+    ids = [str(o.stay_id) for o in occ]
+    views = {v.id: v for v in gate.access_records(request.user, purpose, "stay", ids)}
+    cids = list(dict.fromkeys(v.customer_id for v in views.values()))
+    people = {c.id: c for c in gate.access_customers(request.user, purpose, cids)}
+    rows = []
+    for o in occ:
+        v = views.get(str(o.stay_id))
+        if v is None:
+            continue
+        person = people.get(v.customer_id)
+        rows.append(
+            {
+                "id": v.id,
+                "reference": v.meta.get("reference", ""),
+                "guest": (person.fields.get("name") if person else None) or "—",
+                "room": v.fields.get("room") or "—",
+                "check_in": v.fields.get("check_in") or "—",
+                "check_out": v.fields.get("check_out") or "—",
+                "state": P.state(o.state),
+                "state_code": o.state,
+            }
+        )
+    return rows
+
+
+@purpose_required
+@require_http_methods(["GET"])
+def stay_detail(request: HttpRequest, purpose: Purpose, stay_id: Any) -> HttpResponse:
+    return _stay_page(request, purpose, stay_id)
+
+
+def _stay_page(
+    request: HttpRequest,
+    purpose: Purpose,
+    stay_id: Any,
+    errors: dict[str, list[str]] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    occ = selectors.occupancy(stay_id)
+    if occ is None:
+        return _error(request, NotFound(code="stay_unknown"))
+    try:
+        view = gate.access_records(request.user, purpose, "stay", [str(stay_id)])[0]
+        person = gate.access_customers(request.user, purpose, [view.customer_id])
+    except BaomiError as exc:
+        return _error(request, exc)
+    mine = posting(request.user)
+    ctx = {
+        "occ": occ,
+        "stay": view,
+        "site_name": P.site_name(occ.site),
+        "state": P.state(occ.state),
+        "guest": (person[0].fields.get("name") if person else None) or "—",
+        "customer_id": view.customer_id,
+        "cells": P.record_cells("stay", view.fields, view.masked, view.withheld),
+        "may_act": mine is not None and mine.pk == occ.site_id,
+        "errors": errors or {},
+    }
+    return render(request, "operations/stay.html", ctx, status=status)
+
+
+def _stay_action(
+    request: HttpRequest, purpose: Purpose, stay_id: Any, act: Any, done: str
+) -> HttpResponse:
+    try:
+        act()
+    except ValidationFailed as exc:
+        return _stay_page(request, purpose, stay_id, _errors_by_field(exc), 422)
+    except BaomiError as exc:
+        messages.error(request, P.error_text(exc))
+        return redirect("operations:stay", stay_id=stay_id)
+    messages.success(request, done)
+    return redirect("operations:stay", stay_id=stay_id)
+
+
+@purpose_required
+@require_POST
+def stay_check_in(request: HttpRequest, purpose: Purpose, stay_id: Any) -> HttpResponse:
+    room = request.POST.get("room", "")
+    return _stay_action(
+        request,
+        purpose,
+        stay_id,
+        lambda: stays.check_in(request.user, purpose, stay_id, room),
+        bi("已办理入住。", "Checked in."),
+    )
+
+
+@purpose_required
+@require_POST
+def stay_room(request: HttpRequest, purpose: Purpose, stay_id: Any) -> HttpResponse:
+    room = request.POST.get("room", "")
+    return _stay_action(
+        request,
+        purpose,
+        stay_id,
+        lambda: stays.change_room(request.user, purpose, stay_id, room),
+        bi("已换房。", "Room changed."),
+    )
+
+
+@purpose_required
+@require_POST
+def stay_check_out(request: HttpRequest, purpose: Purpose, stay_id: Any) -> HttpResponse:
+    spend = request.POST.get("spend", "")
+    return _stay_action(
+        request,
+        purpose,
+        stay_id,
+        lambda: stays.check_out(request.user, purpose, stay_id, spend),
+        bi("已办理离店。", "Checked out."),
+    )
+
+
+# -- new records for a customer ---------------------------------------------------------------
+STAY_CODES = ("check_in", "check_out", "room", "special_requests")
+BOOKING_CODES = ("product", "destination", "start_date", "end_date", "travellers", "amount")
+SHIPMENT_CODES = (
+    "sender_name",
+    "sender_phone",
+    "sender_address",
+    "recipient_name",
+    "recipient_phone",
+    "recipient_address",
+    "item_type",
+)
+
+
+def _record_form(
+    request: HttpRequest,
+    purpose: Purpose,
+    customer_id: Any,
+    entity: str,
+    codes: tuple[str, ...],
+    required: frozenset[str],
+    save: Any,
+    title: str,
+    note: str = "",
+) -> HttpResponse:
+    try:
+        person = gate.access_customer(request.user, purpose, customer_id, related=False)
+    except BaomiError as exc:
+        return _error(request, exc)
+    data = {c: request.POST.get(c, "").strip() for c in codes} if request.method == "POST" else {}
+    errors: dict[str, list[str]] = {}
+    general: list[str] = []
+    status = 200
+    if request.method == "POST":
+        try:
+            obj = save({k: v for k, v in data.items() if v})
+        except ValidationFailed as exc:
+            errors = _errors_by_field(exc)
+            general = [P.issue_text(i) for i in exc.issues if i.field not in codes]
+            status = 422
+        except BaomiError as exc:
+            general = [P.error_text(exc)]
+            status = exc.status
+        else:
+            messages.success(request, bi("已保存。", "Saved."))
+            if entity == "stay":
+                return redirect("operations:stay", stay_id=obj.pk)
+            if entity == "shipment":
+                return redirect("operations:parcel", no=obj.waybill_no)
+            return redirect("console:customer_detail", customer_id=customer_id)
+    ctx = {
+        "title": title,
+        "note": note,
+        "entity": entity,
+        "guest": person.fields.get("name") or "—",
+        "customer_id": str(customer_id),
+        "inputs": _inputs(entity, codes, data, errors, required),
+        "general": general,
+        "has_errors": bool(errors or general),
+    }
+    return render(request, "operations/record_new.html", ctx, status=status)
+
+
+@purpose_required
+@require_http_methods(["GET", "POST"])
+def stay_new(request: HttpRequest, purpose: Purpose, customer_id: Any) -> HttpResponse:
+    site = posting(request.user)
+    if site is None or site.kind != SiteKind.HOTEL:
+        return _error(request, Forbidden(code="not_posted_here"))
+    return _record_form(
+        request,
+        purpose,
+        customer_id,
+        "stay",
+        STAY_CODES,
+        frozenset({"check_in", "check_out"}),
+        lambda d: stays.book_stay(request.user, purpose, customer_id, site.code, d),
+        bi("登记住宿", "Add a stay"),
+        bi(f"酒店：{site.name_zh}", f"Hotel: {site.name_en}"),
+    )
+
+
+@purpose_required
+@require_http_methods(["GET", "POST"])
+def booking_new(request: HttpRequest, purpose: Purpose, customer_id: Any) -> HttpResponse:
+    return _record_form(
+        request,
+        purpose,
+        customer_id,
+        "booking",
+        BOOKING_CODES,
+        frozenset({"product", "start_date"}),
+        lambda d: customers.add_record(request.user, purpose, customer_id, "booking", d),
+        bi("登记旅游订单", "Add a booking"),
+    )
+
+
+@purpose_required
+@require_http_methods(["GET", "POST"])
+def shipment_new(request: HttpRequest, purpose: Purpose, customer_id: Any) -> HttpResponse:
+    site = posting(request.user)
+    note = bi(f"网点：{site.name_zh}", f"Outlet: {site.name_en}") if site else ""
+    return _record_form(
+        request,
+        purpose,
+        customer_id,
+        "shipment",
+        SHIPMENT_CODES,
+        frozenset({"recipient_name", "recipient_phone", "recipient_address"}),
+        lambda d: waybills.create_shipment(request.user, purpose, customer_id, d),
+        bi("收寄快件", "Send a parcel"),
+        note,
+    )
+
+
+# -- edit a customer -------------------------------------------------------------------------
+EDIT_CODES = ("name", "phone", "email", "gender", "birth_date", "nationality", "address")
+
+
+@purpose_required
+@require_http_methods(["GET", "POST"])
+def customer_edit(request: HttpRequest, purpose: Purpose, customer_id: Any) -> HttpResponse:
+    """Change profile fields through `customers.services.update_customer` — the same
+    authorisation, validation and audit as `PATCH /api/v1/customers/{id}`. Only the fields
+    filled in are changed; fields the view shows masked are never pre-filled."""
+    try:
+        view = gate.access_customer(request.user, purpose, customer_id, related=False)
+    except BaomiError as exc:
+        return _error(request, exc)
+    shown = {
+        c: str(v)
+        for c, v in view.fields.items()
+        if v is not None and c not in view.masked and c in EDIT_CODES
+    }
+    editable = [c for c in EDIT_CODES if c not in view.withheld]
+    errors: dict[str, list[str]] = {}
+    general: list[str] = []
+    status = 200
+    data = dict(shown)
+    if request.method == "POST":
+        sent = {c: request.POST.get(c, "").strip() for c in editable}
+        changes = {c: v for c, v in sent.items() if v and v != shown.get(c)}
+        data = {**shown, **{c: v for c, v in sent.items() if v}}
+        try:
+            if not changes:
+                raise ValidationFailed([])
+            customers.update_customer(request.user, purpose, customer_id, changes, channel="store")
+        except ValidationFailed as exc:
+            errors = _errors_by_field(exc)
+            general = [P.issue_text(i) for i in exc.issues if i.field not in editable] or (
+                [] if exc.issues else [bi("没有需要修改的字段。", "Nothing to change.")]
+            )
+            status = 422
+        except BaomiError as exc:
+            general = [P.error_text(exc)]
+            status = exc.status
+        else:
+            messages.success(request, bi("客户资料已更新。", "Customer updated."))
+            return redirect("console:customer_detail", customer_id=customer_id)
+    inputs = []
+    for code in editable:
+        spec = catalog.spec("customer", code)
+        masked = code in view.masked
+        attrs = {"maxlength": "200", "autocomplete": "off"}
+        if masked:
+            attrs["placeholder"] = str(view.fields.get(code) or "")
+        inputs.append(
+            Input(
+                code,
+                bi(spec.label_zh, spec.label_en),
+                kind="date" if spec.type == "date" else "email" if spec.type == "email" else "text",
+                value=data.get(code, "") if not masked else request.POST.get(code, ""),
+                errors=errors.get(code, []),
+                attrs=attrs,
+            )
+        )
+    ctx = {
+        "customer_id": str(customer_id),
+        "inputs": inputs,
+        "general": general,
+        "has_errors": bool(errors or general),
+        "title": bi("修改客户资料", "Edit customer"),
+    }
+    return render(request, "operations/customer_edit.html", ctx, status=status)
+
+
+# -- find by reference --------------------------------------------------------------------------
+@purpose_required
+@require_http_methods(["GET", "POST"])
+def find(request: HttpRequest, purpose: Purpose) -> HttpResponse:
+    """Booking reference, stay reference or waybill number (not personal: plain columns).
+    Criteria travel in the POST body."""
+    ref = request.POST.get("ref", "").strip() if request.method == "POST" else ""
+    found = selectors.by_reference(ref) if ref else []
+    if len(found) == 1:
+        f = found[0]
+        if f.entity == "stay" and selectors.occupancy(f.record_id) is not None:
+            return redirect("operations:stay", stay_id=f.record_id)
+        if f.entity == "shipment" and selectors.waybill(f.reference) is not None:
+            return redirect("operations:parcel", no=f.reference)
+        return redirect("console:customer_detail", customer_id=f.customer_id)
+    ctx = {"ref": ref, "searched": bool(ref), "found": found}
+    return render(request, "operations/find.html", ctx, status=200 if found or not ref else 404)
+
+
+# -- courier ----------------------------------------------------------------------------------
+@role_required(Role.COURIER)
+@require_http_methods(["GET", "POST"])
+def deliveries(request: HttpRequest) -> HttpResponse:
+    """Phone first: find a parcel by waybill number (typed or scanned), then today's list."""
+    if request.method == "POST":
+        no = request.POST.get("no", "").strip()
+        if selectors.waybill(no) is not None:
+            return redirect("operations:parcel", no=no)
+        messages.error(request, bi(*P.ERRORS["waybill_unknown"]))
+    items = [
+        {
+            "no": w.no,
+            "failed": P.choice(FailReason, w.failed_reason) if w.failed_reason else "",
+        }
+        for w in selectors.my_deliveries(int(request.user.pk or 0))
+    ]
+    return render(request, "operations/deliveries.html", {"items": items})
+
+
+@role_required(Role.COURIER, Role.MANAGER)
+@require_http_methods(["GET"])
+def parcel(request: HttpRequest, no: str) -> HttpResponse:
+    w = selectors.waybill(no)
+    if w is None:
+        return _error(request, NotFound(code="waybill_unknown"))
+    ctx: dict[str, Any] = {
+        "w": w,
+        "state": P.waybill_state(w.state),
+        "stage": P.stage(w.stage),
+        "site_name": P.site_name(w.range.site),
+        "stages": P.options(ScanStage),
+        "proofs": P.options(ProofKind),
+        "fail_reasons": P.options(FailReason),
+        "void_reasons": P.options(VoidReason),
+        "mine": w.courier_id == request.user.pk,
+        "failed": P.choice(FailReason, w.failed_reason) if w.failed_reason else "",
+        "scans": [
+            {"stage": P.stage(s.stage), "site": P.site_name(s.site), "at": s.at}
+            for s in w.scans.select_related("site").all()
+        ],
+        "my_site": posting(request.user),
+    }
+    if w.shipment_id and _role(request) == Role.COURIER:
+        try:
+            view = gate.access_records(
+                request.user, Purpose.DELIVERY, "shipment", [str(w.shipment_id)]
+            )[0]
+        except BaomiError as exc:
+            return _error(request, exc)
+        ctx["recipient"] = {
+            "name": view.fields.get("recipient_name") or "—",
+            "phone": view.fields.get("recipient_phone") or "—",
+            "address": view.fields.get("recipient_address") or "—",
+            "item": view.fields.get("item_type") or "—",
+            "relay": relay_number(w.no),
+        }
+    return render(request, "operations/parcel.html", ctx)
+
+
+def _parcel_action(request: HttpRequest, no: str, act: Any, done: str) -> HttpResponse:
+    try:
+        act()
+    except BaomiError as exc:
+        messages.error(request, P.error_text(exc))
+    else:
+        messages.success(request, done)
+    return redirect("operations:parcel", no=no)
+
+
+@role_required(Role.COURIER)
+@require_POST
+def parcel_scan(request: HttpRequest, no: str) -> HttpResponse:
+    stage = request.POST.get("stage", "")
+    site = posting(request.user)
+    code = request.POST.get("site", "") or (site.code if site else "")
+    return _parcel_action(
+        request,
+        no,
+        lambda: waybills.scan(request.user, no, stage, code),
+        bi("已扫描：", "Scanned: ") + P.stage(stage),
+    )
+
+
+@role_required(Role.COURIER)
+@require_POST
+def parcel_deliver(request: HttpRequest, no: str) -> HttpResponse:
+    kind, ref = request.POST.get("proof_kind", ""), request.POST.get("proof_ref", "")
+    resp = _parcel_action(
+        request,
+        no,
+        lambda: waybills.deliver(request.user, no, kind, ref),
+        bi("已签收。", "Delivered."),
+    )
+    w = selectors.waybill(no)
+    if w is not None and w.state == "delivered":
+        return redirect("operations:deliveries")
+    return resp
+
+
+@role_required(Role.COURIER)
+@require_POST
+def parcel_fail(request: HttpRequest, no: str) -> HttpResponse:
+    reason = request.POST.get("reason", "")
+    return _parcel_action(
+        request,
+        no,
+        lambda: waybills.fail(request.user, no, reason),
+        bi("已记录派送未成功。", "Failed attempt recorded."),
+    )
+
+
+@role_required(Role.COURIER, Role.MANAGER)
+@require_POST
+def waybill_write_off(request: HttpRequest, no: str) -> HttpResponse:
+    reason = request.POST.get("reason", "")
+    lost = request.POST.get("lost") == "1"
+    return _parcel_action(
+        request,
+        no,
+        lambda: waybills.write_off(request.user, no, reason, lost=lost),
+        bi("已登记遗失。", "Recorded lost.") if lost else bi("已作废。", "Voided."),
+    )
+
+
+@role_required(Role.COURIER, Role.MANAGER)
+@require_http_methods(["GET", "POST"])
+def register(request: HttpRequest) -> HttpResponse:
+    """The waybill register (R-M1): every issued range, each number's state, gaps."""
+    errors: list[str] = []
+    status = 200
+    form = {"outlet": "", "start": "", "count": ""}
+    if request.method == "POST":
+        form = {k: request.POST.get(k, "").strip() for k in form}
+        try:
+            waybills.issue_range(request.user, form["outlet"], form["start"], form["count"])
+        except BaomiError as exc:
+            errors = [P.error_text(exc)]
+            status = exc.status
+        else:
+            messages.success(request, bi("号段已发放。", "Range issued."))
+            return redirect("operations:register")
+    mine = posting(request.user)
+    site = mine if _role(request) == Role.COURIER else None
+    lines = [
+        {
+            "outlet": P.site_name(x.range.site),
+            "start": x.range.start,
+            "end": x.range.end,
+            "count": x.range.count,
+            "counts": [(P.waybill_state(k), v, k) for k, v in x.counts.items()],
+            "accounted": x.accounted,
+            "gaps": x.gaps,
+            "issued_at": x.range.issued_at,
+        }
+        for x in selectors.register(site)
+    ]
+    ctx = {
+        "lines": lines,
+        "may_issue": _role(request) == Role.MANAGER,
+        "outlets": [(s.code, P.site_name(s)) for s in selectors.sites(SiteKind.OUTLET)],
+        "form": form,
+        "errors": errors,
+    }
+    return render(request, "operations/register.html", ctx, status=status)
