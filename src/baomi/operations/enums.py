@@ -21,7 +21,7 @@ class WaybillState(models.TextChoices):
     """A blank waybill's life (R-M1): issued to an outlet, used on a shipment, then
     delivered; or voided (spoilt, cancelled) or lost — each with who and when."""
 
-    ISSUED = "issued", "已发放 / issued"
+    ISSUED = "issued", "空白 / blank"
     USED = "used", "已使用 / used"
     DELIVERED = "delivered", "已签收 / delivered"
     VOIDED = "voided", "已作废 / voided"

@@ -19,6 +19,7 @@ from baomi.catalog.enums import Purpose, Role
 from baomi.consent.i18n import bi
 from baomi.console import forms as console_forms
 from baomi.console import labels
+from baomi.console.context import active_purpose
 from baomi.console.views import purpose_required, role_required
 from baomi.core.errors import BaomiError, Forbidden, NotFound, ValidationFailed
 from baomi.customers import gate
@@ -452,10 +453,21 @@ def find(request: HttpRequest, purpose: Purpose) -> HttpResponse:
 
 
 # -- courier ----------------------------------------------------------------------------------
+def _needs_purpose(request: HttpRequest) -> HttpResponse | None:
+    """A courier reads parcels under the purpose chosen for the session (delivery)."""
+    if _role(request) != Role.COURIER or active_purpose(request) is not None:
+        return None
+    return render(
+        request, "console/need_purpose.html", {"next": request.get_full_path()}, status=428
+    )
+
+
 @role_required(Role.COURIER)
 @require_http_methods(["GET", "POST"])
 def deliveries(request: HttpRequest) -> HttpResponse:
     """Phone first: find a parcel by waybill number (typed or scanned), then today's list."""
+    if (need := _needs_purpose(request)) is not None:
+        return need
     if request.method == "POST":
         no = request.POST.get("no", "").strip()
         if selectors.waybill(no) is not None:
@@ -474,6 +486,8 @@ def deliveries(request: HttpRequest) -> HttpResponse:
 @role_required(Role.COURIER, Role.MANAGER)
 @require_http_methods(["GET"])
 def parcel(request: HttpRequest, no: str) -> HttpResponse:
+    if (need := _needs_purpose(request)) is not None:
+        return need
     w = selectors.waybill(no)
     if w is None:
         return _error(request, NotFound(code="waybill_unknown"))
@@ -497,7 +511,7 @@ def parcel(request: HttpRequest, no: str) -> HttpResponse:
     if w.shipment_id and _role(request) == Role.COURIER:
         try:
             view = gate.access_records(
-                request.user, Purpose.DELIVERY, "shipment", [str(w.shipment_id)]
+                request.user, active_purpose(request), "shipment", [str(w.shipment_id)]
             )[0]
         except BaomiError as exc:
             return _error(request, exc)

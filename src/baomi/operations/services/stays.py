@@ -129,14 +129,21 @@ def _move(occ: Occupancy, to: StayState, allowed: tuple[StayState, ...]) -> None
 
 @transaction.atomic
 def check_in(
-    actor: Any, purpose: Purpose | str | None, stay_id: uuid.UUID | str, room: str = ""
+    actor: Any,
+    purpose: Purpose | str | None,
+    stay_id: uuid.UUID | str,
+    room: str = "",
+    *,
+    on: dt.date | None = None,
 ) -> Occupancy:
-    """Arrival: the guest is in house from today, in `room` (required unless the booking
-    already has one). The stay's check-in date becomes today's."""
+    """Arrival: the guest is in house from today (or `on`: demo data, back-office
+    corrections), in `room` (required unless the booking already has one). The stay's
+    check-in date becomes the arrival day."""
     occ = _occupancy(stay_id)
     require_posting(actor, occ.site, "stay")
     site: Site = occ.site
-    data: dict[str, str] = {"check_in": today().isoformat()}
+    day = on or today()
+    data: dict[str, str] = {"check_in": day.isoformat()}
     if room:
         data["room"] = _room(room)
     elif not occ.room_key:
@@ -151,7 +158,7 @@ def check_in(
         action=OpsAction.STAY_CHECKED_IN,
         detail={"site": site.code},
     )
-    occ.arrival_key = day_key("arrival", site.code, today())
+    occ.arrival_key = day_key("arrival", site.code, day)
     if room:
         occ.room_key = room_key(site.code, data["room"])
     occ.save()

@@ -73,6 +73,10 @@ class Command(BaseCommand):
                 progress=lambda k: progress.advance(task, k),
                 after_create=_record_consents,
             )
+        # the day's work (issue #17): hotels, an outlet, today's arrivals, parcels out
+        from baomi.operations.demo import load as load_operations
+
+        ops = load_operations(opts["seed"]) if n else {}
         console = Console(file=io.StringIO(), width=160)
         table = Table(title="Demo staff (passwords shown once; re-run `baomi demo` to reset)")
         for col in ("username", "role", "password", "TOTP secret (add to an authenticator app)"):
@@ -82,3 +86,14 @@ class Command(BaseCommand):
         console.print(table)
         self.stdout.write(console.file.getvalue())  # type: ignore[attr-defined]
         self.stdout.write(f"{n} synthetic customers loaded. Console: http://127.0.0.1:8000/")
+        if ops:
+            self.stdout.write(
+                "Front desk (demo_front_desk, hotel SH-BUND) — today's arrivals: "
+                + ", ".join(ops["arrivals"][:3])
+                + "; in house: "
+                + ", ".join(ops["in_house"][:3])
+            )
+            self.stdout.write(
+                "Courier (demo_courier, outlet SH-JA) — parcels out for delivery: "
+                + ", ".join(ops["parcels"][:3])
+            )

@@ -1,0 +1,77 @@
+"""Demo of the day's work (issue #17 §5), through the real services: two hotels and a
+courier outlet, `demo_front_desk` posted at the Bund hotel and `demo_courier` at the
+Jing'an outlet, a range of blank waybills, today's arrivals, guests in house (some leaving
+today) and parcels out for delivery with the demo courier. Returns references to try."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+
+from baomi.access.models import Staff
+from baomi.catalog.enums import Purpose
+from baomi.customers.models import Customer
+from baomi.customers.synthetic import Synth
+
+from .enums import SiteKind, WaybillState
+from .models import Site, Waybill, WaybillRange
+from .services import sites, stays, waybills
+
+SITES = (
+    ("SH-BUND", SiteKind.HOTEL, "外滩酒店", "Bund Hotel", "上海市"),
+    ("HZ-LAKE", SiteKind.HOTEL, "西湖酒店", "West Lake Hotel", "杭州市"),
+    ("SH-JA", SiteKind.OUTLET, "静安网点", "Jing'an outlet", "上海市"),
+)
+
+
+def _site(code: str, kind: str, zh: str, en: str, city: str) -> Site:
+    found = Site.objects.filter(code=code).first()
+    return found or sites.create_site(None, code, kind, zh, en, city)
+
+
+@transaction.atomic
+def load(seed: int = 7) -> dict[str, list[str]]:
+    for row in SITES:
+        _site(*row)
+    desk = Staff.objects.get(username="demo_front_desk")
+    courier = Staff.objects.get(username="demo_courier")
+    manager = Staff.objects.get(username="demo_manager")
+    sites.post_staff(None, desk, "SH-BUND")
+    sites.post_staff(None, courier, "SH-JA")
+    blanks = Waybill.objects.filter(range__site__code="SH-JA", state=WaybillState.ISSUED).count()
+    if blanks < 20:
+        top = WaybillRange.objects.order_by("-start").first()
+        start = (top.start + top.count) if top else 7_300_000_000_01
+        waybills.issue_range(manager, "SH-JA", start, 200)
+    synth = Synth(seed + 100)
+    people = list(Customer.objects.filter(erased_at__isnull=True).order_by("created_at")[:18])
+    today = stays.today()
+    out: dict[str, list[str]] = {"arrivals": [], "in_house": [], "parcels": []}
+    for n, c in enumerate(people[:12]):
+        nights = 1 + n % 3
+        data = {
+            "check_in": today.isoformat(),
+            "check_out": (today + dt.timedelta(days=nights)).isoformat(),
+            "special_requests": synth.stay()["special_requests"],
+        }
+        if n % 3 == 0:  # arriving today, room not yet assigned
+            s = stays.book_stay(desk, Purpose.RECEPTION, c.id, "SH-BUND", data)
+            out["arrivals"].append(s.reference)
+            continue
+        data["check_in"] = (today - dt.timedelta(days=n % 2 + 1)).isoformat()
+        data["check_out"] = (today + dt.timedelta(days=n % 2)).isoformat()
+        if data["check_out"] <= data["check_in"]:
+            data["check_out"] = (today + dt.timedelta(days=1)).isoformat()
+        s = stays.book_stay(desk, Purpose.RECEPTION, c.id, "SH-BUND", data)
+        room = f"{8 + n}{n:02d}"
+        stays.check_in(
+            desk, Purpose.RECEPTION, s.pk, room, on=dt.date.fromisoformat(data["check_in"])
+        )
+        out["in_house"].append(f"{s.reference} ({room})")
+    for c in people[12:18]:
+        ship = waybills.create_shipment(courier, Purpose.DELIVERY, c.id, synth.shipment())
+        for stage in ("pickup", "sorting", "transport", "delivery"):
+            waybills.scan(courier, ship.waybill_no, stage, "SH-JA")
+        out["parcels"].append(ship.waybill_no)
+    return out
