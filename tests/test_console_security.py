@@ -1005,8 +1005,14 @@ def test_access_review_page_and_csv_carry_no_customer_value(signed_in: Any, cust
 
 # -- navigation and language -----------------------------------------------------------------------
 NAV = {
-    "front_desk": {"nav-customers", "nav-new-customer", "nav-disclose"},
-    "courier": {"nav-customers", "nav-disclose"},
+    "front_desk": {"nav-customers", "nav-new-customer", "nav-disclose", "nav-desk", "nav-find"},
+    "courier": {
+        "nav-customers",
+        "nav-disclose",
+        "nav-deliveries",
+        "nav-find",
+        "nav-waybills",
+    },
     "privacy_officer": {
         "nav-customers",
         "nav-new-customer",
@@ -1019,7 +1025,7 @@ NAV = {
         "nav-incidents",
     },
     "legal": {"nav-sharing", "nav-lawful"},
-    "manager": {"nav-kpis"},
+    "manager": {"nav-kpis", "nav-waybills"},
     "inspector": {"nav-kpis"},
     "hr": set(),
     "security_admin": {

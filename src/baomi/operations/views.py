@@ -93,7 +93,7 @@ def desk(request: HttpRequest, purpose: Purpose) -> HttpResponse:
     finder. Names come through the gate (one bulk read); rooms and dates too."""
     site = posting(request.user)
     if site is None or site.kind != SiteKind.HOTEL:
-        return _error(request, Forbidden(code="not_posted_here"))
+        return render(request, "operations/desk.html", {"unposted": True})
     kind = request.GET.get("kind", "arrivals")
     if kind not in selectors.BOARD_KINDS:
         kind = "arrivals"
