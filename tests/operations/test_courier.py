@@ -203,3 +203,24 @@ def test_label_masking_profile() -> None:
         label_address("上海市静安区南京西路100号3单元502室") == "上海市静安区南京西路100号*单元*室"
     )
     assert "502" not in label_address("Flat 502, 10 Queen St, London")
+
+
+def test_r_m1_lost_waybills_indicator(api_client: Any, sites: Any, post: Any) -> None:
+    c, h = api_client("manager")
+    r = c.get("/api/v1/kpis", headers=h)
+    row = next(k for k in r.json() if k["code"] == "operations.lost_waybills")
+    assert row["value"] is None and row["reason"] == "no_waybills_issued"
+    _issue(api_client, 42000, 4)
+    cc, ch, _ = _courier(api_client, post)
+    cc.post(
+        "/api/v1/waybills/42001/lost",
+        {"reason": "missing"},
+        content_type="application/json",
+        headers=ch,
+    )
+    row = next(
+        k
+        for k in c.get("/api/v1/kpis", headers=h).json()
+        if k["code"] == "operations.lost_waybills"
+    )
+    assert row["value"] == 1 and row["met"] is False

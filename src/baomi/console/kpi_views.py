@@ -35,6 +35,7 @@ REASONS = {
     "no_plan": ("尚未发布应急预案", "No response plan published"),
     "no_staff": ("没有在职员工", "No active staff"),
     "no_metrics_run": ("本期尚未计算数据质量", "No data-quality run in this period"),
+    "no_waybills_issued": ("期末前尚未发放运单号段", "No waybill range issued yet"),
 }
 UNITS = {"%": "%", "days": ("天", "days"), "hours": ("小时", "hours"), "count": ("", "")}
 

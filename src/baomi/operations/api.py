@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema, Status
 
 from baomi.api.auth import bearer, purpose_header
@@ -276,3 +276,35 @@ def void(request: HttpRequest, no: str, body: ReasonIn) -> dict[str, Any]:
 def lost(request: HttpRequest, no: str, body: ReasonIn) -> dict[str, Any]:
     waybills.write_off(_staff(request), no, body.reason, lost=True)
     return _waybill_out(no)
+
+
+@router.get(
+    "/shipments/{shipment_id}/label",
+    response={200: None},
+    summary="The shipment's privacy label (PDF or ZPL)",
+)
+def label(request: HttpRequest, shipment_id: str, format: str = "pdf") -> HttpResponse:
+    """Masked per GB/T 41833-2022 on top of the caller's own view (courier, `delivery`):
+    names keep their first character, phones hide 6 digits, addresses hide unit and
+    room; a Code 39 / Code 128 barcode of the waybill number and a QR code that opens the
+    parcel's console page for a signed-in courier only."""
+    from baomi.core.downloads import attachment
+
+    w = selectors.waybill_of_shipment(shipment_id) if _is_uuid(shipment_id) else None
+    scan_url = request.build_absolute_uri(f"/ops/waybills/{w.no}/") if w else ""
+    body, name, ctype = waybills.print_label(
+        _staff(request), purpose_header(request), shipment_id, format, scan_url
+    )
+    resp = HttpResponse(body, content_type=ctype)
+    resp["Content-Disposition"] = attachment(name)
+    return resp
+
+
+def _is_uuid(value: str) -> bool:
+    import uuid
+
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True

@@ -20,5 +20,6 @@ urlpatterns = [
     path("waybills/<str:no>/scan/", views.parcel_scan, name="parcel_scan"),
     path("waybills/<str:no>/deliver/", views.parcel_deliver, name="parcel_deliver"),
     path("waybills/<str:no>/fail/", views.parcel_fail, name="parcel_fail"),
+    path("waybills/<str:no>/label.<str:fmt>", views.parcel_label, name="parcel_label"),
     path("waybills/<str:no>/write-off/", views.waybill_write_off, name="waybill_write_off"),
 ]

@@ -12,6 +12,7 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from baomi.catalog import fields as catalog
@@ -630,3 +631,26 @@ def register(request: HttpRequest) -> HttpResponse:
         "errors": errors,
     }
     return render(request, "operations/register.html", ctx, status=status)
+
+
+@role_required(Role.COURIER)
+@require_http_methods(["GET"])
+def parcel_label(request: HttpRequest, no: str, fmt: str) -> HttpResponse:
+    """The privacy label of a parcel, to print (PDF) or send to a thermal printer (ZPL)."""
+    from baomi.core.downloads import attachment
+
+    if (need := _needs_purpose(request)) is not None:
+        return need
+    w = selectors.waybill(no)
+    if w is None or w.shipment_id is None:
+        return _error(request, NotFound(code="waybill_unknown"))
+    url = request.build_absolute_uri(reverse("operations:parcel", args=[w.no]))
+    try:
+        body, name, ctype = waybills.print_label(
+            request.user, active_purpose(request), w.shipment_id, fmt, url
+        )
+    except BaomiError as exc:
+        return _error(request, exc)
+    resp = HttpResponse(body, content_type=ctype)
+    resp["Content-Disposition"] = attachment(name)
+    return resp

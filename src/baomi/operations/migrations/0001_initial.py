@@ -6,119 +6,286 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('customers', '0001_initial'),
+        ("customers", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Site',
+            name="Site",
             fields=[
-                ('id', models.BigAutoField(primary_key=True, serialize=False)),
-                ('code', models.CharField(max_length=16, unique=True)),
-                ('kind', models.CharField(choices=[('hotel', '酒店 / hotel'), ('outlet', '快递网点 / courier outlet'), ('counter', '旅行社门店 / travel counter')], max_length=16)),
-                ('name_zh', models.CharField(max_length=80)),
-                ('name_en', models.CharField(max_length=80)),
-                ('city', models.CharField(blank=True, default='', max_length=40)),
-                ('created_at', models.DateTimeField()),
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                ("code", models.CharField(max_length=16, unique=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("hotel", "酒店 / hotel"),
+                            ("outlet", "快递网点 / courier outlet"),
+                            ("counter", "旅行社门店 / travel counter"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("name_zh", models.CharField(max_length=80)),
+                ("name_en", models.CharField(max_length=80)),
+                ("city", models.CharField(blank=True, default="", max_length=40)),
+                ("created_at", models.DateTimeField()),
             ],
             options={
-                'db_table': 'operations_site',
-                'ordering': ['code'],
+                "db_table": "operations_site",
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='Posting',
+            name="Posting",
             fields=[
-                ('id', models.BigAutoField(primary_key=True, serialize=False)),
-                ('since', models.DateTimeField()),
-                ('staff', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='posting', to=settings.AUTH_USER_MODEL)),
-                ('site', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='postings', to='operations.site')),
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                ("since", models.DateTimeField()),
+                (
+                    "staff",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="posting",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "site",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="postings",
+                        to="operations.site",
+                    ),
+                ),
             ],
             options={
-                'db_table': 'operations_posting',
+                "db_table": "operations_posting",
             },
         ),
         migrations.CreateModel(
-            name='Waybill',
+            name="Waybill",
             fields=[
-                ('no', models.CharField(max_length=20, primary_key=True, serialize=False)),
-                ('number', models.BigIntegerField(unique=True)),
-                ('state', models.CharField(choices=[('issued', '空白 / blank'), ('used', '已使用 / used'), ('delivered', '已签收 / delivered'), ('voided', '已作废 / voided'), ('lost', '已遗失 / lost')], max_length=16)),
-                ('courier_id', models.BigIntegerField(blank=True, null=True)),
-                ('stage', models.CharField(blank=True, choices=[('pickup', '揽收 / pickup'), ('sorting', '分拣 / sorting'), ('transport', '运输 / transport'), ('delivery', '派送 / out for delivery')], default='', max_length=16)),
-                ('changed_at', models.DateTimeField()),
-                ('changed_by_id', models.BigIntegerField(blank=True, null=True)),
-                ('reason', models.CharField(blank=True, choices=[('spoilt', '填写错误或损坏 / spoilt'), ('cancelled', '寄件取消 / shipment cancelled'), ('misprint', '打印错误 / misprint'), ('missing', '清点缺失 / missing at count'), ('parcel_lost', '快件遗失 / parcel lost')], default='', max_length=16)),
-                ('proof_kind', models.CharField(blank=True, choices=[('signature', '签名 / signature'), ('photo', '拍照 / photo'), ('locker', '快递柜 / parcel locker')], default='', max_length=16)),
-                ('proof_ref', models.CharField(blank=True, default='', max_length=64)),
-                ('failed_reason', models.CharField(blank=True, choices=[('nobody_home', '无人签收 / nobody home'), ('wrong_address', '地址有误 / wrong address'), ('refused', '拒收 / refused'), ('rescheduled', '改约时间 / rescheduled')], default='', max_length=16)),
-                ('shipment', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='register_entry', to='customers.shipment')),
+                ("no", models.CharField(max_length=20, primary_key=True, serialize=False)),
+                ("number", models.BigIntegerField(unique=True)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("issued", "空白 / blank"),
+                            ("used", "已使用 / used"),
+                            ("delivered", "已签收 / delivered"),
+                            ("voided", "已作废 / voided"),
+                            ("lost", "已遗失 / lost"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("courier_id", models.BigIntegerField(blank=True, null=True)),
+                (
+                    "stage",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("pickup", "揽收 / pickup"),
+                            ("sorting", "分拣 / sorting"),
+                            ("transport", "运输 / transport"),
+                            ("delivery", "派送 / out for delivery"),
+                        ],
+                        default="",
+                        max_length=16,
+                    ),
+                ),
+                ("changed_at", models.DateTimeField()),
+                ("changed_by_id", models.BigIntegerField(blank=True, null=True)),
+                (
+                    "reason",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("spoilt", "填写错误或损坏 / spoilt"),
+                            ("cancelled", "寄件取消 / shipment cancelled"),
+                            ("misprint", "打印错误 / misprint"),
+                            ("missing", "清点缺失 / missing at count"),
+                            ("parcel_lost", "快件遗失 / parcel lost"),
+                        ],
+                        default="",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "proof_kind",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("signature", "签名 / signature"),
+                            ("photo", "拍照 / photo"),
+                            ("locker", "快递柜 / parcel locker"),
+                        ],
+                        default="",
+                        max_length=16,
+                    ),
+                ),
+                ("proof_ref", models.CharField(blank=True, default="", max_length=64)),
+                (
+                    "failed_reason",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("nobody_home", "无人签收 / nobody home"),
+                            ("wrong_address", "地址有误 / wrong address"),
+                            ("refused", "拒收 / refused"),
+                            ("rescheduled", "改约时间 / rescheduled"),
+                        ],
+                        default="",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "shipment",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="register_entry",
+                        to="customers.shipment",
+                    ),
+                ),
             ],
             options={
-                'db_table': 'operations_waybill',
+                "db_table": "operations_waybill",
             },
         ),
         migrations.CreateModel(
-            name='Scan',
+            name="Scan",
             fields=[
-                ('id', models.BigAutoField(primary_key=True, serialize=False)),
-                ('stage', models.CharField(choices=[('pickup', '揽收 / pickup'), ('sorting', '分拣 / sorting'), ('transport', '运输 / transport'), ('delivery', '派送 / out for delivery')], max_length=16)),
-                ('at', models.DateTimeField()),
-                ('by_id', models.BigIntegerField(null=True)),
-                ('site', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='scans', to='operations.site')),
-                ('waybill', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='scans', to='operations.waybill')),
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                (
+                    "stage",
+                    models.CharField(
+                        choices=[
+                            ("pickup", "揽收 / pickup"),
+                            ("sorting", "分拣 / sorting"),
+                            ("transport", "运输 / transport"),
+                            ("delivery", "派送 / out for delivery"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("at", models.DateTimeField()),
+                ("by_id", models.BigIntegerField(null=True)),
+                (
+                    "site",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="scans",
+                        to="operations.site",
+                    ),
+                ),
+                (
+                    "waybill",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="scans",
+                        to="operations.waybill",
+                    ),
+                ),
             ],
             options={
-                'db_table': 'operations_scan',
-                'ordering': ['at', 'id'],
+                "db_table": "operations_scan",
+                "ordering": ["at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='WaybillRange',
+            name="WaybillRange",
             fields=[
-                ('id', models.BigAutoField(primary_key=True, serialize=False)),
-                ('start', models.BigIntegerField()),
-                ('count', models.PositiveIntegerField()),
-                ('issued_at', models.DateTimeField()),
-                ('issued_by_id', models.BigIntegerField(null=True)),
-                ('site', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='ranges', to='operations.site')),
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                ("start", models.BigIntegerField()),
+                ("count", models.PositiveIntegerField()),
+                ("issued_at", models.DateTimeField()),
+                ("issued_by_id", models.BigIntegerField(null=True)),
+                (
+                    "site",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="ranges",
+                        to="operations.site",
+                    ),
+                ),
             ],
             options={
-                'db_table': 'operations_waybill_range',
-                'ordering': ['start'],
+                "db_table": "operations_waybill_range",
+                "ordering": ["start"],
             },
         ),
         migrations.AddField(
-            model_name='waybill',
-            name='range',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='waybills', to='operations.waybillrange'),
+            model_name="waybill",
+            name="range",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="waybills",
+                to="operations.waybillrange",
+            ),
         ),
         migrations.CreateModel(
-            name='Occupancy',
+            name="Occupancy",
             fields=[
-                ('stay', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='occupancy', serialize=False, to='customers.stay')),
-                ('state', models.CharField(choices=[('reserved', '待入住 / reserved'), ('in_house', '在住 / in house'), ('checked_out', '已离店 / checked out')], max_length=16)),
-                ('arrival_key', models.CharField(blank=True, db_index=True, default='', max_length=32)),
-                ('departure_key', models.CharField(blank=True, db_index=True, default='', max_length=32)),
-                ('room_key', models.CharField(blank=True, db_index=True, default='', max_length=32)),
-                ('site', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='occupancies', to='operations.site')),
+                (
+                    "stay",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="occupancy",
+                        serialize=False,
+                        to="customers.stay",
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("reserved", "待入住 / reserved"),
+                            ("in_house", "在住 / in house"),
+                            ("checked_out", "已离店 / checked out"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "arrival_key",
+                    models.CharField(blank=True, db_index=True, default="", max_length=32),
+                ),
+                (
+                    "departure_key",
+                    models.CharField(blank=True, db_index=True, default="", max_length=32),
+                ),
+                (
+                    "room_key",
+                    models.CharField(blank=True, db_index=True, default="", max_length=32),
+                ),
+                (
+                    "site",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="occupancies",
+                        to="operations.site",
+                    ),
+                ),
             ],
             options={
-                'db_table': 'operations_occupancy',
-                'indexes': [models.Index(fields=['site', 'state'], name='ops_occ_site_state')],
+                "db_table": "operations_occupancy",
+                "indexes": [models.Index(fields=["site", "state"], name="ops_occ_site_state")],
             },
         ),
         migrations.AddIndex(
-            model_name='waybill',
-            index=models.Index(fields=['state'], name='ops_waybill_state'),
+            model_name="waybill",
+            index=models.Index(fields=["state"], name="ops_waybill_state"),
         ),
         migrations.AddIndex(
-            model_name='waybill',
-            index=models.Index(fields=['courier_id', 'state'], name='ops_waybill_courier'),
+            model_name="waybill",
+            index=models.Index(fields=["courier_id", "state"], name="ops_waybill_courier"),
         ),
     ]

@@ -284,3 +284,37 @@ def fail(actor: Any, no: object, reason: str) -> Waybill:
         detail={"reason": reason},
     )
     return w
+
+
+def print_label(
+    actor: Any, purpose: Purpose | str | None, shipment_id: object, fmt: str, scan_url: str
+) -> tuple[bytes, str, str]:
+    """(content, file name, content type) of the shipment's privacy label, PDF or ZPL.
+    The values come through the gate under the caller's purpose, then the label masks
+    apply; the print is audited (`waybill.label_printed`)."""
+    from .. import labels
+
+    if fmt not in ("pdf", "zpl"):
+        raise invalid("format", "format_unknown", "pdf or zpl", "格式须为 pdf 或 zpl")
+    require_role(actor, frozenset({Role.COURIER}), "waybill")
+    try:
+        sid = uuid.UUID(str(shipment_id))
+    except ValueError:
+        raise NotFound("no such shipment") from None
+    w = Waybill.objects.select_related("range__site").filter(shipment_id=sid).first()
+    if w is None:
+        raise NotFound("this shipment has no waybill in the register", code="waybill_unknown")
+    view = gate.access_records(actor, purpose, "shipment", [str(sid)])[0]
+    site = w.range.site
+    label = labels.label_for(view, w.no, site.name_zh, scan_url)
+    audit.record(
+        OpsAction.LABEL_PRINTED,
+        actor,
+        purpose=gate.check_purpose(actor, purpose),
+        object_type="waybill",
+        object_id=w.no,
+        detail={"format": fmt},
+    )
+    if fmt == "pdf":
+        return labels.pdf(label), f"waybill-{w.no}.pdf", "application/pdf"
+    return labels.zpl(label).encode(), f"waybill-{w.no}.zpl", "application/zpl"
