@@ -265,27 +265,40 @@ def _update_customer(
         raise ValidationFailed(
             [FieldIssue("*", "nothing_to_change", "no field to change", "没有需要修改的字段")]
         )
+    basis = "rights_request" if p is Purpose.RIGHTS_REQUEST else None
+    return _store_update(actor, p, customer, values, ch, basis, {"channel": ch})
+
+
+def _store_update(
+    actor: Any,
+    purpose: Purpose,
+    customer: Customer,
+    values: Mapping[str, str],
+    channel: str,
+    basis: str | None,
+    detail: dict[str, Any],
+) -> Customer:
+    """The one way validated values reach a stored customer: an ID number is refused when
+    another customer holds it (under the identity lock), the values are sealed under the
+    customer's key with their lineage, the blind index follows, and the change is audited."""
     if values.get("id_number"):
         # an ID number names one customer: refuse moving it onto a second one
         lock_identity({"id_number": values["id_number"]})
-        others = find_duplicates({"id_number": values["id_number"]})
-        if any(o != customer.id for o in others):
+        if any(o != customer.id for o in find_duplicates({"id_number": values["id_number"]})):
             raise Conflict("another customer has this ID number", code="duplicate_customer")
-    key = vault.subject_key(customer.id)
     now = clock.now()
-    basis = "rights_request" if p is Purpose.RIGHTS_REQUEST else None
-    seal_customer(customer, key, values, ch, now.isoformat(), basis)
+    seal_customer(customer, vault.subject_key(customer.id), values, channel, now.isoformat(), basis)
     customer.updated_at = now
     customer.save()
     vault.replace_index(customer.id, index_values(values))
     audit.record(
         Action.CUSTOMER_UPDATED,
         actor,
-        purpose=p,
+        purpose=purpose,
         object_type="customer",
         object_id=customer.id,
         fields=list(values),
-        detail={"channel": ch},
+        detail=detail,
     )
     return customer
 
@@ -712,23 +725,12 @@ def apply_reviewed(
     another customer holds it."""
     customer = _live(customer_id)
     clean = {k: v for k, v in values.items() if k in catalog.CUSTOMER_FIELDS and v}
-    if clean.get("id_number"):
-        lock_identity({"id_number": clean["id_number"]})
-        if any(o != customer.id for o in find_duplicates({"id_number": clean["id_number"]})):
-            raise Conflict("another customer has this ID number", code="duplicate_customer")
-    now = clock.now()
-    key = vault.subject_key(customer.id)
-    seal_customer(customer, key, clean, customer.primary_channel, now.isoformat(), "steward_review")
-    customer.updated_at = now
-    customer.save()
-    vault.replace_index(customer.id, index_values(clean))
-    audit.record(
-        Action.CUSTOMER_UPDATED,
+    return _store_update(
         actor,
-        purpose=purpose,
-        object_type="customer",
-        object_id=customer.id,
-        fields=list(clean),
-        detail={"via": "review_queue", "ref": ref},
+        purpose,
+        customer,
+        clean,
+        customer.primary_channel,
+        "steward_review",
+        {"via": "review_queue", "ref": ref},
     )
-    return customer
