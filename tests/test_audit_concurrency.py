@@ -25,6 +25,7 @@ pytestmark = pytest.mark.skipif(
 )
 TABLES = (
     "audit_event",
+    "audit_event_subject",
     "audit_node",
     "audit_checkpoint",
     "audit_alert_transition",
