@@ -81,7 +81,7 @@ def test_unknown_and_erased_customers_are_refused(guest: Any, make_customer: Any
     assert not BreakGlassGrant.objects.exists()
     reasons = [
         e.detail["reason"]
-        for e in AuditEvent.objects.filter(action="access.denied", actor_id=desk.pk)
+        for e in AuditEvent.objects.filter(action="access.denied", actor_id=desk.pk).order_by("seq")
     ]
     assert reasons == ["not_found", "erased"]
 
