@@ -59,7 +59,7 @@ _PARTS = {
     "_rels/.rels": (
         '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.'
         'openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://'
-        "schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument\" "
+        'schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
         'Target="xl/workbook.xml"/></Relationships>'
     ),
     "xl/workbook.xml": (

@@ -90,8 +90,8 @@ def test_bulk_seal_index_and_replace_round_trip() -> None:
         again = vault.seal_existing_subjects("customer", [(a, [("name", "王五")])])
         vault.replace_index_rows([("name", ix.bucket("wangwu"), a)])
     assert again[0] is not None and keys[str(a)].open("customer", "name", again[0][0]) == "王五"
-    assert list(
-        BlindIndexEntry.objects.filter(subject_id=a).values_list("bucket", flat=True)
-    ) == [ix.bucket("wangwu")]
+    assert list(BlindIndexEntry.objects.filter(subject_id=a).values_list("bucket", flat=True)) == [
+        ix.bucket("wangwu")
+    ]
     vault.shred(b, "test")
     assert vault.seal_existing_subjects("customer", [(b, [("name", "x")])]) == [None]

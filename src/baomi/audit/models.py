@@ -43,6 +43,7 @@ class Action(models.TextChoices):
     PURPOSE_SELECTED = "auth.purpose_selected"
     STAFF_CREATED = "staff.created"
     CUSTOMER_READ = "customer.read"
+    CASE_TEXT_READ = "case_text.read"  # staff text of a case, sealed under the case's key
     CUSTOMER_CREATED = "customer.created"
     CUSTOMER_CREATE_REFUSED = "customer.create_refused"  # duplicate: an existence probe
     CUSTOMER_UPDATED = "customer.updated"

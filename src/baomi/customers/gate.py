@@ -574,6 +574,64 @@ def open_attached_many(
     return out
 
 
+def open_case_texts(
+    actor: Any,
+    kind: str,
+    roles: Iterable[str],
+    rows: Sequence[tuple[object, str, object, Mapping[str, Any]]],
+) -> list[dict[str, str | None]]:
+    """Staff-written text about a case (whistle-blowing report, incident summary, ticket
+    without a customer), sealed under the case's own key (`vault.seal_case`): opened here
+    for the roles the domain names, one audit event per case, before the text is returned.
+
+    `rows` are `(case id, table, row id, {code: blob})`; the answer is `{code: text}` per
+    row in the same order; a text whose case key was destroyed (retention) is None."""
+    allowed = {str(r) for r in roles}
+    role = str(getattr(actor, "role_code", ""))
+    if role not in allowed:
+        audit.record_refusal(
+            Action.ACCESS_DENIED,
+            actor,
+            object_type=kind,
+            object_id=str(rows[0][0]) if rows else "",
+            outcome=Outcome.DENIED,
+            detail={"reason": "case_text_role"},
+        )
+        raise Forbidden(f"role {role} may not read these texts", code="case_text_role")
+    if not rows:
+        return []
+    subjects = {str(case): vault.case_subject(kind, case) for case, _, _, _ in rows}
+    keys = vault.subject_keys(subjects.values())
+    out: list[dict[str, str | None]] = []
+    opened: dict[str, set[str]] = {}
+    for case, table, row_id, blobs in rows:
+        key = keys.get(str(subjects[str(case)]))
+        texts: dict[str, str | None] = {}
+        for code, blob in blobs.items():
+            if blob is None:
+                texts[code] = ""
+            elif key is None:
+                texts[code] = None
+            else:
+                texts[code] = key.open(table, code, bytes(blob), row_id)
+                opened.setdefault(str(case), set()).add(f"{table}.{code}")
+        out.append(texts)
+    if opened:
+        record_many(
+            [
+                build(
+                    Action.CASE_TEXT_READ,
+                    actor,
+                    object_type=kind,
+                    object_id=case,
+                    fields={c: Treatment.PLAIN.value for c in sorted(codes)},
+                )
+                for case, codes in opened.items()
+            ]
+        )
+    return out
+
+
 # -- exact matching for search and de-duplication (values never leave this module) -------
 def _comparable(code: str, value: str) -> str:
     return validators.name_key(value) if code == "name" else value

@@ -11,7 +11,7 @@ from ninja import Field, Router, Schema, Status
 from baomi.access.enums import Role
 from baomi.core.errors import NotFound
 
-from . import clocks, inputs, notices, programme, rules, scoping, selectors, services
+from . import clocks, inputs, notices, programme, rules, scoping, selectors, services, texts
 from .enums import ScopeMethod
 from .models import Incident, ReportingRule, Scope
 
@@ -43,6 +43,7 @@ class TransitionIn(Schema):
 
 class ScopeIn(Schema):
     actor: str | None = None
+    partner_id: int | None = None
     from_: str | None = Field(None, alias="from")
     to: str | None = None
     token_id: int | None = None
@@ -97,7 +98,8 @@ class WhistleIn(Schema):
     anonymous: bool = True
 
 
-def shape(inc: Incident, *, full: bool = False) -> dict[str, Any]:
+def shape(inc: Incident, *, reader: Any = None) -> dict[str, Any]:
+    """The case; with `reader`, in full — its sealed texts opened through the gate."""
     r = selectors.row(inc)
     out: dict[str, Any] = {
         "id": inc.pk,
@@ -116,11 +118,13 @@ def shape(inc: Incident, *, full: bool = False) -> dict[str, Any]:
         "overdue": r.overdue,
         "near_due": r.near_due,
     }
-    if not full:
+    if reader is None:
         return out
+    moves, contacts = list(inc.moves.all()), list(inc.contacts.all())
+    summary, move_notes, contact_notes = texts.case_texts(reader, inc, moves, contacts)
     out.update(
         {
-            "summary": inc.summary,
+            "summary": summary,
             "partner": inc.partner,
             "owners": inc.owners,
             "plan_version": inc.plan.version if inc.plan else None,
@@ -165,9 +169,9 @@ def shape(inc: Incident, *, full: bool = False) -> dict[str, Any]:
                     "to": m.to_state,
                     "at": clocks.iso(m.at),
                     "actor_role": m.actor_role,
-                    "note": m.note,
+                    "note": move_notes[m.pk],
                 }
-                for m in inc.moves.all()
+                for m in moves
             ],
             "containment": [
                 {"id": a.pk, "action": a.action, "owner": a.owner, "done_at": clocks.iso(a.done_at)}
@@ -180,9 +184,10 @@ def shape(inc: Incident, *, full: bool = False) -> dict[str, Any]:
                     "authority": a.authority,
                     "contact": a.contact,
                     "reference": a.reference,
+                    "note": contact_notes[a.pk],
                     "at": clocks.iso(a.at),
                 }
-                for a in inc.contacts.all()
+                for a in contacts
             ],
             "scopes": [scope_summary(s) for s in inc.scopes.all()],
             "notices": notice_counts(inc),
@@ -253,26 +258,27 @@ def list_incidents(request: HttpRequest, include_closed: bool = False) -> list[d
 @router.get("/{int:incident_id}", response=dict[str, Any])
 def get_incident(request: HttpRequest, incident_id: int) -> dict[str, Any]:
     _viewer(request)
-    return shape(services.get(incident_id), full=True)
+    return shape(services.get(incident_id), reader=_staff(request))
 
 
 @router.post("/{int:incident_id}/transition", response=dict[str, Any])
 def transition(request: HttpRequest, incident_id: int, body: TransitionIn) -> dict[str, Any]:
     """reported → triaged → contained → notified → closed, or not_breach (with a note)."""
     inc = services.transition(_staff(request), incident_id, body.to, body.note or "")
-    return shape(inc, full=True)
+    return shape(inc, reader=_staff(request))
 
 
 @router.post("/{int:incident_id}/severity", response=dict[str, Any])
 def severity(request: HttpRequest, incident_id: int, body: SeverityIn) -> dict[str, Any]:
     inc = services.set_severity(_staff(request), incident_id, body.severity, body.note)
-    return shape(inc, full=True)
+    return shape(inc, reader=_staff(request))
 
 
 @router.post("/{int:incident_id}/scope", response=dict[str, Any])
 def scope(request: HttpRequest, incident_id: int, body: ScopeIn) -> dict[str, Any]:
     """Who was affected, from the audit log: `{actor, from, to}` (every customer that account
-    was shown in the window), `{token_id}` (a compromised API token), or `{customer_ids,
+    was shown in the window), `{partner_id, from, to}` (every customer disclosed to that
+    partner in the window), `{token_id}` (a compromised API token), or `{customer_ids,
     fields?}` (an imported list). Stored with the tree size and root it was computed at."""
     if body.customer_ids is not None:
         method, params = (
@@ -281,6 +287,9 @@ def scope(request: HttpRequest, incident_id: int, body: ScopeIn) -> dict[str, An
         )
     elif body.token_id is not None:
         method, params = ScopeMethod.TOKEN, scoping.token_params(body.token_id)
+    elif body.partner_id is not None:
+        method = ScopeMethod.PARTNER
+        params = scoping.partner_params(body.partner_id, body.from_, body.to)
     else:
         method = ScopeMethod.ACCOUNT
         params = scoping.account_params(body.actor, body.from_, body.to)
@@ -302,13 +311,13 @@ def reprove(request: HttpRequest, scope_id: str) -> dict[str, Any]:
 @router.post("/{int:incident_id}/notice-decision", response=dict[str, Any])
 def notice_decision(request: HttpRequest, incident_id: int, body: DecisionIn) -> dict[str, Any]:
     inc = services.decide_notice(_staff(request), incident_id, body.decision, body.reason)
-    return shape(inc, full=True)
+    return shape(inc, reader=_staff(request))
 
 
 @router.post("/{int:incident_id}/notice-texts", response=dict[str, Any])
 def notice_texts(request: HttpRequest, incident_id: int, body: NoticeTextsIn) -> dict[str, Any]:
     inc = services.set_notice_texts(_staff(request), incident_id, **body.dict())
-    return shape(inc, full=True)
+    return shape(inc, reader=_staff(request))
 
 
 @router.post("/{int:incident_id}/notices/prepare", response=dict[str, Any])

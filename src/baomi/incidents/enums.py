@@ -97,6 +97,7 @@ class ScopeMethod(models.TextChoices):
     ACCOUNT = "account", "按账号与时间段 / account and window"
     TOKEN = "token", "按接口令牌 / API token"
     IMPORT = "import", "导入名单 / imported list"
+    PARTNER = "partner", "按合作方（对外提供记录） / disclosures to a partner"
 
 
 class NoticeStatus(models.TextChoices):

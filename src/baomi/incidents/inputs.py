@@ -101,6 +101,8 @@ def _text(value: object, field: str, limit: int, zh: str, *, required: bool = Tr
 # security auditor (who works audit alerts) may open one from an alert and scope it
 CASE_ROLES = (Role.PRIVACY_OFFICER, Role.SECURITY_ADMIN)
 OPEN_ROLES = (Role.PRIVACY_OFFICER, Role.SECURITY_ADMIN, Role.SECURITY_AUDITOR)
+# whistle-blowing reports reach the privacy officer and the auditor (R-D8)
+WHISTLE_READERS = (Role.PRIVACY_OFFICER, Role.SECURITY_AUDITOR)
 
 
 def current_plan() -> PlanVersion | None:

@@ -79,8 +79,10 @@ class WhistleReport(models.Model):
     anonymous = models.BooleanField()
     reporter_id = models.BigIntegerField(null=True, blank=True)  # empty when anonymous
     received_on = models.DateField()
-    summary = models.CharField(max_length=200)
-    text = models.TextField()
+    # what the reporter wrote may name colleagues and customers: sealed under the report's
+    # own key (vault.seal_case), opened by the gate for the privacy officer and the auditor
+    summary = SealedField()
+    text = SealedField()
     state = models.CharField(max_length=12, choices=WhistleState.choices, default=WhistleState.NEW)
     reviewed_at = models.DateTimeField(null=True, blank=True)
     reviewed_by_id = models.BigIntegerField(null=True, blank=True)
@@ -92,8 +94,8 @@ class WhistleReport(models.Model):
 
 class Incident(models.Model):
     id = models.BigAutoField(primary_key=True)
-    title = models.CharField(max_length=200)
-    summary = models.TextField(blank=True)
+    title = models.CharField(max_length=200)  # a label for lists: the form asks for no names
+    summary = SealedField()  # free text: sealed under the case's key (vault.seal_case)
     kind = models.CharField(max_length=24, choices=Kind.choices)
     severity = models.CharField(max_length=10, choices=Severity.choices)
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.MANUAL)
@@ -165,7 +167,7 @@ class IncidentTransition(models.Model):
     at = models.DateTimeField()
     actor_id = models.BigIntegerField(null=True)
     actor_role = models.CharField(max_length=32, blank=True)
-    note = models.TextField(blank=True)
+    note = SealedField()  # sealed under the incident's key
 
     class Meta:
         db_table = "incident_transition"
@@ -251,7 +253,7 @@ class AuthorityContact(models.Model):
     authority = models.CharField(max_length=120)
     contact = models.CharField(max_length=120, blank=True)  # the official's office / desk
     reference = models.CharField(max_length=120, blank=True)
-    note = models.TextField(blank=True)
+    note = SealedField()  # sealed under the incident's key
     at = models.DateTimeField()
     created_by_id = models.BigIntegerField(null=True)
 

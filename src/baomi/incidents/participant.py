@@ -26,10 +26,11 @@ from baomi.contract.participants import (
 )
 from baomi.core.i18n import bi
 
-from . import indicators, notices, selectors
+from . import indicators, notices, selectors, texts
 from .enums import IncidentAction
 from .models import Notice, ScopeMember
 
+R_CASE = "3 years after the case is closed (evidence of breach handling), then destroyed"
 R_NOTICE = "3 years after the case is closed (evidence of notification, R-H2), then destroyed"
 CASE_ROLES = frozenset({Role.PRIVACY_OFFICER, Role.SECURITY_ADMIN, Role.SECURITY_AUDITOR})
 
@@ -48,8 +49,49 @@ FIELDS = (
         masking.hidden,
         method="generated",
     ),
+    # staff-written case texts may name colleagues or customers: sealed under the case's
+    # own key (vault.seal_case), opened by the gate for the case roles (decision 0034)
+    *(
+        FieldSpec(
+            entity,
+            code,
+            zh,
+            en,
+            FieldClass.SENSITIVE,
+            "text",
+            (Purpose.INVESTIGATION,),
+            R_CASE,
+            masking.hidden,
+            method="form",
+        )
+        for entity, code, zh, en in (
+            ("incident", "summary", "事件概述", "Incident summary"),
+            ("incident_transition", "note", "状态变更说明", "Note on a state change"),
+            ("incident_authority", "note", "联系监管机关备注", "Note on an authority contact"),
+            ("incident_whistle", "summary", "举报标题", "Whistle-blowing report title"),
+            ("incident_whistle", "text", "举报内容", "Whistle-blowing report text"),
+        )
+    ),
+)
+_INCIDENT_COLUMNS = (
+    "id title kind severity source drill alert whistle partner state detected_at reported_at "
+    "triaged_at contained_at notified_at closed_at dismissed_at plan owners notice_decision "
+    "notice_reason notice_decided_at notice_what notice_measures notice_advice notice_contact "
+    "created_by_id created_by_role"
 )
 NON_PERSONAL = {
+    # the case's labels, codes and times, and the notice template texts (about the incident,
+    # shown to every affected customer): no customer values
+    "incident": frozenset(_INCIDENT_COLUMNS.split()),
+    "incident_transition": frozenset(
+        {"id", "incident", "from_state", "to_state", "at", "actor_id", "actor_role"}
+    ),
+    "incident_authority": frozenset(
+        {"id", "incident", "kind", "authority", "contact", "reference", "at", "created_by_id"}
+    ),
+    "incident_whistle": frozenset(
+        {"id", "anonymous", "reporter_id", "received_on", "state", "reviewed_at", "reviewed_by_id"}
+    ),
     "incident_notice": frozenset(
         {
             "id",
@@ -181,6 +223,15 @@ register(
                 "通知证明保存至结案后 3 年",
                 "notice evidence kept 3 years after closing",
                 _expire,
+            ),
+            RetentionRule(
+                "incident",
+                "closed",
+                texts.RETENTION_DAYS,
+                "事件与举报的文字记录保存至结案后 3 年，随后销毁（销毁密钥）",
+                "case and whistle-blowing texts kept 3 years after settling, then destroyed "
+                "(key shredded)",
+                texts.expire,
             ),
         ),
         indicators=tuple(_indicator(i) for i in indicators.INDICATORS),

@@ -21,6 +21,7 @@ from baomi.core.errors import Conflict, NotFound
 from baomi.vault.fields import SealedField
 from baomi.vault.keys import KeyFilesInsecure, KeysMissing, LocalKeyring
 
+from . import texts
 from .enums import (
     AssessmentKind,
     DrillKind,
@@ -31,6 +32,7 @@ from .enums import (
     WhistleState,
 )
 from .inputs import (
+    WHISTLE_READERS,
     _choice,
     _text,
     current_plan,
@@ -53,7 +55,6 @@ from .models import (
 )
 
 ASSESS_ROLES = (Role.SECURITY_ADMIN, Role.PRIVACY_OFFICER)
-WHISTLE_READERS = (Role.PRIVACY_OFFICER, Role.SECURITY_AUDITOR)
 
 
 def _date(value: object, field: str) -> date:
@@ -77,13 +78,12 @@ def report_leak(actor: Any, *, summary: object, text: object, anonymous: bool) -
             "actor", "staff_only", "staff report through their account", "请登录员工账号后举报"
         )
     today = local_today()
+    summary_s = _text(summary, "summary", 200, "标题")
+    text_s = _text(text, "text", 8000, "内容")
     report = WhistleReport.objects.create(
-        anonymous=bool(anonymous),
-        reporter_id=None if anonymous else actor.pk,
-        received_on=today,
-        summary=_text(summary, "summary", 200, "标题"),
-        text=_text(text, "text", 8000, "内容"),
+        anonymous=bool(anonymous), reporter_id=None if anonymous else actor.pk, received_on=today
     )
+    texts.seal_whistle(report, summary_s, text_s)
     ev = build(
         IncidentAction.WHISTLE,
         None if anonymous else actor,

@@ -2,7 +2,8 @@
 
 A scope is a query over the Merkle log fixed to a tree size: "every customer whose data
 account X was shown between T1 and T2" (by account, or by an API token's account and
-lifetime), or a list the officer imports. The affected set, with the fields each customer
+lifetime), every customer disclosed to a partner in a window (the disclosure events name
+them), or a list the officer imports. The affected set, with the fields each customer
 had exposed (the events' field treatments: plain beats masked; withheld fields were not
 shown), is stored with the tree size, that tree's root hash, and a digest of the set.
 
@@ -196,6 +197,68 @@ def token_params(token_id: object) -> dict[str, Any]:
     }
 
 
+# a disclosure to a partner (sharing): its event names the partner and every customer
+# in the package; the fields are the package's catalogue fields
+DISCLOSURE_ACTION = "sharing.disclosed"
+
+
+def partner_params(partner: object, start: object, end: object) -> dict[str, Any]:
+    """A partner's breach: every customer disclosed to that partner in the window (by the
+    partner's id as the disclosure events name it)."""
+    try:
+        pid = int(str(partner or "").strip())
+    except ValueError:
+        raise invalid("partner", "required", "the partner's id", "请选择合作方") from None
+    t1, t2 = parse_instant(start, "from"), parse_instant(end, "to")
+    if t2 <= t1:
+        raise invalid("to", "window_empty", "`to` must be after `from`", "结束时间须晚于开始时间")
+    name = next((n for p, n in disclosed_partners() if p == pid), None)
+    if name is None:
+        raise invalid(
+            "partner",
+            "no_disclosures",
+            "the log holds no disclosure to this partner",
+            "审计日志中没有向该合作方提供数据的记录",
+        )
+    return {"partner_id": pid, "partner": name, "from": t1.isoformat(), "to": t2.isoformat()}
+
+
+def disclosed_partners() -> list[tuple[int, str]]:
+    """(id, name) of every partner the log shows a disclosure to, by name."""
+    seen: dict[int, str] = {}
+    rows = AuditEvent.objects.filter(action=DISCLOSURE_ACTION, outcome=Outcome.OK)
+    for detail in rows.values_list("detail", flat=True).iterator(chunk_size=2000):
+        if isinstance(detail, dict) and isinstance(detail.get("partner"), int):
+            seen[detail["partner"]] = str(detail.get("partner_name") or detail["partner"])
+    return sorted(seen.items(), key=lambda kv: kv[1])
+
+
+def partner_query(params: dict[str, Any], tree_size: int) -> tuple[dict[str, Exposure], list[int]]:
+    qs = AuditEvent.objects.filter(
+        action=DISCLOSURE_ACTION,
+        at__gte=datetime.fromisoformat(params["from"]),
+        at__lt=datetime.fromisoformat(params["to"]),
+        seq__lte=tree_size,
+        outcome=Outcome.OK,
+    ).values_list("seq", "fields", "detail")
+    affected: dict[str, Exposure] = {}
+    seqs: list[int] = []
+    for seq, fields, detail in qs.iterator(chunk_size=500):
+        if not isinstance(detail, dict) or detail.get("partner") != params["partner_id"]:
+            continue
+        shown = _shown(fields, None)
+        for cid in detail.get("customers") or []:
+            e = affected.get(str(cid))
+            if e is None:
+                e = affected[str(cid)] = Exposure()
+            _merge(e.fields, shown)
+            e.events += 1
+            e.first_seq = seq if e.first_seq is None else min(e.first_seq, seq)
+            e.last_seq = seq if e.last_seq is None else max(e.last_seq, seq)
+        seqs.append(seq)
+    return affected, seqs
+
+
 def import_params(customer_ids: Iterable[object], fields: Iterable[object] = ()) -> dict[str, Any]:
     ids: list[str] = []
     bad = 0
@@ -248,6 +311,9 @@ def compute(method: ScopeMethod, params: dict[str, Any], tree_size: int | None =
     root = log.root_at(size).hex() if size else ""
     if method is ScopeMethod.IMPORT:
         return Result(_imported(params), size, root, [])
+    if method is ScopeMethod.PARTNER:
+        affected, seqs = partner_query(params, size)
+        return Result(affected, size, root, seqs)
     affected, seqs = query(params, size)
     return Result(affected, size, root, seqs)
 

@@ -14,7 +14,7 @@ from baomi.audit.models import Alert
 from baomi.core import clock
 from baomi.core.errors import Conflict, NotFound
 
-from . import rules
+from . import rules, texts
 from .enums import (
     STAMP,
     TRANSITIONS,
@@ -123,7 +123,6 @@ def open_incident(
     plan = current_plan()
     inc = Incident(
         title=title_s,
-        summary=_text(summary, "summary", 4000, "概述", required=False),
         kind=kind_v,
         severity=sev,
         source=source,
@@ -138,11 +137,13 @@ def open_incident(
         created_by_id=getattr(actor, "pk", None),
         created_by_role=getattr(actor, "role_code", ""),
     )
+    summary_s = _text(summary, "summary", 4000, "概述", required=False)
     try:
         with transaction.atomic():
             inc.save()
     except IntegrityError:  # a concurrent request opened the alert's case first
         raise Conflict("this alert already has an incident", code="alert_has_incident") from None
+    texts.seal_summary(inc, summary_s)
     if whistle is not None:
         whistle.state = WhistleState.INCIDENT
         whistle.reviewed_at = now
@@ -198,15 +199,15 @@ def transition(actor: Any, incident_id: object, to: object, note: object = "") -
     if target is State.NOT_BREACH:
         for ob in inc.obligations.filter(status=ObligationStatus.PENDING):
             rules.decide_not_required(ob, actor, "not a breach: " + text, now)
-    IncidentTransition.objects.create(
+    move = IncidentTransition.objects.create(
         incident=inc,
         from_state=current,
         to_state=target,
         at=now,
         actor_id=getattr(actor, "pk", None),
         actor_role=getattr(actor, "role_code", ""),
-        note=text,
     )
+    texts.seal_note(move, text)
     event(IncidentAction.TRANSITIONED, actor, inc, **{"from": current.value, "to": target.value})
     return inc
 
@@ -350,10 +351,10 @@ def add_authority_contact(
         authority=_text(authority, "authority", 120, "机关名称"),
         contact=_text(contact, "contact", 120, "联系人", required=False),
         reference=_text(reference, "reference", 120, "文号", required=False),
-        note=_text(note, "note", 2000, "备注", required=False),
         at=when,
         created_by_id=getattr(actor, "pk", None),
     )
+    texts.seal_note(row, _text(note, "note", 2000, "备注", required=False))
     event(IncidentAction.AUTHORITY, actor, inc, contact=row.pk, kind=row.kind)
     return row
 

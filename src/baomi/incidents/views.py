@@ -22,7 +22,7 @@ from baomi.core import clock
 from baomi.core.errors import BaomiError, NotFound, ValidationFailed
 from baomi.core.i18n import bi, half
 
-from . import indicators, inputs, notices, programme, scoping, selectors, services
+from . import indicators, inputs, notices, programme, scoping, selectors, services, texts
 from .enums import (
     TRANSITIONS,
     AssessmentKind,
@@ -221,6 +221,8 @@ def detail(request: HttpRequest, incident_id: int) -> HttpResponse:
         return error_page(request, exc)
     r = selectors.row(inc)
     role = request.user.role_code  # type: ignore[union-attr]
+    moves, contacts = list(inc.moves.all()), list(inc.contacts.all())
+    summary, move_notes, contact_notes = texts.case_texts(request.user, inc, moves, contacts)
     nexts = [(s.value, half(s.label)) for s in State if s in TRANSITIONS[State(inc.state)]]
     owners = [
         {
@@ -232,6 +234,7 @@ def detail(request: HttpRequest, incident_id: int) -> HttpResponse:
     ]
     ctx = {
         "i": inc,
+        "summary": summary,
         "r": r,
         "kind": _label(Kind, inc.kind),
         "severity": _label(Severity, inc.severity),
@@ -241,9 +244,15 @@ def detail(request: HttpRequest, incident_id: int) -> HttpResponse:
         "severities": _choices(Severity),
         "obligations": [{"o": o, "c": c, "status": _label_ob(o.status)} for o, c in r.obligations],
         "actions": list(inc.actions.all()),
-        "contacts": [{"a": a, "kind": _label(AuthorityKind, a.kind)} for a in inc.contacts.all()],
+        "contacts": [
+            {"a": a, "kind": _label(AuthorityKind, a.kind), "note": contact_notes[a.pk]}
+            for a in contacts
+        ],
         "authority_kinds": _choices(AuthorityKind),
-        "moves": [{"m": m, "to": _label(State, m.to_state)} for m in inc.moves.all()],
+        "partners": scoping.disclosed_partners() if inc.is_open else [],
+        "moves": [
+            {"m": m, "to": _label(State, m.to_state), "note": move_notes[m.pk]} for m in moves
+        ],
         "scopes": [
             {
                 "s": s,
@@ -374,6 +383,9 @@ def _scope(actor: Any, incident_id: int, p: Any) -> Any:
     if method == "token":
         params = scoping.token_params(p.get("token_id"))
         return scoping.scope_incident(actor, incident_id, scoping.ScopeMethod.TOKEN, params)
+    if method == "partner":
+        params = scoping.partner_params(p.get("partner_id"), p.get("from"), p.get("to"))
+        return scoping.scope_incident(actor, incident_id, scoping.ScopeMethod.PARTNER, params)
     if method == "import":
         ids = [x for x in p.get("customer_ids", "").replace(",", "\n").split() if x.strip()]
         fields = [x for x in p.get("fields", "").replace("，", ",").split(",") if x.strip()]
@@ -394,6 +406,8 @@ def report(request: HttpRequest, incident_id: int, kind: str) -> HttpResponse:
     except NotFound as exc:
         return error_page(request, exc)
     r = selectors.row(inc)
+    moves, contacts = list(inc.moves.all()), list(inc.contacts.all())
+    summary, move_notes, contact_notes = texts.case_texts(request.user, inc, moves, contacts)
     union = scoping.affected_union(inc)
     counts: dict[str, int] = {}
     for fields in union.values():
@@ -401,6 +415,7 @@ def report(request: HttpRequest, incident_id: int, kind: str) -> HttpResponse:
             counts[code] = counts.get(code, 0) + 1
     ctx = {
         "i": inc,
+        "summary": summary,
         "r": r,
         "kind_label": _label(Kind, inc.kind),
         "severity": _label(Severity, inc.severity),
@@ -408,13 +423,15 @@ def report(request: HttpRequest, incident_id: int, kind: str) -> HttpResponse:
         "affected": len(union),
         "field_counts": [(notices.field_label(c), n) for c, n in sorted(counts.items())],
         "actions": list(inc.actions.all()),
-        "contacts": list(inc.contacts.all()),
+        "contacts": [{"a": a, "note": contact_notes[a.pk]} for a in contacts],
         "obligations": r.obligations,
         "notice_counts": [(_label(NoticeStatus, k), v) for k, v in _notice_counts(inc).items()],
         "scopes": list(inc.scopes.all()),
         "report_kind": kind,
         "generated_at": clock.now(),
-        "moves": list(inc.moves.all()),
+        "moves": [
+            {"m": m, "to": _label(State, m.to_state), "note": move_notes[m.pk]} for m in moves
+        ],
     }
     return render(request, "incidents/report.html", ctx)
 
@@ -495,8 +512,11 @@ def whistle_reports(request: HttpRequest) -> HttpResponse:
         return redirect("incidents:whistle_reports")
     from .enums import WhistleState
 
+    reports = list(WhistleReport.objects.all()[:200])
+    opened = texts.whistle_texts(request.user, reports)
     rows = [
-        {"w": w, "state": _label(WhistleState, w.state)} for w in WhistleReport.objects.all()[:200]
+        {"w": w, "t": t, "state": _label(WhistleState, w.state)}
+        for w, t in zip(reports, opened, strict=True)
     ]
     return render(
         request,

@@ -116,6 +116,64 @@ def seal_for(
     return out
 
 
+# -- case keys: staff-written text about a case, not about one customer -------------------
+# A whistle-blowing report, an incident's summary, a ticket without a customer: the text
+# may name people, so it is sealed too — under a data key of its own per case (a subject
+# id derived from the case), so the case's text is shredded with that key when its life
+# ends, and opened only by the gate (`open_case_texts`), which checks the role and audits.
+CASE_NAMESPACE = uuid.UUID("0f8b3c52-6a0e-4c55-9b8e-2d7f1c9a4e61")
+
+
+def case_subject(kind: str, case_id: object) -> uuid.UUID:
+    """The data-key subject of one case (`kind` is the domain's table, e.g. "incident")."""
+    return uuid.uuid5(CASE_NAMESPACE, f"{kind}:{case_id}")
+
+
+def seal_case(
+    kind: str,
+    case_id: object,
+    items: Iterable[tuple[str, str, str, object]],
+    *,
+    key_created_at: Any = None,
+) -> list[bytes | None]:
+    """Seal texts of one case under its own data key, created on first use. `items` are
+    (table, field, text, row id); an empty text seals to None (nothing to keep). A case
+    whose key was shredded takes no new text (Gone). `key_created_at` replaces the key
+    row's creation time (an anonymous report keeps the day only: the exact second could
+    be matched against the reporter's sign-ins)."""
+    rows = list(items)
+    if not any(text for _, _, text, _ in rows):
+        return [None for _ in rows]
+    sid = case_subject(kind, case_id)
+    key = subject_keys([sid]).get(str(sid))
+    if key is None:
+        if DataKey.objects.filter(subject_id=sid).exists():
+            raise Gone("this case's texts were destroyed")
+        key = create_data_key(sid)
+        if key_created_at is not None:
+            DataKey.objects.filter(subject_id=sid).update(created_at=key_created_at)
+    return [key.seal(t, f, text, row) if text else None for t, f, text, row in rows]
+
+
+def live_case_keys(cases: Iterable[tuple[str, object]]) -> list[tuple[str, object]]:
+    """The cases of `cases` whose key exists and is not destroyed (one query per 500)."""
+    by_subject = {str(case_subject(k, c)): (k, c) for k, c in cases}
+    subjects = list(by_subject)
+    live: set[str] = set()
+    for i in range(0, len(subjects), IN_SIZE):
+        part = subjects[i : i + IN_SIZE]
+        rows = DataKey.objects.filter(subject_id__in=part, destroyed_at__isnull=True)
+        live.update(str(s) for s in rows.values_list("subject_id", flat=True))
+    return [case for s, case in by_subject.items() if s in live]
+
+
+def shred_case(kind: str, case_id: object, basis: str) -> None:
+    """Destroy a case's texts by destroying its key (retention, R-C5)."""
+    sid = case_subject(kind, case_id)
+    if DataKey.objects.filter(subject_id=sid, destroyed_at__isnull=True).exists():
+        shred(sid, basis)
+
+
 def subject_key(subject_id: uuid.UUID) -> SubjectKey:
     key = subject_keys([subject_id]).get(str(subject_id))
     if key is None:

@@ -35,6 +35,7 @@ from django.db import transaction
 
 from baomi import audit
 from baomi.access.policy import decide
+from baomi.audit import services as log
 from baomi.audit.models import Outcome
 from baomi.catalog import fields as catalog
 from baomi.catalog.enums import Purpose, Treatment
@@ -317,21 +318,31 @@ def _prepare(
         d.token_digest = _digest(token)
         d.expires_at = expires
         d.save()
-    audit.record(
-        SharingAction.DISCLOSED,
-        actor,
-        purpose=purpose,
-        object_type="disclosure",
-        object_id=d.pk,
-        fields={"names": keys},
-        detail={
-            "partner": partner.pk,
-            "agreement": agreement.pk,
-            "included": len(included),
-            "excluded": _count(excluded),
-            "encrypted": d.encrypted,
-            "package_sha256": d.package_sha256,
-        },
+    # the event names every customer in the package (committed in its Merkle leaf and
+    # indexed for each customer's history): an incident scoped by this partner computes
+    # who was exposed from the log alone (issue #13 §2)
+    log.append(
+        [
+            log.build_naming(
+                SharingAction.DISCLOSED,
+                actor,
+                included,
+                purpose=purpose,
+                object_type="disclosure",
+                object_id=d.pk,
+                fields={"names": keys},
+                detail={
+                    "partner": partner.pk,
+                    "partner_name": partner.name,
+                    "agreement": agreement.pk,
+                    "customers": sorted(included),
+                    "included": len(included),
+                    "excluded": _count(excluded),
+                    "encrypted": d.encrypted,
+                    "package_sha256": d.package_sha256,
+                },
+            )
+        ]
     )
     return Prepared(d, included, excluded, token)
 
