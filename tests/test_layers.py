@@ -49,6 +49,7 @@ APP_RANK: dict[str, int] = {
     "incidents": 9,
     "operations": 9,
     "quality": 9,
+    "feedback": 9,
 }
 # apps and top-level modules that are interface through and through
 INTERFACE_APPS = {"api", "console", "settings", "cli", "urls", "wsgi", "manage"}

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "baomi.incidents",
     "baomi.operations",
     "baomi.quality",
+    "baomi.feedback",
     "baomi.console",
     # last: imports every app's participant.py once all are loaded (docs/architecture.md)
     "baomi.contract",

@@ -1,0 +1,146 @@
+"""The feedback app in the participant contract (issue #15): its sealed fields, audit
+actions, eraser, access-copy section, customer-360 panel, console pages, nav entries and
+indicators."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from baomi.catalog import masking
+from baomi.catalog.enums import FieldClass, Purpose, Role
+from baomi.catalog.fields import FieldSpec
+from baomi.contract.participants import (
+    AccessCopySection,
+    EraseContext,
+    Erasure,
+    Participant,
+    register,
+)
+from baomi.core.i18n import bi
+
+from .enums import FeedbackAction
+from .models import SurveyResponse, Ticket
+from .services import tickets
+
+R_TICKET = "3 years after the ticket is closed, then destroyed (R-C5)"
+_P = (Purpose.CUSTOMER_SERVICE, Purpose.RIGHTS_REQUEST)
+
+
+def _text(entity: str, code: str, zh: str, en: str, purposes: Any = _P) -> FieldSpec:
+    return FieldSpec(
+        entity, code, zh, en, FieldClass.BASIC, "text", purposes, R_TICKET, masking.hidden
+    )
+
+
+FIELDS = (
+    _text("feedback_ticket", "text", "反馈内容", "Feedback text"),
+    _text("feedback_ticket", "response", "首次答复", "First response"),
+    _text("feedback_ticket", "resolution", "处理结果", "Resolution"),
+    _text(
+        "feedback_survey_response",
+        "comment",
+        "调查留言",
+        "Survey comment",
+        (Purpose.RIGHTS_REQUEST,),
+    ),
+)
+NON_PERSONAL = {
+    "feedback_ticket": frozenset(
+        {
+            "id",
+            "customer",
+            "channel",
+            "kind",
+            "topic",
+            "record_kind",
+            "record_id",
+            "site",
+            "team",
+            "assignee_id",
+            "state",
+            "received_at",
+            "first_response_due",
+            "resolution_due",
+            "assigned_at",
+            "first_response_at",
+            "resolved_at",
+            "closed_at",
+            "escalated_at",
+            "rights_request_id",
+            "rating",
+            "rated_at",
+            "created_by_id",
+            "created_by_role",
+        }
+    ),
+    "feedback_survey_response": frozenset(
+        {
+            "id",
+            "survey",
+            "invitation",
+            "customer",
+            "channel",
+            "site",
+            "topic",
+            "scores",
+            "overall",
+            "submitted_at",
+        }
+    ),
+}
+
+
+class _Bi:
+    """A nav label in the active language (the console renders `str(label)`)."""
+
+    def __init__(self, zh: str, en: str) -> None:
+        self.zh, self.en = zh, en
+
+    def __str__(self) -> str:
+        return bi(self.zh, self.en)
+
+
+def erase(ctx: EraseContext) -> Erasure:
+    return Erasure(cleared=tickets.erase(ctx.customer_id))
+
+
+def _copy(actor: Any, customer_id: uuid.UUID) -> Any:
+    rows = list(Ticket.objects.select_related("team").filter(customer_id=customer_id))
+    texts = tickets.open_texts(actor, rows)
+    return [
+        {
+            "id": t.pk,
+            "channel": t.channel,
+            "kind": t.kind,
+            "topic": t.topic,
+            "state": t.state,
+            "received_at": t.received_at.isoformat(),
+            "rating": t.rating,
+            **texts.get(t.pk, {}),
+        }
+        for t in rows
+    ]
+
+
+def _panel(request: Any, view: Any) -> dict[str, Any] | None:
+    from .presenters import customer_panel
+
+    return customer_panel(request, view)
+
+
+HANDLERS = frozenset({Role.CUSTOMER_SERVICE, Role.PRIVACY_OFFICER})
+
+register(
+    Participant(
+        app="feedback",
+        fields=FIELDS,
+        non_personal=NON_PERSONAL,
+        models={"feedback_ticket": Ticket, "feedback_survey_response": SurveyResponse},
+        actions=(FeedbackAction,),
+        eraser=erase,
+        access_copy=(
+            AccessCopySection("feedback", "意见与投诉", "Feedback and complaints", _copy, 80),
+        ),
+    )
+)
