@@ -103,7 +103,7 @@ def test_csv_import_creates_profiles_readable_through_the_gate(
     summary = run_import(write_csv(tmp_path / "c.csv", rows), channel="partner")
     assert summary["rows"] == 6 and summary["created"] == 6
     assert summary["merged"] == summary["rejected"] == 0
-    assert set(summary) == {"rows", "created", "merged", "rejected", "seconds"}
+    assert set(summary) == {"rows", "created", "merged", "held", "rejected", "seconds"}
     assert not (tmp_path / "c.csv.rejects.csv").exists()  # nothing rejected: no file
     stored = by_id(make_staff)
     for r in rows:

@@ -23,6 +23,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+IDENTITY_CONFLICT = "identity_conflict"
+CONFIRMED_VALUE = "confirmed_value"
 IDENTITY = ("name", "id_type", "id_number", "birth_date", "gender", "nationality")
 
 
@@ -47,7 +49,7 @@ def decide(
 
     clash = [c for c in IDENTITY if compared.get(c) == "differs"]
     if clash:
-        return Decision({}, dict(values), "identity_conflict")
+        return Decision({}, dict(values), IDENTITY_CONFLICT)
     d = Decision()
     for code, v in values.items():
         state = compared.get(code, "empty")
@@ -58,5 +60,5 @@ def decide(
         else:
             d.apply[code] = v
     if d.held:
-        d.reason = "confirmed_value"
+        d.reason = CONFIRMED_VALUE
     return d

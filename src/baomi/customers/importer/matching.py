@@ -5,8 +5,9 @@ Duplicates are judged as if the rows were imported one at a time: against the st
 profiles (blind index → candidates → exact compare in the gate) and against the rows before
 it in the same file. The ID number decides first, then phone and name together.
 
-The merge policy — what a row's values do to the profile it merges into — is one function,
-`merge_into`: today a merge overwrites the fields the row carries."""
+Within the batch, `merge_into` gathers a row's values on the profile it lands on; for a
+stored customer, `survive` then decides per row what may change (`customers.survivorship`:
+a confirmed value is never overwritten, an identity that disagrees holds the whole row)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,10 @@ from typing import Any
 from baomi.catalog import validators
 from baomi.vault import services as vault
 
-from .. import gate
+from .. import gate, survivorship
+from ..models import Customer
+from ..services import CONFIRMED_BASES
+from ..signals import HeldRow
 
 
 @dataclass
@@ -125,6 +129,7 @@ class Landing:
     profile: Profile
     created: bool
     fields: list[str]
+    held: str = ""  # survivorship: "identity_conflict" | "confirmed_value" | ""
 
 
 def assign(
@@ -162,3 +167,37 @@ def assign(
                 seen[k] = target
         out.append(Landing(n, target, created, fields))
     return profiles, out
+
+
+def survive(
+    batch: list[tuple[int, dict[str, str]]], landings: list[Landing], source: str
+) -> list[HeldRow]:
+    """Survivorship for the rows that landed on stored customers (issue #16): each row is
+    compared with what is stored (in the gate: only `same` / `differs` / `empty` come
+    back) and decided with the stored values' lineage. The stored profiles' values become
+    what the rows may apply, in file order; each landing's `fields` what it applied; the
+    answer lists what was held back, for the steward's queue (`signals.merge_held`)."""
+    stored = [land for land in landings if not land.profile.new]
+    if not stored:
+        return []
+    values_of = dict(batch)
+    ids = list(dict.fromkeys(land.profile.id for land in stored))
+    lineage: dict[uuid.UUID, Any] = {}
+    for n in range(0, len(ids), 500):
+        rows = Customer.objects.filter(id__in=ids[n : n + 500]).values_list("id", "lineage")
+        lineage.update({_uuid(cid): lin or {} for cid, lin in rows})
+    verdicts = gate.compare_stored([(land.profile.id, values_of[land.row]) for land in stored])
+    for land in stored:
+        land.profile.values = {}
+    held: list[HeldRow] = []
+    for land, verdict in zip(stored, verdicts, strict=True):
+        d = survivorship.decide(
+            values_of[land.row], verdict, lineage.get(land.profile.id, {}), CONFIRMED_BASES
+        )
+        land.profile.values.update(d.apply)
+        # what the row applied; a row held whole names the fields it held (never values)
+        land.fields = sorted(d.held if d.reason == survivorship.IDENTITY_CONFLICT else d.apply)
+        land.held = d.reason
+        if d.held:
+            held.append(HeldRow(land.profile.id, land.row, dict(d.held), d.reason, source))
+    return held

@@ -21,7 +21,9 @@ from baomi.catalog.enums import Purpose
 from baomi.core import clock, csvsafe
 from baomi.vault import services as vault
 
+from .. import survivorship
 from ..services import _check_write
+from ..signals import merge_held
 from ..validation import channel as clean_channel
 from . import matching, reporting, writing
 from .base import ColumnExtension, ImportRefused
@@ -60,6 +62,7 @@ class Importer:
         self.extensions = tuple(extensions)
         self.ext_columns: list[tuple[int, str, int]] = []  # (position, column, extension)
         self.run_id = ""
+        self.source = "import"
 
     # -- header ---------------------------------------------------------------------------
     def check_header(self, header: list[str]) -> None:
@@ -75,6 +78,7 @@ class Importer:
         summary = ImportSummary()
         rejects_path = Path(str(path) + ".rejects.csv")
         self.run_id = str(uuid.uuid4())  # names this run's events (started, batches, finished)
+        self.source = f"import:{path.name}"
         reporting.started(
             self.actor,
             self.purpose,
@@ -179,8 +183,13 @@ class Importer:
         else:
             id_hits, pn_hits = {}, {}
         profiles, landings = matching.assign(batch, id_hits, pn_hits)
+        held = matching.survive(batch, landings, self.source) if self.crypto else []
         ext_items: list[list[tuple[uuid.UUID, Any]]] = [[] for _ in self.extensions]
         for land in landings:
+            if land.held:
+                summary.held += 1
+            if land.held == survivorship.IDENTITY_CONFLICT:
+                continue  # maybe another person: nothing of the row lands, records neither
             if land.created:
                 summary.created += 1
             else:
@@ -196,8 +205,16 @@ class Importer:
             crypto=self.crypto,
         )
         writing.write_merged(
-            [p for p in profiles.values() if not p.new], self.channel, now, self.bucket
+            [p for p in profiles.values() if not p.new and p.values], self.channel, now, self.bucket
         )
+        if held:  # to the steward's queue, in this batch's transaction (rolls back with it)
+            merge_held.send(
+                sender=Importer,
+                actor=self.actor,
+                purpose=self.purpose,
+                channel=self.channel,
+                items=held,
+            )
         reporting.record_batch(
             [reporting.batch_event(self.actor, self.purpose, self.channel, self.run_id, landings)]
         )

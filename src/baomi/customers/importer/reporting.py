@@ -13,6 +13,7 @@ from baomi.audit.services import build_naming, record_many
 from baomi.catalog.enums import Gender, IdType
 from baomi.core.errors import FieldIssue
 
+from ..survivorship import IDENTITY_CONFLICT
 from .matching import Landing
 from .reading import cell_text
 
@@ -24,6 +25,7 @@ class ImportSummary:
     rows: int = 0
     created: int = 0
     merged: int = 0
+    held: int = 0  # rows with values held back for the data steward (survivorship)
     rejected: int = 0
     seconds: float = 0.0
     rejects_file: str | None = None
@@ -35,6 +37,7 @@ class ImportSummary:
             "rows": self.rows,
             "created": self.created,
             "merged": self.merged,
+            "held": self.held,
             "rejected": self.rejected,
             **self.extra,
             "seconds": round(self.seconds, 3),
@@ -96,8 +99,15 @@ def batch_event(
     names to its Merkle leaf; `build_naming` indexes them so each customer's history and
     access copy list the event."""
     groups: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+    count = {"created": 0, "merged": 0, "unchanged": 0, "held": 0}
     for land in landings:
-        key = ("created" if land.created else "merged", tuple(sorted(land.fields)))
+        action = "created" if land.created else "merged"
+        if land.held == IDENTITY_CONFLICT:
+            action = "held"  # nothing applied: the fields are the ones held back
+        elif not land.created and not land.fields:
+            action = "held" if land.held else "unchanged"
+        count[action] += 1
+        key = (action, tuple(sorted(land.fields)))
         groups.setdefault(key, []).append(str(land.profile.id))
     names = sorted({f for (_, fields) in groups for f in fields})
     return build_naming(
@@ -112,8 +122,9 @@ def batch_event(
             "channel": channel,
             "via": "import",
             "rows": [landings[0].row, landings[-1].row] if landings else [],
-            "created": sum(1 for land in landings if land.created),
-            "merged": sum(1 for land in landings if not land.created),
+            "created": count["created"],
+            "merged": count["merged"],
+            "held": sum(1 for land in landings if land.held),
             "changes": [
                 {"action": action, "fields": list(fields), "customers": ids}
                 for (action, fields), ids in groups.items()

@@ -78,6 +78,11 @@ class Command(BaseCommand):
         self.stdout.write(json.dumps(summary.as_dict()))
         if summary.rejects_file:
             self.stderr.write(f"rejected rows and reasons: {summary.rejects_file}")
+        if summary.held:
+            self.stderr.write(
+                f"{summary.held} rows disagreed with a stored customer's identity or confirmed "
+                "values: held for the data steward (console /quality/duplicates/)"
+            )
         status = exit_status(summary)
         if status == EXIT_NOTHING:
             why = "every row was rejected" if summary.rows else "the file has no data rows"
@@ -92,7 +97,8 @@ EXIT_ALL_IN, EXIT_NOTHING, EXIT_SOME_REJECTED = 0, 1, 3
 
 
 def exit_status(summary: ImportSummary) -> int:
-    """INTERFACES.md: 0 every row in, 3 some rows rejected, 1 nothing imported / error."""
-    if summary.created + summary.merged == 0:
+    """INTERFACES.md: 0 every row in, 3 some rows rejected, 1 nothing imported / error. A
+    row held for the data steward is in (it waits in the steward's queue)."""
+    if summary.created + summary.merged + summary.held == 0:
         return EXIT_NOTHING
     return EXIT_SOME_REJECTED if summary.rejected else EXIT_ALL_IN
