@@ -50,6 +50,7 @@ APP_RANK: dict[str, int] = {
     "operations": 9,
     "quality": 9,
     "feedback": 9,
+    "training": 9,
 }
 # apps and top-level modules that are interface through and through
 INTERFACE_APPS = {"api", "console", "settings", "cli", "urls", "wsgi", "manage"}

@@ -317,3 +317,79 @@ def test_data_steward_masks_hold_jointly(api_client: Any, full_customer: Any) ->
     for entity in ("bookings", "stays", "shipments", "payment_methods"):
         for rec in body[entity]:
             assert rec["fields"] == {}, entity
+
+
+# -- staff conditions on top of the table (issue #14 §2, decision 0030) ---------------------
+# A member of staff whose required training or confidentiality agreement is not current,
+# past the grace period, sees no sensitive-class field under any role and purpose; the
+# view names the reason. Every other field keeps the table's treatment (basic work goes on).
+STAFF_ROWS: dict[str, dict[str, str]] = {"training_required": {"sensitive": W}}
+
+
+def expected_for(role: str, purpose: str, spec: catalog.FieldSpec, condition: str) -> str | None:
+    want = expected(role, purpose, spec)
+    if want is None:
+        return None
+    tighter = STAFF_ROWS[condition].get(spec.klass.value, want)
+    return tighter if RANK[tighter] > RANK[want] else want
+
+
+@pytest.mark.parametrize("role", [r.value for r in Role])
+def test_matrix_untrained_staff(
+    role: str, api_client: Any, full_customer: Any, make_staff: Any
+) -> None:
+    from datetime import timedelta
+
+    from django.contrib.auth import get_user_model
+
+    from baomi.core import clock
+    from baomi.training import services as training
+    from baomi.training.models import AssignmentRule
+
+    cust, _ = full_customer
+    hr = make_staff("hr")
+    course = training.save_course(
+        hr,
+        code="yearly-privacy",
+        kind="yearly",
+        title_zh="年度隐私与安全培训",
+        title_en="Yearly privacy and security",
+        questions_per_exam=0,
+        classification_questions=5,
+    )
+    training.save_rule(hr, course=course, event="yearly", apply_now=False)  # every role
+    long_ago = clock.now() - timedelta(days=120)
+    AssignmentRule.objects.update(created_at=long_ago)
+    client, headers = api_client(role)
+    get_user_model().objects.update(date_joined=long_ago)  # hired long ago, never trained
+    condition = "training_required"
+    for purpose in [p.value for p in Purpose]:
+        r = client.get(f"/api/v1/customers/{cust.id}", headers={**headers, "X-Purpose": purpose})
+        if expected_for(role, purpose, catalog.spec("customer", "name"), condition) is None:
+            assert r.status_code == 403, (role, purpose, r.status_code)
+            continue
+        assert r.status_code == 200, (role, purpose, r.content)
+        body = r.json()
+        views = [("customer", body)] + [
+            (entity, rec) for entity, key in PLURAL.items() for rec in body[key]
+        ]
+        for entity, view in views:
+            values = view if entity == "customer" else view["fields"]
+            for spec in catalog.fields_of(entity):
+                want = expected_for(role, purpose, spec, condition)
+                got = (
+                    W
+                    if spec.code in view["withheld"]
+                    else M
+                    if spec.code in view["masked"]
+                    else P
+                )
+                assert got == want, (role, purpose, spec.key, got, want)
+                if want == W:
+                    assert spec.code not in values
+                tightened = want != expected(role, purpose, spec)
+                assert (view["withheld_reasons"].get(spec.code) == condition) is tightened, (
+                    role,
+                    purpose,
+                    spec.key,
+                )

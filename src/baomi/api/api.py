@@ -262,6 +262,7 @@ def mount() -> None:
     api.add_router("/incidents", "baomi.incidents.api.router")
     api.add_router("/whistle", "baomi.incidents.api.whistle_router")
     api.add_router("/quality", "baomi.quality.api.router")
+    api.add_router("/training", "baomi.training.api.router")
     api.add_router("/", "baomi.operations.api.router")
     api.add_router("/", "baomi.feedback.api.router")
 

@@ -31,7 +31,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from baomi.catalog import fields as catalog
-from baomi.catalog.enums import Purpose, Role
+from baomi.catalog.enums import FieldClass, Purpose, Role
 
 if TYPE_CHECKING:
     from django.db.models import Model
@@ -92,6 +92,24 @@ class RecordOpener:
     code: str
     entity: str
     opens: Callable[[Any, Purpose, Sequence[Any]], Mapping[Any, frozenset[str]]]
+
+
+@dataclass(frozen=True)
+class StaffWithholder:
+    """Field classes withheld from a member of staff who is not (yet) fit to read them,
+    whatever the customer (decision 0030: staff whose required training or confidentiality
+    agreement is not current see no sensitive field — reason `training_required`).
+
+    `withholds(actor)` answers the field classes withheld from this actor now — empty when
+    none — in a constant number of queries (the gate asks once per read, not per
+    customer). The gate only ever tightens: a withheld field stays withheld; a plain or
+    masked field of a named class becomes withheld, and the view and the audit event name
+    `code` as the reason. Basic work continues: other classes keep the role's treatment."""
+
+    code: str
+    withholds: Callable[[Any], frozenset[FieldClass]]
+    label_zh: str = ""
+    label_en: str = ""
 
 
 # -- erasure --------------------------------------------------------------------------------
@@ -273,6 +291,7 @@ class Participant:
     closers: tuple[ReadCloser, ...] = ()
     grants: tuple[ReadGrant, ...] = ()
     openers: tuple[RecordOpener, ...] = ()
+    withholders: tuple[StaffWithholder, ...] = ()
     eraser: Eraser | None = None
     access_copy: tuple[AccessCopySection, ...] = ()
     # intake: column extensions for `baomi import` (decision 0007: claims / check_header /
@@ -341,6 +360,7 @@ def _check_unique(p: Participant) -> None:
         ("closers", "code"),
         ("grants", "code"),
         ("openers", "code"),
+        ("withholders", "code"),
         ("access_copy", "key"),
         ("approvals", "code"),
         ("indicators", "code"),
@@ -384,6 +404,10 @@ def grants() -> list[ReadGrant]:
 
 def openers(entity: str) -> list[RecordOpener]:
     return [o for p in _registry.values() for o in p.openers if o.entity == entity]
+
+
+def staff_withholders() -> list[StaffWithholder]:
+    return [w for p in _registry.values() for w in p.withholders]
 
 
 def erasers() -> list[tuple[str, Eraser]]:

@@ -44,6 +44,8 @@ class RecordOut(Schema):
     fields: dict[str, Any]
     masked: list[str]
     withheld: list[str]
+    # field code → reason, for fields withheld from this member of staff (decision 0030)
+    withheld_reasons: dict[str, str] = {}
 
 
 class CustomerOut(Schema):
@@ -62,6 +64,9 @@ class CustomerOut(Schema):
     purpose: str
     masked: list[str]
     withheld: list[str]
+    # field code → reason, for fields withheld from this member of staff (decision 0030:
+    # `training_required`); other withheld fields follow the role and purpose
+    withheld_reasons: dict[str, str] = {}
     lineage: dict[str, Any]
     created_at: str
     updated_at: str
@@ -99,6 +104,7 @@ def shape(view: gate.CustomerView) -> dict[str, Any]:
         "purpose": view.purpose.value,
         "masked": view.masked,
         "withheld": view.withheld,
+        "withheld_reasons": view.withheld_reasons,
         "lineage": {k: v for k, v in view.lineage.items() if k not in view.withheld},
         "created_at": view.created_at,
         "updated_at": view.updated_at,
@@ -119,6 +125,7 @@ def shape(view: gate.CustomerView) -> dict[str, Any]:
                 "meta": r.meta,
                 "masked": r.masked,
                 "withheld": r.withheld,
+                "withheld_reasons": r.withheld_reasons,
                 "fields": {k: v for k, v in r.fields.items() if v is not None},
             }
             for r in records

@@ -59,6 +59,8 @@ class RecordView:
     withheld: list[str] = field(default_factory=list)
     customer_id: str = ""
     opened: list[str] = field(default_factory=list)  # shown in full by a record opener
+    # field code → why the actor may not see it at all (a staff withholder, decision 0030)
+    withheld_reasons: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -74,6 +76,8 @@ class CustomerView:
     updated_at: str
     records: dict[str, list[RecordView]] = field(default_factory=dict)
     break_glass: bool = False  # read under an emergency grant (flagged for the auditor)
+    # field code → why the actor may not see it at all (a staff withholder, decision 0030)
+    withheld_reasons: dict[str, str] = field(default_factory=dict)
 
     def treatment(self, code: str) -> Treatment:
         if code in self.withheld:
@@ -118,6 +122,20 @@ def _granted(actor: Any, purpose: Purpose, ids: list[uuid.UUID]) -> dict[uuid.UU
     for g in participants.grants():
         for cid, scope in g.grants(actor, purpose, ids).items():
             out.setdefault(cid, scope)
+    return out
+
+
+# -- staff withholders (participant contract, decision 0030): a domain may withhold whole
+# field classes from a member of staff (not trained: `training_required`). Asked once per
+# read for the actor, never per customer; the gate names no domain.
+def _staff_withheld(actor: Any) -> dict[str, str]:
+    """Field class code → reason code, for this actor now (empty for the data subject)."""
+    if isinstance(actor, DataSubject) or getattr(actor, "pk", None) is None:
+        return {}
+    out: dict[str, str] = {}
+    for w in participants.staff_withholders():
+        for klass in w.withholds(actor):
+            out.setdefault(str(klass.value if hasattr(klass, "value") else klass), w.code)
     return out
 
 
@@ -181,7 +199,11 @@ def _present(
     force: Treatment | None = None,
     only: frozenset[str] | None = None,
     opened: frozenset[str] = frozenset(),
+    staff: Mapping[str, str] | None = None,
+    reasons: dict[str, str] | None = None,
 ) -> tuple[dict[str, Any], list[str], list[str], dict[str, str]]:
+    """`staff`: field class → reason from the staff withholders (tighten only); the
+    reason of each field it withholds is written into `reasons`."""
     values: dict[str, Any] = {}
     masked: list[str] = []
     withheld: list[str] = []
@@ -194,6 +216,12 @@ def _present(
             t = force or (emergency_treatment if emergency else decide)(role, purpose, spec)
         if t is Treatment.MASKED and force is None and spec.code in opened:
             t = Treatment.PLAIN  # a record opener: the actor's duty covers this record
+        if staff and force is None and t is not Treatment.WITHHELD:
+            why = staff.get(spec.klass.value)
+            if why is not None:  # a staff withholder: this actor may not see the class
+                t = Treatment.WITHHELD
+                if reasons is not None:
+                    reasons[spec.code] = why
         treatments[spec.code] = t.value
         blob = getattr(obj, spec.code)
         if t is Treatment.WITHHELD:
@@ -220,6 +248,7 @@ def _records(
     emergency: bool = False,
     force: Treatment | None = None,
     only: frozenset[str] | None = None,
+    staff: Mapping[str, str] | None = None,
 ) -> tuple[dict[str, list[RecordView]], dict[str, int]]:
     out: dict[str, list[RecordView]] = {}
     counts: dict[str, int] = {}
@@ -230,7 +259,16 @@ def _records(
         for obj in objs:
             views.append(
                 _record_view(
-                    actor, purpose, entity, key, obj, emergency, force, only, opened.get(obj.pk)
+                    actor,
+                    purpose,
+                    entity,
+                    key,
+                    obj,
+                    emergency,
+                    force,
+                    only,
+                    opened.get(obj.pk),
+                    staff,
                 )
             )
         out[entity] = views
@@ -248,7 +286,9 @@ def _record_view(
     force: Treatment | None = None,
     only: frozenset[str] | None = None,
     opened: frozenset[str] | None = None,
+    staff: Mapping[str, str] | None = None,
 ) -> RecordView:
+    reasons: dict[str, str] = {}
     values, masked, withheld, _ = _present(
         actor.role_code,
         purpose,
@@ -260,13 +300,15 @@ def _record_view(
         force,
         only,
         opened or frozenset(),
+        staff,
+        reasons,
     )
     meta = {m: str(getattr(obj, m)) for m in RECORD_META[entity]}
     meta["channel"] = obj.channel
     meta["created_at"] = obj.created_at.isoformat()
     shown = sorted((opened or frozenset()) - set(masked) - set(withheld))
     return RecordView(
-        entity, str(obj.pk), meta, values, masked, withheld, str(obj.customer_id), shown
+        entity, str(obj.pk), meta, values, masked, withheld, str(obj.customer_id), shown, reasons
     )
 
 
@@ -319,6 +361,7 @@ def access_records(
     keys = vault.subject_keys(list(live))
     closed = _closed(p, cids)
     opened = _opened(actor, p, entity, objs)
+    staff = _staff_withheld(actor)
     views: list[RecordView] = []
     events = []
 
@@ -339,7 +382,7 @@ def access_records(
             )
             continue
         assert key is not None
-        view = _record_view(actor, p, entity, key, obj, opened=opened.get(obj.pk))
+        view = _record_view(actor, p, entity, key, obj, opened=opened.get(obj.pk), staff=staff)
         views.append(view)
         treatments = {
             s.code: (
@@ -354,6 +397,8 @@ def access_records(
         detail: dict[str, Any] = {"customer": str(obj.customer_id)}
         if view.opened:
             detail["opened"] = view.opened
+        if view.withheld_reasons:
+            detail["withheld_reasons"] = view.withheld_reasons
         events.append(
             build(
                 Action.CUSTOMER_READ,
@@ -390,6 +435,7 @@ def access_customers(
     granted = _granted(actor, p, ids) if by_grant else {}
     if by_grant:  # read only by a grant: everyone outside it is closed
         closed.update({cid: "no_grant" for cid in ids if cid not in granted})
+    staff = _staff_withheld(actor)
     views: list[CustomerView] = []
     events = []
     for cid in ids:
@@ -403,13 +449,27 @@ def access_customers(
         force = Treatment.WITHHELD if cid in closed else Treatment.PLAIN if subject else None
         scope = granted.get(cid)
         only = frozenset(scope.fields) if scope is not None else None
+        reasons: dict[str, str] = {}
         values, masked, withheld, treatments = _present(
-            actor.role_code, p, "customer", key, row, None, grant is not None, force, only
+            actor.role_code,
+            p,
+            "customer",
+            key,
+            row,
+            None,
+            grant is not None,
+            force,
+            only,
+            staff=staff,
+            reasons=reasons,
         )
         records: dict[str, list[RecordView]] = {}
         counts: dict[str, int] = {}
         if related:
-            records, counts = _records(actor, p, key, cid, grant is not None, force, only)
+            records, counts = _records(actor, p, key, cid, grant is not None, force, only, staff)
+        for rec in (r for rs in records.values() for r in rs):
+            for code, why in rec.withheld_reasons.items():
+                reasons.setdefault(f"{rec.entity}.{code}", why)
         views.append(
             CustomerView(
                 id=str(cid),
@@ -423,11 +483,20 @@ def access_customers(
                 updated_at=row.updated_at.isoformat(),
                 records=records,
                 break_glass=grant is not None,
+                withheld_reasons={k: v for k, v in reasons.items() if "." not in k},
             )
         )
         events.append(
             audit_build(
-                actor, p, cid, treatments, counts, grant, closed.get(cid), scope and scope.ref
+                actor,
+                p,
+                cid,
+                treatments,
+                counts,
+                grant,
+                closed.get(cid),
+                scope and scope.ref,
+                reasons,
             )
         )
     record_committed(events)  # logged (committed) before the data leaves the server
@@ -443,8 +512,11 @@ def audit_build(
     grant: int | None = None,
     closed: str | None = None,
     scope: str | None = None,
+    reasons: Mapping[str, str] | None = None,
 ) -> Any:
     detail: dict[str, Any] = {}
+    if reasons:  # fields a staff withholder kept from this actor, and why (decision 0030)
+        detail["withheld_reasons"] = dict(reasons)
     if scope:
         detail["grant"] = scope
     if counts:

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "baomi.operations",
     "baomi.quality",
     "baomi.feedback",
+    "baomi.training",
     "baomi.console",
     # last: imports every app's participant.py once all are loaded (docs/architecture.md)
     "baomi.contract",
@@ -213,6 +214,9 @@ BAOMI_PROXY_COUNT = int(os.environ.get("BAOMI_PROXY_COUNT", "0"))
 AXES_CLIENT_IP_CALLABLE = "baomi.core.middleware.client_ip"
 BAOMI_MFA_ALL_ROLES = env_bool("BAOMI_MFA_ALL_ROLES", True)
 # 30 minutes idle (NIST SP 800-63B AAL2 reauthentication after inactivity)
+# staff whose required training or confidentiality agreement is not current see no
+# sensitive field once this many days have passed since hire / expiry (issue #14, 0030)
+BAOMI_TRAINING_GRACE_DAYS = int(os.environ.get("BAOMI_TRAINING_GRACE_DAYS", "30"))
 BAOMI_TOKEN_IDLE_SECONDS = int(os.environ.get("BAOMI_TOKEN_IDLE_SECONDS", str(30 * 60)))
 OTP_TOTP_ISSUER = "baomi"
 
