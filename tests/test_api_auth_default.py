@@ -18,6 +18,8 @@ PUBLIC = {
     ("get", "/api/v1/privacy-notice"): "the notice is public (R-B2)",
     ("get", "/api/v1/disclosures/{disclosure_id}/package"): "a partner fetches its package "
     "with the one-time download token, not a staff account",
+    ("post", "/api/v1/surveys/{survey_id}/responses"): "a customer answers a survey with "
+    "the one-time link's token, without signing in (issue #15)",
 }
 
 

@@ -1015,7 +1015,14 @@ def test_access_review_page_and_csv_carry_no_customer_value(signed_in: Any, cust
 
 # -- navigation and language -----------------------------------------------------------------------
 NAV = {
-    "front_desk": {"nav-customers", "nav-new-customer", "nav-disclose", "nav-desk", "nav-find"},
+    "front_desk": {
+        "nav-customers",
+        "nav-new-customer",
+        "nav-disclose",
+        "nav-desk",
+        "nav-find",
+        "nav-feedback-new",
+    },
     "courier": {
         "nav-customers",
         "nav-disclose",
@@ -1033,10 +1040,12 @@ NAV = {
         "nav-sharing",
         "nav-lawful",
         "nav-incidents",
+        "nav-feedback",
+        "nav-service-quality",
     },
     "legal": {"nav-sharing", "nav-lawful"},
-    "manager": {"nav-kpis", "nav-waybills"},
-    "inspector": {"nav-kpis"},
+    "manager": {"nav-kpis", "nav-waybills", "nav-service-quality"},
+    "inspector": {"nav-kpis", "nav-service-quality"},
     "hr": set(),
     "security_admin": {
         "nav-staff",

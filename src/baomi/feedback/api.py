@@ -10,7 +10,9 @@ from ninja import Router, Schema, Status
 
 from baomi.api.auth import bearer
 
-from .services import tickets
+from .messages import deliver_links
+from .services import standards, surveys, tickets
+from .services.common import require_role
 
 router = Router(tags=["feedback"], auth=bearer)
 
@@ -175,3 +177,196 @@ def rate_ticket(request: HttpRequest, ticket_id: int, body: RatingIn) -> Any:
     """Record the customer's rating (1–5) of a closed ticket, once."""
     actor = _staff(request)
     return _detail(actor, tickets.rate(actor, ticket_id, body.score))
+
+
+# -- surveys ----------------------------------------------------------------------------------
+class QuestionIn(Schema):
+    code: str
+    kind: str = "scale"
+    text_zh: str
+    text_en: str
+
+
+class SurveyIn(Schema):
+    code: str
+    title_zh: str
+    title_en: str
+    scope: str
+    period: str
+    questions: list[dict[str, Any]]
+    target_sample: int = 0
+    min_group: int = 10
+
+
+class SurveyOut(Schema):
+    id: int
+    code: str
+    scope: str
+    period: str
+    state: str
+    target_sample: int
+    min_group: int
+
+
+class AudienceIn(Schema):
+    audience: list[dict[str, Any]]
+
+
+class SentOut(Schema):
+    invited: int
+    skipped: dict[str, int]
+
+
+class ResponseIn(Schema):
+    token: str
+    answers: dict[str, Any]
+    comment: str | None = None
+
+
+class ResponseOut(Schema):
+    id: int
+    survey: str
+
+
+def _survey_out(s: Any) -> dict[str, Any]:
+    return {
+        "id": s.pk,
+        "code": s.code,
+        "scope": s.scope,
+        "period": s.period,
+        "state": s.state,
+        "target_sample": s.target_sample,
+        "min_group": s.min_group,
+    }
+
+
+@router.post("/surveys", response={201: SurveyOut})
+def create_survey(request: HttpRequest, body: SurveyIn) -> Any:
+    """A survey definition: `scope` service (per quarter, `2026Q4`) or privacy (per
+    half-year, `2026H2`); questions `{code, kind: scale|text, text_zh, text_en}` with one
+    scale question `overall` (1–5); `min_group` k (default 10) suppresses small groups."""
+    s = surveys.create(
+        _staff(request),
+        code=body.code,
+        title_zh=body.title_zh,
+        title_en=body.title_en,
+        scope=body.scope,
+        period=body.period,
+        questions=body.questions,
+        target_sample=body.target_sample,
+        min_group=body.min_group,
+    )
+    return Status(201, _survey_out(s))
+
+
+@router.post("/surveys/{survey_id}/invitations", response=SentOut)
+def send_survey(request: HttpRequest, survey_id: int, body: AudienceIn) -> Any:
+    """Invite customers (`{customer_id, channel?, site?, topic?}`) through the outbox —
+    only those whose consent allows contact; each gets a one-time link."""
+    sent = surveys.send(_staff(request), survey_id, body.audience)
+    deliver_links(sent)
+    return {"invited": len(sent.invited), "skipped": sent.skipped}
+
+
+@router.post("/surveys/{survey_id}/responses", response={201: ResponseOut}, auth=None)
+def answer_survey(request: HttpRequest, survey_id: int, body: ResponseIn) -> Any:
+    """Answer a survey with the one-time link's `token` (no sign-in; once): scale answers
+    1–5 by question code, an optional comment (sealed at once)."""
+    inv = surveys.invitation(body.token)
+    if inv.survey_id != survey_id:
+        raise surveys.LinkRefused("this link belongs to another survey")
+    r = surveys.answer(body.token, body.answers, body.comment or "")
+    return Status(201, {"id": r.pk, "survey": inv.survey.code})
+
+
+@router.get("/surveys/{survey_id}/results", response=dict[str, Any])
+def survey_results(request: HttpRequest, survey_id: int, by: str | None = None) -> Any:
+    """Aggregates only (groups below k suppressed): overall and by channel, site or topic."""
+    actor = _staff(request)
+    require_role(actor, surveys.RESULT_ROLES, "feedback_survey")
+    return surveys.results(surveys.get(survey_id), by)
+
+
+# -- standards and evaluations --------------------------------------------------------------
+class StandardIn(Schema):
+    code: str
+    step: str
+    title_zh: str
+    title_en: str
+    criteria: list[dict[str, Any]]
+
+
+class EvaluationIn(Schema):
+    kind: str
+    on: str
+    site: str = ""
+    team: str = ""
+    checks: list[dict[str, Any]]
+    owner_id: int | None = None
+    due_on: str | None = None
+
+
+class EvaluationOut(Schema):
+    id: int
+    checks: int
+    passed: int
+    compliance: float | None
+    score: float | None
+    rectifications: list[int]
+    retraining: list[int]
+
+
+class CloseIn(Schema):
+    evidence: str
+
+
+@router.post("/service-standards", response={201: dict[str, Any]})
+def set_standard(request: HttpRequest, body: StandardIn) -> Any:
+    s = standards.set_standard(
+        _staff(request),
+        code=body.code,
+        step=body.step,
+        title_zh=body.title_zh,
+        title_en=body.title_en,
+        criteria=body.criteria,
+    )
+    return Status(201, {"id": s.pk, "code": s.code, "step": s.step, "criteria": len(s.criteria)})
+
+
+@router.post("/service-evaluations", response={201: EvaluationOut})
+def evaluate(request: HttpRequest, body: EvaluationIn) -> Any:
+    """Record an evaluation; every failed check opens a rectification item and a
+    retraining action."""
+    ev = standards.evaluate(
+        _staff(request),
+        kind=body.kind,
+        on=body.on,
+        site=body.site,
+        team=body.team,
+        checks=body.checks,
+        owner_id=body.owner_id,
+        due_on=body.due_on,
+    )
+    failed = list(ev.checks.filter(passed=False).select_related("rectification", "retraining"))
+    return Status(
+        201,
+        {
+            "id": ev.pk,
+            "checks": ev.checks_total,
+            "passed": ev.checks_passed,
+            "compliance": ev.compliance,
+            "score": ev.score,
+            "rectifications": [c.rectification.pk for c in failed],
+            "retraining": [c.retraining.pk for c in failed],
+        },
+    )
+
+
+@router.post("/rectifications/{item_id}/close", response=dict[str, Any])
+def close_rectification(request: HttpRequest, item_id: int, body: CloseIn) -> Any:
+    r = standards.close_rectification(_staff(request), item_id, body.evidence)
+    return {
+        "id": r.pk,
+        "state": r.state,
+        "closed_at": r.closed_at.isoformat() if r.closed_at else None,
+    }

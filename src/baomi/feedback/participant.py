@@ -12,16 +12,19 @@ from baomi.catalog.enums import FieldClass, Purpose, Role
 from baomi.catalog.fields import FieldSpec
 from baomi.contract.participants import (
     AccessCopySection,
+    CustomerPanel,
     EraseContext,
     Erasure,
+    NavEntry,
     Participant,
     register,
 )
 from baomi.core.i18n import bi
 
+from . import indicators
 from .enums import FeedbackAction
 from .models import SurveyResponse, Ticket
-from .services import tickets
+from .services import surveys, tickets
 
 R_TICKET = "3 years after the ticket is closed, then destroyed (R-C5)"
 _P = (Purpose.CUSTOMER_SERVICE, Purpose.RIGHTS_REQUEST)
@@ -102,7 +105,9 @@ class _Bi:
 
 
 def erase(ctx: EraseContext) -> Erasure:
-    return Erasure(cleared=tickets.erase(ctx.customer_id))
+    """Tickets lose their texts (also shredded with the customer's key), survey answers
+    their comment and their link to the customer; outbox messages go."""
+    return Erasure(cleared=tickets.erase(ctx.customer_id) | surveys.erase(ctx.customer_id))
 
 
 def _copy(actor: Any, customer_id: uuid.UUID) -> Any:
@@ -130,6 +135,8 @@ def _panel(request: Any, view: Any) -> dict[str, Any] | None:
 
 
 HANDLERS = frozenset({Role.CUSTOMER_SERVICE, Role.PRIVACY_OFFICER})
+INTAKE_ONLY = frozenset({Role.FRONT_DESK})
+QUALITY = frozenset({Role.MANAGER, Role.INSPECTOR, Role.CUSTOMER_SERVICE, Role.PRIVACY_OFFICER})
 
 register(
     Participant(
@@ -142,5 +149,25 @@ register(
         access_copy=(
             AccessCopySection("feedback", "意见与投诉", "Feedback and complaints", _copy, 80),
         ),
+        panels=(CustomerPanel("feedback", "feedback/_panel.html", _panel, 30),),
+        nav=(
+            NavEntry("feedback:queue", _Bi("客户反馈", "Feedback"), "nav-feedback", HANDLERS, 30),
+            NavEntry(
+                "feedback:new",
+                _Bi("登记反馈", "Record feedback"),
+                "nav-feedback-new",
+                INTAKE_ONLY,
+                31,
+            ),
+            NavEntry(
+                "feedback:standards",
+                _Bi("服务质量", "Service quality"),
+                "nav-service-quality",
+                QUALITY,
+                32,
+            ),
+        ),
+        urls=(("feedback/", "baomi.feedback.urls"),),
+        indicators=indicators.INDICATORS,
     )
 )

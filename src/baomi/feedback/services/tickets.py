@@ -28,6 +28,7 @@ from baomi.core import clock as core_clock
 from baomi.core.errors import Conflict, Forbidden, Gone, NotFound
 from baomi.customers import gate
 from baomi.customers.models import Booking, Shipment, Stay
+from baomi.portal.senders import get_sender
 from baomi.rights import services as rights
 from baomi.rights.models import Via
 from baomi.vault import services as vault
@@ -41,6 +42,7 @@ from ..enums import (
     HoursMode,
     Kind,
     MessageKind,
+    MessageStatus,
     PauseReason,
     RecordKind,
     State,
@@ -408,10 +410,17 @@ MOVES: dict[str, frozenset[str]] = {
 
 def _notify(ticket: Ticket, kind: MessageKind, now: datetime) -> None:
     """Tell the customer (the feedback outbox); anonymous feedback has nobody to tell."""
-    if ticket.customer_id is not None:
-        Message.objects.create(
-            customer_id=ticket.customer_id, kind=kind, ticket=ticket, created_at=now
-        )
+    if ticket.customer_id is None:
+        return
+    outbox = get_sender().name == "outbox"  # the row is the delivery (as incident notices)
+    Message.objects.create(
+        customer_id=ticket.customer_id,
+        kind=kind,
+        ticket=ticket,
+        created_at=now,
+        status=MessageStatus.SENT if outbox else MessageStatus.QUEUED,
+        sent_at=now if outbox else None,
+    )
 
 
 @transaction.atomic
