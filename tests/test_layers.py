@@ -49,6 +49,7 @@ APP_RANK: dict[str, int] = {
     "incidents": 9,
     "operations": 9,
     "quality": 9,
+    "retention": 9,
     "feedback": 9,
     "training": 9,
 }

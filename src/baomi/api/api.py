@@ -261,6 +261,7 @@ def mount() -> None:
     api.add_router("/lawful-requests", "baomi.sharing.api.lawful_router")
     api.add_router("/incidents", "baomi.incidents.api.router")
     api.add_router("/whistle", "baomi.incidents.api.whistle_router")
+    api.add_router("/retention", "baomi.retention.api.router")
     api.add_router("/quality", "baomi.quality.api.router")
     api.add_router("/training", "baomi.training.api.router")
     api.add_router("/", "baomi.operations.api.router")

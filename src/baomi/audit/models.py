@@ -54,6 +54,7 @@ class Action(models.TextChoices):
     CUSTOMER_SHREDDED = "customer.shredded"
     RECORD_CREATED = "record.created"
     RECORD_UPDATED = "record.updated"
+    RECORD_DESTROYED = "record.destroyed"  # retention: a record's sealed columns cleared
     PAYMENT_ADDED = "payment.added"
     IMPORT_STARTED = "import.started"
     IMPORT_FINISHED = "import.finished"

@@ -260,19 +260,45 @@ class CustomerPanel:
 
 
 # -- retention (R-C8) ------------------------------------------------------------------------
+@dataclass
+class Expiry:
+    """What one retention rule found: `expired` items past their period, of which
+    `destroyed` were (or, on a dry run, would be) destroyed and `held` were not because a
+    legal hold names their customer (`by_hold`: hold code → count)."""
+
+    expired: int = 0
+    destroyed: int = 0
+    held: int = 0
+    by_hold: dict[str, int] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class RetentionRule:
     """What expires when: records of `entity` are kept `keep_days` after `starts` (an
     event: "last_service", "check_out", "delivery", "closed"...), then `expire(now,
-    dry_run)` destroys or anonymises them and answers how many. The retention domain
-    runs every registered rule (`baomi retention run`)."""
+    dry_run)` destroys or anonymises them (crypto-shredding or clearing the sealed
+    columns, audited) and answers an `Expiry` (or just how many). A rule over customers'
+    data skips the customers `held_customers` names. The retention domain runs every
+    registered rule (`baomi retention run`) and certifies what it destroyed."""
 
     entity: str
     starts: str
     keep_days: int
     basis_zh: str
     basis_en: str
-    expire: Callable[[datetime, bool], int] | None = None
+    expire: Callable[[datetime, bool], int | Expiry] | None = None
+
+
+@dataclass(frozen=True)
+class HoldSource:
+    """A legal hold (an open incident that names the customer, a lawful request, a dispute,
+    a hold placed by hand): `held(ids)` answers which of `ids` must not be destroyed now,
+    in one query. Retention rules over customers' data skip them."""
+
+    code: str
+    label_zh: str
+    label_en: str
+    held: Callable[[list[uuid.UUID]], set[uuid.UUID]]
 
 
 # -- the registration ------------------------------------------------------------------------
@@ -308,6 +334,7 @@ class Participant:
     urls: tuple[tuple[str, str], ...] = ()  # (prefix, "baomi.<app>.urls") console pages
     # lifecycle and measurement
     retention: tuple[RetentionRule, ...] = ()
+    holds: tuple[HoldSource, ...] = ()
     indicators: tuple[Indicator, ...] = ()
 
 
@@ -454,6 +481,22 @@ def console_urls() -> list[tuple[str, str]]:
 
 def retention_rules() -> list[RetentionRule]:
     return [r for p in _registry.values() for r in p.retention]
+
+
+def hold_sources() -> list[HoldSource]:
+    return [h for p in _registry.values() for h in p.holds]
+
+
+def held_customers(ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
+    """Customer id → the codes of the legal holds on them (only held customers appear)."""
+    wanted = list(dict.fromkeys(ids))
+    out: dict[uuid.UUID, list[str]] = {}
+    for n in range(0, len(wanted), 500):
+        chunk = wanted[n : n + 500]
+        for source in hold_sources():
+            for cid in source.held(chunk):
+                out.setdefault(cid, []).append(source.code)
+    return out
 
 
 def indicators() -> list[Indicator]:

@@ -13,6 +13,7 @@ import json
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from django.db.models import Model
@@ -33,7 +34,7 @@ from baomi.core.errors import Forbidden, Gone, NotFound, PurposeMissing, Purpose
 from baomi.vault import services as vault
 from baomi.vault.crypto import SubjectKey
 
-from .models import Booking, Customer, PaymentMethod, Shipment, Stay
+from .models import ENTITY_MODELS, Booking, Customer, PaymentMethod, Shipment, Stay
 
 RECORD_MODELS: dict[str, type[Model]] = {
     "booking": Booking,
@@ -850,6 +851,55 @@ def process_customers(
 
     record_committed(events)
     return fn(values)
+
+
+def expired_records(
+    actor: Any, entity: str, record_ids: Sequence[uuid.UUID], code: str, cutoff: date
+) -> set[uuid.UUID]:
+    """Retention (R-C8): which of these records ended before `cutoff` by their own sealed
+    date `code` (a stay's check-out, a trip's end) — decrypted in memory here, compared,
+    and only the ids come back. A record without a readable date counts as ended (the
+    caller only asks about records created before the cutoff). Only the system (the
+    `baomi retention` job) and the privacy officer ask. One audit event per 500 records
+    read (`customer.read` under `data_quality`, `detail.via: retention`)."""
+    role = str(getattr(actor, "role_code", ""))
+    if role not in ("system", "privacy_officer"):
+        raise Forbidden("retention reads are for the retention job", code="retention_only")
+    model = ENTITY_MODELS[entity]
+    out: set[uuid.UUID] = set()
+    events = []
+    for n in range(0, len(record_ids), _BULK_CHUNK):
+        chunk = list(record_ids[n : n + _BULK_CHUNK])
+        rows = list(
+            model._default_manager.filter(id__in=chunk).values_list("id", "customer_id", code)
+        )
+        keys = vault.subject_keys({cid for _, cid, _ in rows})
+        read: list[str] = []
+        for rid, cid, blob in rows:
+            key = keys.get(str(cid))
+            if key is None:
+                continue  # erased: its columns were cleared with it
+            text = _open(key, entity, code, blob, rid) if blob is not None else None
+            read.append(str(cid))
+            try:
+                ended = date.fromisoformat(str(text)[:10]) if text else None
+            except ValueError:
+                ended = None
+            if ended is None or ended < cutoff:
+                out.add(rid)
+        if read:
+            events.append(
+                build(
+                    Action.CUSTOMER_READ,
+                    actor,
+                    purpose=Purpose.DATA_QUALITY,
+                    object_type=entity,
+                    fields={code: "processed"},
+                    detail={"bulk": len(read), "via": "retention", "ids": sorted(set(read))},
+                )
+            )
+    record_committed(events)
+    return out
 
 
 def merge_values(

@@ -16,6 +16,7 @@ from baomi.contract.participants import (
 from baomi.core import clock
 
 from .models import ENTITY_MODELS
+from .retention import RULES
 
 
 def erase(ctx: EraseContext) -> Erasure:
@@ -35,4 +36,4 @@ def erase(ctx: EraseContext) -> Erasure:
     return Erasure(cleared=cleared, kept=kept_under_holds(cleared))
 
 
-register(Participant(app="customers", models=ENTITY_MODELS, eraser=erase))
+register(Participant(app="customers", models=ENTITY_MODELS, eraser=erase, retention=RULES))

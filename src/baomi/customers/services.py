@@ -20,6 +20,7 @@ from django.db import transaction
 
 from baomi import audit
 from baomi.access.policy import decide, may_write
+from baomi.audit import services as audit_services
 from baomi.audit.models import Action
 from baomi.catalog import fields as catalog
 from baomi.catalog import validators
@@ -30,7 +31,15 @@ from baomi.vault import services as vault
 from baomi.vault.crypto import SubjectKey
 
 from . import gate
-from .models import Booking, Customer, PaymentMethod, Shipment, ShipmentStatus, Stay
+from .models import (
+    ENTITY_MODELS,
+    Booking,
+    Customer,
+    PaymentMethod,
+    Shipment,
+    ShipmentStatus,
+    Stay,
+)
 from .validation import channel as clean_channel
 from .validation import clean_customer, clean_record, reject_cvv
 
@@ -734,3 +743,43 @@ def apply_reviewed(
         "steward_review",
         {"via": "review_queue", "ref": ref},
     )
+
+
+def clear_records(actor: Any, entity: str, record_ids: list[uuid.UUID], basis: str) -> int:
+    """Retention (R-C8): clear every sealed column of these records (the ciphertext goes;
+    the reference, channel, creation date stay) and audit it — one `record.destroyed`
+    event per 500 records, naming their customers (each customer's history lists it)."""
+    model = ENTITY_MODELS[entity]
+    blank = {spec.code: None for spec in catalog.fields_of(entity)}
+    done = 0
+    with transaction.atomic():
+        for n in range(0, len(record_ids), 500):
+            chunk = record_ids[n : n + 500]
+            owners = sorted(
+                {
+                    str(c)
+                    for c in model._default_manager.filter(id__in=chunk).values_list(
+                        "customer_id", flat=True
+                    )
+                }
+            )
+            cleared = model._default_manager.filter(id__in=chunk).update(**blank)
+            done += cleared
+            audit_services.record_many(
+                [
+                    audit_services.build_naming(
+                        Action.RECORD_DESTROYED,
+                        actor,
+                        owners,
+                        object_type=entity,
+                        fields=sorted(blank),
+                        detail={
+                            "basis": basis[:200],
+                            "records": sorted(str(r) for r in chunk),
+                            "cleared": cleared,
+                            "customers": owners,
+                        },
+                    )
+                ]
+            )
+    return done

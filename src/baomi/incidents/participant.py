@@ -18,6 +18,7 @@ from baomi.contract.participants import (
     Banner,
     EraseContext,
     Erasure,
+    HoldSource,
     Kept,
     NavEntry,
     Participant,
@@ -27,7 +28,7 @@ from baomi.contract.participants import (
 from baomi.core.i18n import bi
 
 from . import indicators, notices, selectors, texts
-from .enums import IncidentAction
+from .enums import IncidentAction, State
 from .models import Notice, ScopeMember
 
 R_CASE = "3 years after the case is closed (evidence of breach handling), then destroyed"
@@ -151,6 +152,15 @@ def _banner(request: Any, role: str) -> dict[str, Any] | None:
     return selectors.banner(role)
 
 
+def _in_open_cases(ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    """Customers in the affected set of an incident still open: their data is evidence."""
+    return set(
+        ScopeMember.objects.filter(customer_id__in=ids)
+        .exclude(scope__incident__state__in=(State.CLOSED, State.NOT_BREACH))
+        .values_list("customer_id", flat=True)
+    )
+
+
 def _expire(now: datetime, dry_run: bool) -> int:
     return notices.expire(now, dry_run)
 
@@ -235,5 +245,13 @@ register(
             ),
         ),
         indicators=tuple(_indicator(i) for i in indicators.INDICATORS),
+        holds=(
+            HoldSource(
+                "incident",
+                "未结安全事件的影响范围",
+                "in the scope of an open incident",
+                _in_open_cases,
+            ),
+        ),
     )
 )

@@ -23,7 +23,7 @@ from baomi.contract.participants import (
     register,
 )
 
-from . import indicators, selectors
+from . import indicators, retention, selectors
 from .models import Restriction, RightsRequest, RightsTransition
 
 P = Purpose
@@ -174,6 +174,8 @@ def _due_banner(request: Any, role: str) -> dict[str, Any] | None:
 register(
     Participant(
         app="rights",
+        retention=(retention.RULE,),
+        holds=(retention.HOLD,),
         fields=RIGHTS_FIELDS,
         non_personal=NON_PERSONAL,
         models={

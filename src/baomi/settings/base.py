@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "baomi.portal",
     "baomi.sharing",
     "baomi.incidents",
+    "baomi.retention",
     "baomi.operations",
     "baomi.quality",
     "baomi.feedback",

@@ -15,6 +15,7 @@ from baomi.contract.participants import (
     CustomerPanel,
     EraseContext,
     Erasure,
+    HoldSource,
     Kept,
     NavEntry,
     Participant,
@@ -26,7 +27,7 @@ from baomi.core.i18n import bi
 
 from . import indicators, selectors
 from .enums import SharingAction
-from .models import DisclosureItem, PartnerNotice
+from .models import DisclosureItem, LawfulRequest, LawfulState, PartnerNotice
 from .services import common, disclosures, lawful
 
 REGISTER = common.REGISTER_ROLES
@@ -118,9 +119,26 @@ def _banner(request: Any, role: str) -> dict[str, Any] | None:
     return counts if any(counts.values()) else None
 
 
+def _under_lawful_request(ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    """Customers named by a lawful request still pending or approved (evidence sought)."""
+    wanted = {str(i) for i in ids}
+    out: set[uuid.UUID] = set()
+    for req in LawfulRequest.objects.filter(state__in=(LawfulState.PENDING, LawfulState.APPROVED)):
+        out.update(uuid.UUID(c) for c in req.customer_ids if str(c) in wanted)
+    return out
+
+
 register(
     Participant(
         app="sharing",
+        holds=(
+            HoldSource(
+                "lawful_request",
+                "依法调取请求涉及",
+                "named by an open lawful request",
+                _under_lawful_request,
+            ),
+        ),
         actions=(SharingAction,),
         grants=(ReadGrant("lawful_request", lawful.holds_grant, _grants),),
         eraser=erase,
