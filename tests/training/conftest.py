@@ -77,7 +77,7 @@ def required_course(hr: Any) -> Any:
 
 
 @pytest.fixture
-def staff_client(db: Any) -> Any:
+def api_staff(db: Any) -> Any:
     """role → (client, headers, staff) for a member of staff signed in through the API."""
 
     def login(

@@ -56,7 +56,7 @@ def test_standing_rules_assign_by_role_department_and_event(
 
 
 def test_overdue_lists_for_hr_and_the_managers_team(
-    make_staff: Any, required_course: Any, hr: Any, api_client: Any, staff_client: Any
+    make_staff: Any, required_course: Any, hr: Any, api_client: Any, api_staff: Any
 ) -> None:
     course = required_course("front_desk")
     late, fine = make_staff("front_desk"), make_staff("front_desk")
@@ -69,7 +69,7 @@ def test_overdue_lists_for_hr_and_the_managers_team(
     rows = c.get("/api/v1/training/assignments?overdue=true", headers=h).json()
     assert {r["staff"] for r in rows} == {late.username, fine.username}
     assert all(r["overdue"] and r["course"] == course.code for r in rows)
-    mc, mh, manager = staff_client("manager")
+    mc, mh, manager = api_staff("manager")
     hire(manager, 300, "hotel-a")
     rows = mc.get("/api/v1/training/assignments?overdue=true", headers=mh).json()
     assert [r["staff"] for r in rows] == [late.username]  # the manager's team only
@@ -184,3 +184,20 @@ def test_agreement_api(api_client: Any, make_staff: Any) -> None:
     assert r.status_code == 201
     r = c.post("/api/v1/training/agreements", body, content_type="application/json", headers=h)
     assert r.status_code == 409
+
+
+def test_the_daily_command_applies_the_rules(make_staff: Any, required_course: Any) -> None:
+    import io
+    import json
+
+    from django.core.management import call_command
+
+    required_course("courier")
+    courier = make_staff("courier")
+    out = io.StringIO()
+    call_command("training", "assign", stdout=out)
+    body = json.loads(out.getvalue())
+    assert body["assigned"] == 1 and body["assignments"][0]["staff"] == courier.username
+    out = io.StringIO()
+    call_command("training", "assign", stdout=out)
+    assert json.loads(out.getvalue())["assigned"] == 0

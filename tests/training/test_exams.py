@@ -99,12 +99,12 @@ def test_draw_is_random_within_the_bank_and_the_catalogue(required_course: Any) 
 
 
 @pytest.mark.django_db
-def test_attempts_are_kept_and_limited(staff_client: Any, required_course: Any, hr: Any) -> None:
+def test_attempts_are_kept_and_limited(api_staff: Any, required_course: Any, hr: Any) -> None:
     from baomi.training import services
     from baomi.training.models import Attempt
 
     course = required_course("front_desk", max_attempts=2, pass_mark=100)
-    client, headers, desk = staff_client("front_desk", hired_days_ago=1)
+    client, headers, desk = api_staff("front_desk", hired_days_ago=1)
     sign(desk, hr)
     [a] = services.assign(hr, course, [desk])
 
@@ -152,14 +152,12 @@ def test_attempts_are_kept_and_limited(staff_client: Any, required_course: Any, 
 
 
 @pytest.mark.django_db
-def test_someone_elses_assignment_is_refused(
-    staff_client: Any, required_course: Any, hr: Any
-) -> None:
+def test_someone_elses_assignment_is_refused(api_staff: Any, required_course: Any, hr: Any) -> None:
     from baomi.training import services
 
     course = required_course("front_desk")
-    _, _, desk = staff_client("front_desk")
-    other, headers, _ = staff_client("front_desk")
+    _, _, desk = api_staff("front_desk")
+    other, headers, _ = api_staff("front_desk")
     [a] = services.assign(hr, course, [desk])
     r = other.post(f"/api/v1/training/assignments/{a.pk}/exam", headers=headers)
     assert r.status_code == 403 and r.json()["code"] == "not_your_assignment"

@@ -36,10 +36,10 @@ def _read(client: Any, headers: dict[str, str], cid: Any) -> dict[str, Any]:
 
 
 def test_untrained_past_grace_sees_no_sensitive_field_until_the_exam_is_passed(
-    staff_client: Any, required_course: Any, customer: Any, hr: Any
+    api_staff: Any, required_course: Any, customer: Any, hr: Any
 ) -> None:
     course = required_course("front_desk")
-    client, headers, desk = staff_client("front_desk", "reception", hired_days_ago=60)
+    client, headers, desk = api_staff("front_desk", "reception", hired_days_ago=60)
     sign(desk, hr)
     from baomi.training import services
 
@@ -84,13 +84,13 @@ def test_untrained_past_grace_sees_no_sensitive_field_until_the_exam_is_passed(
 
 
 def test_a_missing_agreement_is_treated_like_missing_training(
-    staff_client: Any, required_course: Any, customer: Any, hr: Any
+    api_staff: Any, required_course: Any, customer: Any, hr: Any
 ) -> None:
     from baomi.training import services
     from baomi.training.models import Course
 
     course: Course = required_course("front_desk")
-    client, headers, agent = staff_client("front_desk", "reception", hired_days_ago=90)
+    client, headers, agent = api_staff("front_desk", "reception", hired_days_ago=90)
     services.certify(agent, course, "attendance")  # trained, but no 保密协议
     body = _read(client, headers, customer.id)
     assert body["withheld_reasons"].get("id_number") == "training_required"
@@ -101,10 +101,10 @@ def test_a_missing_agreement_is_treated_like_missing_training(
 
 
 def test_within_the_grace_period_nothing_is_withheld(
-    staff_client: Any, required_course: Any, customer: Any, settings: Any
+    api_staff: Any, required_course: Any, customer: Any, settings: Any
 ) -> None:
     required_course("front_desk")
-    client, headers, _ = staff_client("front_desk", "reception", hired_days_ago=10)
+    client, headers, _ = api_staff("front_desk", "reception", hired_days_ago=10)
     body = _read(client, headers, customer.id)
     assert not body["withheld_reasons"]
     st = client.get("/api/v1/training/me", headers=headers).json()["standing"]
@@ -116,22 +116,22 @@ def test_within_the_grace_period_nothing_is_withheld(
 
 
 def test_a_new_requirement_gives_existing_staff_the_grace_period(
-    staff_client: Any, required_course: Any, customer: Any
+    api_staff: Any, required_course: Any, customer: Any
 ) -> None:
     """Staff hired long ago are not locked out the day HR publishes a required course."""
     required_course("front_desk", days=3)
-    client, headers, _ = staff_client("front_desk", "reception", hired_days_ago=400)
+    client, headers, _ = api_staff("front_desk", "reception", hired_days_ago=400)
     assert not _read(client, headers, customer.id)["withheld_reasons"]
 
 
 def test_an_expired_certificate_past_grace_withholds_again(
-    staff_client: Any, required_course: Any, customer: Any, hr: Any
+    api_staff: Any, required_course: Any, customer: Any, hr: Any
 ) -> None:
     from baomi.training import services
     from baomi.training.models import Certificate
 
     course = required_course("front_desk", days=800)
-    client, headers, desk = staff_client("front_desk", "reception", hired_days_ago=800)
+    client, headers, desk = api_staff("front_desk", "reception", hired_days_ago=800)
     sign(desk, hr)
     cert = services.certify(desk, course, "exam", on=services.today() - timedelta(days=400))
     assert cert.expires_on < services.today() - timedelta(days=30)
@@ -142,9 +142,9 @@ def test_an_expired_certificate_past_grace_withholds_again(
     assert not _read(client, headers, customer.id)["withheld_reasons"]
 
 
-def test_no_required_course_no_change(staff_client: Any, customer: Any, hr: Any) -> None:
+def test_no_required_course_no_change(api_staff: Any, customer: Any, hr: Any) -> None:
     """A fresh install (no required course): staff read as before (decision 0030)."""
-    client, headers, _ = staff_client("front_desk", "reception", hired_days_ago=400)
+    client, headers, _ = api_staff("front_desk", "reception", hired_days_ago=400)
     body = _read(client, headers, customer.id)
     assert body["withheld_reasons"] == {}
     assert "id_number" in body["masked"]
@@ -153,16 +153,16 @@ def test_no_required_course_no_change(staff_client: Any, customer: Any, hr: Any)
 
 
 def test_the_rule_binds_only_the_roles_and_departments_it_names(
-    staff_client: Any, required_course: Any, customer: Any
+    api_staff: Any, required_course: Any, customer: Any
 ) -> None:
     from baomi.training import services
     from baomi.training.models import AssignmentRule
 
     required_course("front_desk")
-    client, headers, _ = staff_client("customer_service", "customer_service", hired_days_ago=90)
+    client, headers, _ = api_staff("customer_service", "customer_service", hired_days_ago=90)
     assert not _read(client, headers, customer.id)["withheld_reasons"]
     AssignmentRule.objects.update(department="hotel-a")
-    client, headers, desk = staff_client("front_desk", "reception", hired_days_ago=90)
+    client, headers, desk = api_staff("front_desk", "reception", hired_days_ago=90)
     hire(desk, 90, department="hotel-b")
     assert not _read(client, headers, customer.id)["withheld_reasons"]
     hire(desk, 90, department="hotel-a")
@@ -171,14 +171,14 @@ def test_the_rule_binds_only_the_roles_and_departments_it_names(
 
 
 def test_records_read_by_the_front_desk_follow_the_rule(
-    staff_client: Any, required_course: Any, make_customer: Any, synth: Any, make_staff: Any
+    api_staff: Any, required_course: Any, make_customer: Any, synth: Any, make_staff: Any
 ) -> None:
     """`gate.access_records` (arrivals, parcels) asks the withholder too."""
     from baomi.customers import gate
     from baomi.customers import services as customers
 
     required_course("front_desk")
-    _, _, desk = staff_client("front_desk", "reception", hired_days_ago=90)
+    _, _, desk = api_staff("front_desk", "reception", hired_days_ago=90)
     c = make_customer()
     stay = customers.add_record(make_staff("front_desk"), "reception", c.id, "stay", synth.stay())
     [view] = gate.access_records(desk, "reception", "stay", [stay.pk])

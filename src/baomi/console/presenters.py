@@ -20,6 +20,8 @@ from baomi.access.policy import decide
 from baomi.catalog import fields as catalog
 from baomi.catalog.enums import Channel, FieldClass, Gender, IdType, Industry, Purpose, Treatment
 from baomi.consent.models import ConsentMethod
+from baomi.contract import participants
+from baomi.core.i18n import bi
 from baomi.customers.gate import CustomerView, RecordView
 from baomi.customers.models import ShipmentStatus
 
@@ -38,6 +40,8 @@ class Cell:
     treatment_label: str
     text: str | None = None  # None: no value stored (or withheld)
     items: list[tuple[str, str]] = field(default_factory=list)  # preferences
+    reason_code: str = ""  # withheld from this member of staff (a staff withholder, 0030)
+    reason: str = ""  # its words in the active language
 
 
 @dataclass
@@ -85,6 +89,8 @@ class CustomerPage:
     counts: dict[str, int]
     break_glass: bool = False
     nothing_shown: bool = False  # every field withheld (e.g. no consent for this purpose)
+    # why some fields are withheld from this member of staff (decision 0030): words, link
+    staff_withheld: list[dict[str, str]] = field(default_factory=list)
 
 
 def parse_time(value: object) -> datetime | None:
@@ -96,8 +102,32 @@ def parse_time(value: object) -> datetime | None:
         return None
 
 
-def _text(spec: catalog.FieldSpec, value: Any, treatment: Treatment) -> Cell:
+def reason_words(code: str) -> str:
+    """A staff withholder's reason in the active language (its code if it has none)."""
+    for w in participants.staff_withholders():
+        if w.code == code:
+            return bi(w.label_zh, w.label_en) if w.label_zh or w.label_en else code
+    return code
+
+
+def staff_withheld(view: CustomerView) -> list[dict[str, str]]:
+    """The reasons a staff withholder gave for this view, once each, with the withholder's
+    help page (e.g. "My training")."""
+    codes = set(view.withheld_reasons.values())
+    for items in view.records.values():
+        for item in items:
+            codes |= set(item.withheld_reasons.values())
+    out = []
+    for w in participants.staff_withholders():
+        if w.code in codes:
+            out.append({"code": w.code, "text": reason_words(w.code), "url_name": w.url_name})
+    return out
+
+
+def _text(spec: catalog.FieldSpec, value: Any, treatment: Treatment, reason_code: str = "") -> Cell:
     cell = Cell(spec.code, treatment.value, labels.bilingual(treatment.label))
+    if treatment is Treatment.WITHHELD and reason_code:
+        cell.reason_code, cell.reason = reason_code, reason_words(reason_code)
     if treatment is Treatment.WITHHELD or value is None:
         return cell
     if spec.code == "preferences" and isinstance(value, dict):
@@ -126,7 +156,9 @@ def profile_rows(view: CustomerView) -> list[ProfileRow]:
                 label=labels.spec_label(spec),
                 klass=spec.klass.value,
                 klass_label=labels.bilingual(FieldClass(spec.klass).label),
-                cell=_text(spec, view.fields.get(spec.code), t),
+                cell=_text(
+                    spec, view.fields.get(spec.code), t, view.withheld_reasons.get(spec.code, "")
+                ),
                 channel=channel,
                 channel_label=labels.choice_label(Channel, channel) if channel else "",
                 at=parse_time(lineage.get("at")),
@@ -144,7 +176,9 @@ def _record_row(entity: str, specs: list[catalog.FieldSpec], item: RecordView) -
             t = Treatment.MASKED
         else:
             t = Treatment.PLAIN
-        cells.append(_text(spec, item.fields.get(spec.code), t))
+        cells.append(
+            _text(spec, item.fields.get(spec.code), t, item.withheld_reasons.get(spec.code, ""))
+        )
     meta = item.meta
     if entity == "shipment":
         reference = meta.get("waybill_no", "")
@@ -212,6 +246,7 @@ def customer_page(role: str, view: CustomerView) -> CustomerPage:
         counts={t.entity: len(t.rows) for t in tables if t.available},
         break_glass=bool(getattr(view, "break_glass", False)),
         nothing_shown=not view.fields,
+        staff_withheld=staff_withheld(view),
     )
 
 

@@ -110,6 +110,7 @@ class StaffWithholder:
     withholds: Callable[[Any], frozenset[FieldClass]]
     label_zh: str = ""
     label_en: str = ""
+    url_name: str = ""  # a console page that tells the actor what to do (e.g. My training)
 
 
 # -- erasure --------------------------------------------------------------------------------

@@ -58,6 +58,8 @@ class StayOut(Schema):
     fields: dict[str, Any]
     masked: list[str]
     withheld: list[str]
+    # field code → reason, for fields withheld from this member of staff (decision 0030)
+    withheld_reasons: dict[str, str] = {}
 
 
 class CreatedOut(Schema):
@@ -78,6 +80,7 @@ def _stay_out(request: HttpRequest, stay_ids: list[str]) -> list[dict[str, Any]]
             "fields": {k: x for k, x in v.fields.items() if x is not None},
             "masked": v.masked,
             "withheld": v.withheld,
+            "withheld_reasons": v.withheld_reasons,
         }
         for v in views
     ]

@@ -14,6 +14,7 @@ from baomi.core.errors import FieldIssue, ValidationFailed
 from . import standing as standing_mod
 from .enums import AssignmentState
 from .models import Agreement, Assignment, AssignmentRule, Certificate, Course, Employment
+from .services import active_staff
 
 
 def courses() -> QuerySet[Course]:
@@ -101,6 +102,17 @@ def team_of(manager: Any) -> Q | None:
     if not d:
         return None
     return Q(staff__employment__department=d)
+
+
+def team_members(actor: Any) -> list[Any]:
+    """Active staff an HR officer (everyone) or a manager (their team) reports on."""
+    qs = active_staff().order_by("username")
+    if actor.role_code == Role.MANAGER:
+        team = team_of(actor)
+        if team is not None:
+            d = Employment.objects.filter(staff_id=actor.pk).values_list("department", flat=True)
+            qs = qs.filter(employment__department=d.first())
+    return list(qs)
 
 
 def visible_assignments(

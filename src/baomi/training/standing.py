@@ -153,3 +153,56 @@ def withholds(staff: Any) -> frozenset[FieldClass]:
     """The staff withholder the gate asks (participant contract): sensitive fields are
     withheld from a member of staff past the grace period of missing training."""
     return WITHHELD_CLASSES if standing(staff).withheld else frozenset()
+
+
+def standing_many(staff: list[Any], on: date | None = None) -> dict[Any, Standing]:
+    """`standing` for many members of staff in four queries (reports, indicators)."""
+    on = on or today()
+    ids = [s.pk for s in staff]
+    rows = list(
+        AssignmentRule.objects.filter(
+            active=True,
+            course__active=True,
+            course__required=True,
+            event__in=[e.value for e in STANDING_EVENTS],
+        ).values_list("role", "course_id", "course__code", "department", "created_at")
+    )
+    jobs = {
+        sid: (dept, hired)
+        for sid, dept, hired in Employment.objects.filter(staff_id__in=ids).values_list(
+            "staff_id", "department", "hired_on"
+        )
+    }
+    best: dict[tuple[Any, int], date] = {}
+    for sid, cid, expires_on in Certificate.objects.filter(
+        staff_id__in=ids, issued_on__lte=on
+    ).values_list("staff_id", "course_id", "expires_on"):
+        if (sid, cid) not in best or expires_on > best[sid, cid]:
+            best[sid, cid] = expires_on
+    signed = set(
+        Agreement.objects.filter(staff_id__in=ids, signed_on__lte=on).values_list(
+            "staff_id", flat=True
+        )
+    )
+    grace = timedelta(days=grace_days())
+    out: dict[Any, Standing] = {}
+    for s in staff:
+        role = str(getattr(s, "role_code", "") or "")
+        joined = getattr(s, "date_joined", None)
+        dept, hired = jobs.get(s.pk, ("", timezone.localdate(joined) if joined is not None else on))
+        mine = [(c, code, d, at) for r, c, code, d, at in rows if r in ("", role)]
+        courses = required_rules(role, dept, mine)
+        if not courses:
+            out[s.pk] = Standing(False, on=on)
+            continue
+        missing: list[Missing] = []
+        for cid, (code, since) in sorted(courses.items(), key=lambda kv: kv[1][0]):
+            last = best.get((s.pk, cid))
+            if last is not None and last >= on:
+                continue
+            missing.append(Missing(cid, code, max(hired, since, last or hired) + grace))
+        if s.pk not in signed:
+            start = max(hired, min(since for _, since in courses.values()))
+            missing.append(Missing(None, "agreement", start + grace))
+        out[s.pk] = Standing(True, tuple(c for c, _ in courses.values()), tuple(missing), on)
+    return out

@@ -11,6 +11,7 @@ from rich.table import Table
 from baomi.consent import services as consent
 from baomi.customers.demo import demo_staff, load_customers
 from baomi.operations.demo import load as load_operations
+from baomi.training.demo import load as load_training
 from baomi.vault.keys import KeysMissing, ensure_keys, get_keyring
 
 # How a channel captures consent in the demo (the ledger's method codes).
@@ -76,6 +77,9 @@ class Command(BaseCommand):
         # the day's work (issue #17): hotels, an outlet, today's arrivals, parcels out
 
         ops = load_operations(opts["seed"]) if n else {}
+        # training (issue #14): every demo account trained, one untrained to show the rule
+        untrained = load_training()
+        accounts.append(untrained)
         console = Console(file=io.StringIO(), width=160)
         table = Table(title="Demo staff (passwords shown once; re-run `baomi demo` to reset)")
         for col in ("username", "role", "password", "TOTP secret (add to an authenticator app)"):
@@ -85,6 +89,11 @@ class Command(BaseCommand):
         console.print(table)
         self.stdout.write(console.file.getvalue())  # type: ignore[attr-defined]
         self.stdout.write(f"{n} synthetic customers loaded. Console: http://127.0.0.1:8000/")
+        self.stdout.write(
+            f"Untrained ({untrained.username}, front desk, hired 60 days ago, no training): "
+            "sensitive fields withheld (training_required) until it passes the exam at "
+            "/training/"
+        )
         if ops:
             self.stdout.write(
                 "Front desk (demo_front_desk, hotel SH-BUND) — today's arrivals: "
