@@ -1064,6 +1064,15 @@ NAV = {
         "nav-incidents",
     },
 }
+# issue #14: everyone reaches My training; HR runs training, a manager sees the team's; the
+# responsibility matrix (R-D7) for HR, the privacy officer, managers and inspectors
+TRAINING_NAV = {
+    "hr": {"nav-training-admin", "nav-duties"},
+    "manager": {"nav-training-team", "nav-duties"},
+    "privacy_officer": {"nav-duties"},
+    "inspector": {"nav-duties"},
+}
+NAV = {r: items | {"nav-training"} | TRAINING_NAV.get(r, set()) for r, items in NAV.items()}
 PURPOSE = {"front_desk": "reception", "courier": "delivery", "privacy_officer": "rights_request"}
 
 

@@ -378,11 +378,7 @@ def test_matrix_untrained_staff(
             for spec in catalog.fields_of(entity):
                 want = expected_for(role, purpose, spec, condition)
                 got = (
-                    W
-                    if spec.code in view["withheld"]
-                    else M
-                    if spec.code in view["masked"]
-                    else P
+                    W if spec.code in view["withheld"] else M if spec.code in view["masked"] else P
                 )
                 assert got == want, (role, purpose, spec.key, got, want)
                 if want == W:
