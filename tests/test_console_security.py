@@ -1073,6 +1073,10 @@ TRAINING_NAV = {
     "inspector": {"nav-duties"},
 }
 NAV = {r: items | {"nav-training"} | TRAINING_NAV.get(r, set()) for r, items in NAV.items()}
+# issue #16 §3: retention and destruction for the privacy officer and legal (and the data
+# steward, who is not in this table)
+for _role in ("privacy_officer", "legal"):
+    NAV[_role] = NAV[_role] | {"nav-retention"}
 PURPOSE = {"front_desk": "reception", "courier": "delivery", "privacy_officer": "rights_request"}
 
 
