@@ -201,6 +201,27 @@ def test_console_edit_customer_validated_and_audited(
     assert "+8613912345678" in page or "139" in page
 
 
+def test_console_edit_corrects_the_id_document_with_choices_not_codes(
+    staff_client: Any, sites: Any, make_customer: Any, synth: Any
+) -> None:
+    """Issue #17: the edit form offers the ID type and number (selects for type and gender,
+    labelled, no raw codes such as cn_resident_id or male)."""
+    c, _ = staff_client("front_desk", "reception")
+    guest = make_customer()
+    page = c.get(f"/ops/customers/{guest.id}/edit/").content.decode()
+    assert 'name="id_type"' in page and 'name="id_number"' in page
+    assert "<select" in page and ">cn_resident_id<" not in page and ">male<" not in page
+    assert "居民身份证" in page
+    new_id = synth.customer(foreign_share=0)["id_number"]
+    r = c.post(
+        f"/ops/customers/{guest.id}/edit/",
+        {"id_type": "cn_resident_id", "id_number": new_id},
+    )
+    assert r.status_code == 302, r.content.decode()[:2000]
+    ev = AuditEvent.objects.get(action="customer.updated", object_id=str(guest.id))
+    assert "id_number" in ev.fields["names"]
+
+
 def test_find_by_reference(staff_client: Any, sites: Any, post: Any, make_customer: Any) -> None:
     from baomi.operations.services import stays
 

@@ -205,7 +205,8 @@ class Input:
     attrs: dict[str, str] = field(default_factory=dict)
 
 
-def _spec_input(code: str, data: Mapping[str, str], errors: FormErrors) -> Input:
+def spec_input(code: str, data: Mapping[str, str], errors: FormErrors) -> Input:
+    """The input for a customer field (the new-customer form, the edit form)."""
     spec = catalog.spec("customer", code)
     inp = Input(
         code,
@@ -350,8 +351,8 @@ def customer_form(
             inp.options = [(c, labels.preference_value(c)) for c in key.choices]
         prefs.append(inp)
     return {
-        "profile_inputs": [_spec_input(c, data, errors) for c in PROFILE_INPUTS],
-        "profile_inputs_2": [_spec_input(c, data, errors) for c in PROFILE_INPUTS_2] + [channel],
+        "profile_inputs": [spec_input(c, data, errors) for c in PROFILE_INPUTS],
+        "profile_inputs_2": [spec_input(c, data, errors) for c in PROFILE_INPUTS_2] + [channel],
         "card_inputs": card,
         "pref_inputs": prefs,
         "pref_errors": errors.by_input.get("preferences", []),

@@ -365,7 +365,17 @@ def shipment_new(request: HttpRequest, purpose: Purpose, customer_id: Any) -> Ht
 
 
 # -- edit a customer -------------------------------------------------------------------------
-EDIT_CODES = ("name", "phone", "email", "gender", "birth_date", "nationality", "address")
+EDIT_CODES = (
+    "name",
+    "phone",
+    "email",
+    "id_type",
+    "id_number",
+    "gender",
+    "birth_date",
+    "nationality",
+    "address",
+)
 
 
 @purpose_required
@@ -410,21 +420,17 @@ def customer_edit(request: HttpRequest, purpose: Purpose, customer_id: Any) -> H
             return redirect("console:customer_detail", customer_id=customer_id)
     inputs = []
     for code in editable:
-        spec = catalog.spec("customer", code)
         masked = code in view.masked
-        attrs = {"maxlength": "200", "autocomplete": "off"}
-        if masked:
-            attrs["placeholder"] = str(view.fields.get(code) or "")
-        inputs.append(
-            Input(
-                code,
-                bi(spec.label_zh, spec.label_en),
-                kind="date" if spec.type == "date" else "email" if spec.type == "email" else "text",
-                value=data.get(code, "") if not masked else request.POST.get(code, ""),
-                errors=errors.get(code, []),
-                attrs=attrs,
-            )
-        )
+        # the same widgets as the new-customer form (selects for ID type and gender: no
+        # raw codes); a masked value is never pre-filled, its mask is the placeholder
+        value = data.get(code, "") if not masked else request.POST.get(code, "")
+        inp = console_forms.spec_input(code, {code: value}, console_forms.FormErrors(errors))
+        inp.required = False  # only what changes is sent
+        inp.attrs.setdefault("maxlength", "200")
+        inp.attrs["autocomplete"] = "off"
+        if masked and inp.kind != "select":
+            inp.attrs["placeholder"] = str(view.fields.get(code) or "")
+        inputs.append(inp)
     ctx = {
         "customer_id": str(customer_id),
         "inputs": inputs,

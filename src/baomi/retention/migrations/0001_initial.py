@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,75 +14,130 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='LegalHold',
+            name="LegalHold",
             fields=[
-                ('id', models.BigAutoField(primary_key=True, serialize=False)),
-                ('customer_id', models.UUIDField(db_index=True)),
-                ('kind', models.CharField(choices=[('dispute', '纠纷 / dispute'), ('litigation', '诉讼 / litigation'), ('authority', "机关要求 / authority's request"), ('other', '其他 / other')], max_length=16)),
-                ('reference', models.CharField(max_length=120)),
-                ('placed_at', models.DateTimeField()),
-                ('placed_by_id', models.BigIntegerField(null=True)),
-                ('lifted_at', models.DateTimeField(blank=True, null=True)),
-                ('lifted_by_id', models.BigIntegerField(blank=True, null=True)),
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                ("customer_id", models.UUIDField(db_index=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("dispute", "纠纷 / dispute"),
+                            ("litigation", "诉讼 / litigation"),
+                            ("authority", "机关要求 / authority's request"),
+                            ("other", "其他 / other"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("reference", models.CharField(max_length=120)),
+                ("placed_at", models.DateTimeField()),
+                ("placed_by_id", models.BigIntegerField(null=True)),
+                ("lifted_at", models.DateTimeField(blank=True, null=True)),
+                ("lifted_by_id", models.BigIntegerField(blank=True, null=True)),
             ],
             options={
-                'db_table': 'retention_hold',
-                'ordering': ['-id'],
+                "db_table": "retention_hold",
+                "ordering": ["-id"],
             },
         ),
         migrations.CreateModel(
-            name='RetentionRun',
+            name="RetentionRun",
             fields=[
-                ('id', models.BigAutoField(primary_key=True, serialize=False)),
-                ('started_at', models.DateTimeField()),
-                ('finished_at', models.DateTimeField()),
-                ('dry_run', models.BooleanField()),
-                ('actor_id', models.BigIntegerField(blank=True, null=True)),
-                ('actor_username', models.CharField(max_length=150)),
-                ('summary', models.JSONField(default=dict)),
-                ('certificate', models.JSONField(default=dict)),
-                ('digest', models.CharField(blank=True, max_length=64)),
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                ("started_at", models.DateTimeField()),
+                ("finished_at", models.DateTimeField()),
+                ("dry_run", models.BooleanField()),
+                ("actor_id", models.BigIntegerField(blank=True, null=True)),
+                ("actor_username", models.CharField(max_length=150)),
+                ("summary", models.JSONField(default=dict)),
+                ("certificate", models.JSONField(default=dict)),
+                ("digest", models.CharField(blank=True, max_length=64)),
             ],
             options={
-                'db_table': 'retention_run',
-                'ordering': ['-id'],
+                "db_table": "retention_run",
+                "ordering": ["-id"],
             },
         ),
         migrations.CreateModel(
-            name='PaperArchive',
+            name="PaperArchive",
             fields=[
-                ('id', models.BigAutoField(primary_key=True, serialize=False)),
-                ('title', models.CharField(max_length=120)),
-                ('kind', models.CharField(choices=[('registration_cards', '住宿登记单 / registration cards'), ('waybill_copies', '运单存根 / waybill copies'), ('contracts', '合同与协议 / contracts'), ('consent_forms', '同意书 / consent forms'), ('other', '其他 / other')], max_length=24)),
-                ('location', models.CharField(max_length=120)),
-                ('covers_from', models.DateField()),
-                ('covers_to', models.DateField()),
-                ('retain_until', models.DateField()),
-                ('registered_at', models.DateTimeField()),
-                ('destroyed_on', models.DateField(blank=True, null=True)),
-                ('destroyed_by_id', models.BigIntegerField(blank=True, null=True)),
-                ('method', models.CharField(blank=True, choices=[('shredding', '碎纸 / shredding'), ('incineration', '焚毁 / incineration'), ('pulping', '化浆 / pulping')], max_length=16)),
-                ('witness', models.CharField(blank=True, max_length=120)),
-                ('keeper', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                ("title", models.CharField(max_length=120)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("registration_cards", "住宿登记单 / registration cards"),
+                            ("waybill_copies", "运单存根 / waybill copies"),
+                            ("contracts", "合同与协议 / contracts"),
+                            ("consent_forms", "同意书 / consent forms"),
+                            ("other", "其他 / other"),
+                        ],
+                        max_length=24,
+                    ),
+                ),
+                ("location", models.CharField(max_length=120)),
+                ("covers_from", models.DateField()),
+                ("covers_to", models.DateField()),
+                ("retain_until", models.DateField()),
+                ("registered_at", models.DateTimeField()),
+                ("destroyed_on", models.DateField(blank=True, null=True)),
+                ("destroyed_by_id", models.BigIntegerField(blank=True, null=True)),
+                (
+                    "method",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("shredding", "碎纸 / shredding"),
+                            ("incineration", "焚毁 / incineration"),
+                            ("pulping", "化浆 / pulping"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("witness", models.CharField(blank=True, max_length=120)),
+                (
+                    "keeper",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'db_table': 'retention_paper_archive',
-                'ordering': ['retain_until', 'id'],
+                "db_table": "retention_paper_archive",
+                "ordering": ["retain_until", "id"],
             },
         ),
         migrations.CreateModel(
-            name='ArchiveLoan',
+            name="ArchiveLoan",
             fields=[
-                ('id', models.BigAutoField(primary_key=True, serialize=False)),
-                ('reason', models.CharField(max_length=120)),
-                ('out_at', models.DateTimeField()),
-                ('back_at', models.DateTimeField(blank=True, null=True)),
-                ('borrower', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('archive', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='loans', to='retention.paperarchive')),
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                ("reason", models.CharField(max_length=120)),
+                ("out_at", models.DateTimeField()),
+                ("back_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "borrower",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "archive",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="loans",
+                        to="retention.paperarchive",
+                    ),
+                ),
             ],
             options={
-                'db_table': 'retention_archive_loan',
-                'ordering': ['-id'],
+                "db_table": "retention_archive_loan",
+                "ordering": ["-id"],
             },
         ),
     ]
