@@ -178,3 +178,32 @@ def test_duties_matrix_flags_gaps_and_departed_owners(staff_client: Any, make_st
     page = html(i.get("/training/duties/"))
     assert 'data-testid="duties"' in page and 'data-testid="duty-form"' not in page
     assert i.post("/training/duties/", {"step": "use"}).status_code == 403
+
+
+def test_duties_api(api_client: Any, make_staff: Any) -> None:
+    owner = make_staff("privacy_officer")
+    c, h = api_client("hr")
+    r = c.get("/api/v1/training/duties", headers=h)
+    assert r.status_code == 200 and r.json()["gaps"] == 8
+    body = {"step": "destruction", "owner": owner.username}
+    r = c.post("/api/v1/training/duties", body, content_type="application/json", headers=h)
+    assert r.status_code == 200, r.content
+    cell = next(x for x in r.json()["cells"] if x["step"] == "destruction" and x["unit"] == "*")
+    assert cell["owner"] == owner.username and cell["no_deputy"] and not cell["gap"]
+    assert r.json()["gaps"] == 7
+    bad = {"step": "nope", "owner": "ghost"}
+    r = c.post("/api/v1/training/duties", bad, content_type="application/json", headers=h)
+    assert r.status_code == 422
+    d, dh = api_client("front_desk")
+    assert d.get("/api/v1/training/duties", headers=dh).status_code == 403
+
+
+def test_the_banner_reminds_of_assignments_due_soon(
+    staff_client: Any, required_course: Any, hr: Any
+) -> None:
+    course = required_course("courier")
+    c, courier = staff_client("courier")
+    services.assign(hr, course, [courier], due_on=services.today() + timedelta(days=3))
+    sign(courier, hr)
+    page = html(c.get("/"))
+    assert 'data-testid="training-banner"' in page and 'data-soon="1"' in page

@@ -16,7 +16,7 @@ from baomi.access.services import require_role
 from baomi.api.auth import bearer
 from baomi.catalog.enums import Role
 
-from . import exams, selectors, services
+from . import duties, exams, selectors, services
 from .services import QuestionData
 
 router = Router(tags=["training"], auth=bearer)
@@ -325,3 +325,47 @@ def employment(request: HttpRequest, body: EmploymentIn = Body(...)) -> dict[str
         "site": e.site,
         "hired_on": str(e.hired_on),
     }
+
+
+class DutyIn(Schema):
+    step: str
+    unit: str = ""
+    owner: str
+    deputy: str | None = None
+
+
+class DutyCellOut(Schema):
+    step: str
+    unit: str
+    owner: str
+    deputy: str
+    gap: bool
+    departed: bool
+    no_deputy: bool
+
+
+class DutiesOut(Schema):
+    gaps: int
+    departed: int
+    cells: list[DutyCellOut]
+
+
+def _duties() -> dict[str, Any]:
+    flags = duties.flags()
+    cells = [c.__dict__ for row in duties.matrix() for c in row]
+    return {**flags, "cells": cells}
+
+
+@router.get("/duties", response=DutiesOut)
+def list_duties(request: HttpRequest) -> dict[str, Any]:
+    """The responsibility matrix (R-D7): every lifecycle step × unit (`*` = the whole
+    organisation) with its owner and deputy; gaps and departed owners flagged."""
+    require_role(_actor(request), Role.HR, Role.PRIVACY_OFFICER, Role.MANAGER, Role.INSPECTOR)
+    return _duties()
+
+
+@router.post("/duties", response=DutiesOut)
+def set_duty(request: HttpRequest, body: DutyIn = Body(...)) -> dict[str, Any]:  # noqa: B008
+    """Name the owner (and deputy) of a step at a unit (HR, privacy officer)."""
+    duties.set_duty(_actor(request), body.step, body.unit, body.owner, body.deputy)
+    return _duties()

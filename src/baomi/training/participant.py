@@ -12,7 +12,7 @@ from baomi.catalog.enums import Role
 from baomi.contract.participants import Banner, NavEntry, Participant, StaffWithholder, register
 from baomi.core.i18n import bi
 
-from . import duties, indicators, standing
+from . import duties, indicators, selectors, standing
 from .enums import TrainingAction
 
 
@@ -40,9 +40,15 @@ def _my_standing(request: Any, role: str) -> dict[str, Any] | None:
     if match is not None and match.namespace == "training":
         return None  # the training pages say it themselves
     st = standing.standing(user)
-    if not st.applies or st.current:
+    due = selectors.due_soon(user)  # the reminder: open assignments due within a week
+    if (not st.applies or st.current) and not due["soon"] and not due["overdue"]:
         return None
-    return {"withheld": st.withheld, "grace_ends": st.grace_ends}
+    return {
+        "standing": st.applies and not st.current,
+        "withheld": st.withheld,
+        "grace_ends": st.grace_ends,
+        **due,
+    }
 
 
 def _duty_flags(request: Any, role: str) -> dict[str, Any] | None:

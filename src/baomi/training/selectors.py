@@ -3,6 +3,7 @@ these lists never name a customer."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
@@ -144,6 +145,24 @@ def standing_json(st: standing_mod.Standing) -> dict[str, Any]:
         "grace_ends": st.grace_ends,
         "required": list(st.required),
         "missing": [m.code for m in st.missing],
+    }
+
+
+REMIND_DAYS = 7
+
+
+def due_soon(actor: Any) -> dict[str, int]:
+    """My open assignments overdue, and due within `REMIND_DAYS` (one query)."""
+    today = standing_mod.today()
+    rows = Assignment.objects.filter(
+        staff_id=actor.pk,
+        state=AssignmentState.OPEN,
+        due_on__lte=today + timedelta(days=REMIND_DAYS),
+    ).values_list("due_on", flat=True)
+    days = list(rows)
+    return {
+        "overdue": sum(1 for d in days if d < today),
+        "soon": sum(1 for d in days if d >= today),
     }
 
 
