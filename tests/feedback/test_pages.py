@@ -117,3 +117,50 @@ def test_the_customer_files_reads_the_answer_and_rates_in_the_portal(
 def test_the_portal_pages_need_a_sign_in() -> None:
     r = Client().get("/feedback/mine/")
     assert r.status_code == 302 and "/portal/" in r["Location"]
+
+
+def test_the_privacy_officer_sees_the_outbox_with_a_live_survey_link(
+    staff_client: Any, make_staff: Any, make_customer: Any
+) -> None:
+    from baomi.consent import services as consent
+    from baomi.contract import kpis
+    from baomi.customers import gate
+    from baomi.feedback import messages as delivery
+    from baomi.feedback.services import surveys
+
+    officer = make_staff("privacy_officer")
+    s = surveys.create(
+        officer,
+        code="H-PRIV",
+        title_zh="隐私满意度",
+        title_en="Privacy satisfaction",
+        scope="privacy",
+        period=kpis.current_period(kpis.HALF).code,
+        questions=[{"code": "overall", "kind": "scale", "text_zh": "总体", "text_en": "Overall"}],
+    )
+    p = make_customer()
+    consent.give(gate.DataSubject(p.id), p.id, "marketing", channel="web", method="checkbox")
+    delivery.deliver_links(surveys.send(officer, s.pk, [{"customer_id": str(p.id)}]))
+    c, _ = staff_client("privacy_officer", "rights_request")
+    html = c.get("/feedback/outbox/").content.decode()
+    assert 'data-testid="outbox-link"' in html
+    link = re.search(r'href="(/feedback/survey/[^"]+/)" data-testid="outbox-link"', html)
+    assert link and Client().get(link.group(1)).status_code == 200
+    c2, _ = staff_client("customer_service", "customer_service")
+    assert c2.get("/feedback/outbox/").status_code == 403
+
+
+def test_teams_are_set_through_the_api(api_client: Any) -> None:
+    c, h = api_client("manager")
+    body = {
+        "code": "night",
+        "name_zh": "夜班",
+        "name_en": "Night desk",
+        "hours": "office",
+        "shifts": [["09:00", "12:00"], ["11:00", "13:00"]],
+    }
+    r = c.post("/api/v1/feedback-teams", body, content_type="application/json", headers=h)
+    assert r.status_code == 422 and r.json()["errors"][0]["code"] == "shifts_invalid"
+    body["shifts"] = [["09:00", "12:00"], ["13:00", "18:00"]]
+    r = c.post("/api/v1/feedback-teams", body, content_type="application/json", headers=h)
+    assert r.status_code == 200 and r.json()["hours"] == "office"

@@ -281,3 +281,17 @@ def test_escalation_flags_tickets_near_due_once(
     assert [t.pk for t in flagged] == [tid]
     assert tickets.escalate_due(real + timedelta(hours=20)) == []
     assert AuditEvent.objects.filter(action="feedback.escalated", object_id=str(tid)).count() == 1
+
+
+def test_an_anonymous_ticket_read_is_audited_and_its_text_goes_with_its_case_key(
+    make_staff: Any,
+) -> None:
+    agent = make_staff("customer_service")
+    t = tickets.receive(
+        agent, channel="wechat", kind="complaint", topic="service", text="保安态度差"
+    )
+    assert tickets.open_texts(agent, [t])[t.pk]["text"] == "保安态度差"
+    ev = AuditEvent.objects.filter(action="case_text.read", object_id=str(t.pk)).get()
+    assert ev.actor_id == agent.pk and "保安" not in str(ev.detail)
+    vault.shred_case("feedback_ticket", t.pk, "retention")
+    assert tickets.open_texts(agent, [Ticket.objects.get(pk=t.pk)]) == {}

@@ -179,6 +179,38 @@ def rate_ticket(request: HttpRequest, ticket_id: int, body: RatingIn) -> Any:
     return _detail(actor, tickets.rate(actor, ticket_id, body.score))
 
 
+class TeamIn(Schema):
+    code: str
+    name_zh: str
+    name_en: str
+    hours: str = "calendar"
+    shifts: list[list[str]] = []
+    first_response_hours: int = 24
+    resolution_hours: int = 72
+    escalate_percent: int = 75
+    default: bool = False
+
+
+@router.post("/feedback-teams", response=dict[str, Any])
+def set_team(request: HttpRequest, body: TeamIn) -> Any:
+    """Create or change a customer-service team: `hours` calendar (24 h a day) or office
+    (its `shifts`, e.g. [["09:00","12:00"],["13:00","18:00"]], on mainland working days);
+    budgets in those hours; escalation when `escalate_percent` of a budget is used."""
+    t = tickets.set_team(
+        _staff(request),
+        body.code,
+        name_zh=body.name_zh,
+        name_en=body.name_en,
+        hours=body.hours,
+        shifts=body.shifts,
+        first_response_hours=body.first_response_hours,
+        resolution_hours=body.resolution_hours,
+        escalate_percent=body.escalate_percent,
+        default=body.default,
+    )
+    return {"code": t.code, "hours": t.hours, "shifts": t.shifts, "default": t.is_default}
+
+
 # -- surveys ----------------------------------------------------------------------------------
 class QuestionIn(Schema):
     code: str

@@ -12,6 +12,7 @@ urlpatterns = [
     path("quality/", views.standards, name="standards"),
     path("quality/rectifications/<int:item_id>/close/", views.close_item, name="close_item"),
     path("surveys/", views.surveys_page, name="surveys"),
+    path("outbox/", views.outbox, name="outbox"),
     # the customer's pages (portal sign-in) and the one-time survey link (no sign-in)
     path("mine/", views.mine, name="mine"),
     path("mine/<int:ticket_id>/rating/", views.mine_rate, name="mine_rate"),

@@ -11,6 +11,7 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from baomi.catalog.enums import Role
@@ -18,11 +19,22 @@ from baomi.console.decorators import roles_required
 from baomi.core.errors import BaomiError, ValidationFailed
 from baomi.core.i18n import bi
 from baomi.customers import gate
+from baomi.portal.senders import get_sender
 from baomi.portal.views import subject_required
 
 from . import presenters as P
-from .enums import OPEN_STATES, Channel, Kind, PauseReason, State, Topic
-from .models import Evaluation, Rectification, Retraining, Standard, Survey
+from .enums import (
+    OPEN_STATES,
+    Channel,
+    Kind,
+    MessageKind,
+    MessageStatus,
+    PauseReason,
+    State,
+    Topic,
+)
+from .messages import link_token
+from .models import Evaluation, Message, Rectification, Retraining, Standard, Survey
 from .services import standards as standards_svc
 from .services import surveys as surveys_svc
 from .services import tickets
@@ -203,6 +215,26 @@ def surveys_page(request: HttpRequest) -> HttpResponse:
         by = None
     rows = [{"s": s, "r": surveys_svc.results(s, by)} for s in Survey.objects.all()[:20]]
     return render(request, "feedback/surveys.html", {"rows": rows, "by": by})
+
+
+@roles_required({Role.PRIVACY_OFFICER.value})
+def outbox(request: HttpRequest) -> HttpResponse:
+    """The feedback outbox (as the portal's): messages to customers; with the outbox sender
+    (development, demos) a survey invitation's one-time link while it is valid."""
+    reveal = getattr(get_sender(), "reveals_codes", False)
+    rows = []
+    for m in Message.objects.select_related("invitation")[:200]:
+        token = link_token(m.pk) if reveal and m.kind == MessageKind.SURVEY else None
+        rows.append(
+            {
+                "m": m,
+                "kind": P.message_label(m.kind),
+                "status": P.label(MessageStatus, m.status),
+                "at": P.local(m.created_at),
+                "link": reverse("feedback:survey", args=[token]) if token else "",
+            }
+        )
+    return render(request, "feedback/outbox.html", {"rows": rows})
 
 
 # -- portal: the customer's own tickets, the one-time survey link -----------------------------
