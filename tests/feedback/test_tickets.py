@@ -295,3 +295,22 @@ def test_an_anonymous_ticket_read_is_audited_and_its_text_goes_with_its_case_key
     assert ev.actor_id == agent.pk and "保安" not in str(ev.detail)
     vault.shred_case("feedback_ticket", t.pk, "retention")
     assert tickets.open_texts(agent, [Ticket.objects.get(pk=t.pk)]) == {}
+
+
+def test_retention_destroys_texts_three_years_after_closing(
+    make_staff: Any, monkeypatch: Any
+) -> None:
+    agent = make_staff("customer_service")
+    t = tickets.receive(agent, channel="ota", kind="complaint", topic="stay", text="房间有异味")
+    for to, text in (("in_progress", "抱歉"), ("resolved", "已换房"), ("closed", None)):
+        tickets.transition(agent, t.pk, to, text=text)
+    later = clock.now() + timedelta(days=3 * 365 + 1)
+    assert tickets.expire(later - timedelta(days=2), dry_run=True) == 0
+    assert tickets.expire(later, dry_run=True) == 1
+    assert tickets.expire(later, dry_run=False) == 1
+    row = Ticket.objects.get(pk=t.pk)
+    assert row.text is None and row.response is None and row.kind == "complaint"
+    from baomi.vault.models import DataKey
+
+    key = DataKey.objects.get(subject_id=vault.case_subject("feedback_ticket", t.pk))
+    assert key.destroyed_at is not None

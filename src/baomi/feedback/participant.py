@@ -17,6 +17,7 @@ from baomi.contract.participants import (
     Erasure,
     NavEntry,
     Participant,
+    RetentionRule,
     register,
 )
 from baomi.core.i18n import bi
@@ -169,5 +170,15 @@ register(
         ),
         urls=(("feedback/", "baomi.feedback.urls"),),
         indicators=indicators.INDICATORS,
+        retention=(
+            RetentionRule(
+                "feedback_ticket",
+                "closed",
+                tickets.RETENTION_DAYS,
+                "反馈内容保存至关闭后 3 年，随后销毁",
+                "feedback texts kept 3 years after closing, then destroyed",
+                tickets.expire,
+            ),
+        ),
     )
 )

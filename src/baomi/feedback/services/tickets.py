@@ -16,7 +16,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -577,3 +577,25 @@ def erase(customer_id: uuid.UUID) -> dict[str, int]:
     if m:
         out["feedback_message"] = m
     return out
+
+
+RETENTION_DAYS = 3 * 365
+
+
+def expire(now: datetime, dry_run: bool) -> int:
+    """Retention (R-C5): texts of tickets closed more than 3 years ago are destroyed — an
+    anonymous ticket's case key is shredded, every such ticket's sealed columns cleared;
+    the ticket's codes and clock stamps stay for the indicators."""
+    old = Ticket.objects.filter(
+        closed_at__lt=now - timedelta(days=RETENTION_DAYS), text__isnull=False
+    )
+    if dry_run:
+        return old.count()
+    n = 0
+    with transaction.atomic():
+        for pk, cid in old.values_list("pk", "customer_id"):
+            if cid is None:
+                vault.shred_case(CASE, pk, "retention: 3 years after closing")
+            n += 1
+        old.update(text=None, response=None, resolution=None)
+    return n
