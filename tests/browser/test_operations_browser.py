@@ -161,3 +161,53 @@ def test_courier_delivers_on_a_phone(page: Any, make_customer: Any) -> None:
     assert AuditEvent.objects.filter(
         action="customer.read", object_type="shipment", actor_id=courier.pk
     ).exists()
+
+
+def test_travel_counter_books_a_trip_with_two_travellers(
+    page: Any, make_customer: Any, synth: Any
+) -> None:
+    """Issue #17 §2: a booking from the customer page, then a companion found by ID number
+    and a new one registered with their own consent — at 1280 and on a phone."""
+    desk = mfa_staff("front_desk")
+    lead = make_customer(name="赵丽", phone="13812340001")
+    known = synth.customer(foreign_share=0)
+    friend = make_customer(**{**known, "name": "钱进"})
+    sign_in(page, desk)
+    page.goto("/customers/")
+    choose_purpose(page, "reception")
+    page.goto(f"/customers/{lead.id}/")
+    page.get_by_test_id("add-booking").click()
+    form = page.get_by_test_id("record-form")
+    form.locator("input[name=product]").fill("云南六日游")
+    form.locator("input[name=start_date]").fill("2027-01-10")
+    form.locator("input[name=end_date]").fill("2027-01-15")
+    form.get_by_test_id("save-record").click()
+    page.wait_for_url("**/ops/bookings/*/")
+    assert "赵丽" in page.get_by_test_id("lead").inner_text()
+    existing = page.get_by_test_id("traveller-existing")
+    existing.locator("input[name=lookup_id_number]").fill(known["id_number"])
+    existing.get_by_test_id("add-existing").click()
+    page.wait_for_selector("[data-testid=traveller]")
+    page.locator("summary", has_text="登记新旅客").click()
+    new = synth.customer(foreign_share=0)
+    form = page.get_by_test_id("traveller-new")
+    form.locator("input[name=name]").fill("孙悦")
+    form.locator("input[name=phone]").fill(new["phone"])
+    form.locator("select[name=id_type]").select_option("cn_resident_id")
+    form.locator("input[name=id_number]").fill(new["id_number"])
+    form.get_by_test_id("consent-travel_companions-yes").check()
+    form.get_by_test_id("consent-marketing-no").check()
+    shot(page, "ops-booking-travellers-new-1280.png")
+    form.get_by_test_id("add-new").click()
+    page.wait_for_function("document.querySelectorAll('[data-testid=traveller]').length === 2")
+    listed = page.get_by_test_id("travellers").inner_text()
+    assert "钱进" in listed and "孙悦" in listed
+    _no_codes(page)
+    shot(page, "ops-booking-travellers-1280.png")
+    page.set_viewport_size(PHONE)
+    page.reload()
+    _fits(page)
+    shot(page, "ops-booking-travellers-390.png")
+    added = AuditEvent.objects.filter(action="booking.traveller_added")
+    assert added.count() == 2
+    assert {e.detail["customer"] for e in added} >= {str(friend.id)}

@@ -16,7 +16,7 @@ from baomi.core.downloads import attachment
 from baomi.customers import gate
 
 from . import selectors
-from .services import stays, waybills
+from .services import bookings, stays, waybills
 from .services.common import invalid, site_by_code
 
 router = Router(tags=["operations"], auth=bearer)
@@ -311,3 +311,40 @@ def _is_uuid(value: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+# -- travel bookings: companions (issue #17 §2) ------------------------------------------------
+class TravellerIn(Schema):
+    customer_id: str | None = None
+    customer: dict[str, Any] | None = None  # a new traveller's profile values
+    consent: dict[str, bool] | None = None  # their own decisions (purpose code → given)
+    document_checked: bool = False
+
+
+@router.post("/bookings/{booking_id}/travellers", response={201: dict[str, Any]})
+def add_traveller(request: HttpRequest, booking_id: str, body: TravellerIn) -> Status[Any]:
+    """Add a companion to a booking: an existing customer, or a new one with their own
+    consent decisions (validated and sealed as any new customer)."""
+    t = bookings.add_traveller(
+        _staff(request),
+        purpose_header(request),
+        booking_id,
+        customer_id=body.customer_id,
+        new=body.customer,
+        consents=body.consent,
+        document_checked=body.document_checked,
+        method="api",
+    )
+    return Status(201, {"booking_id": str(t.booking_id), "customer_id": str(t.customer_id)})
+
+
+@router.get("/bookings/{booking_id}/travellers", response=dict[str, Any])
+def list_travellers(request: HttpRequest, booking_id: str) -> dict[str, Any]:
+    """The lead and the companions, each read through the gate (as your duty shows them)."""
+    return bookings.travellers(_staff(request), purpose_header(request), booking_id)
+
+
+@router.delete("/bookings/{booking_id}/travellers/{customer_id}", response={204: None})
+def remove_traveller(request: HttpRequest, booking_id: str, customer_id: str) -> Status[None]:
+    bookings.remove_traveller(_staff(request), purpose_header(request), booking_id, customer_id)
+    return Status(204, None)

@@ -136,3 +136,26 @@ class Scan(models.Model):
     class Meta:
         db_table = "operations_scan"
         ordering = ["at", "id"]
+
+
+class Traveller(models.Model):
+    """A companion on a booking (the booking's own customer is the lead traveller). Each
+    traveller is a customer of their own — their profile, their consents — so the link
+    holds two ids and what the counter checked, never a value (issue #17 §2)."""
+
+    id = models.BigAutoField(primary_key=True)
+    booking = models.ForeignKey(
+        "customers.Booking", on_delete=models.PROTECT, related_name="travellers_on"
+    )
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="trips_joined"
+    )
+    document_checked = models.BooleanField(default=False)  # ID / passport seen at the counter
+    added_at = models.DateTimeField()
+    added_by_id = models.BigIntegerField(null=True)
+
+    class Meta:
+        db_table = "operations_traveller"
+        constraints = [
+            models.UniqueConstraint(fields=["booking", "customer"], name="ops_traveller_once")
+        ]

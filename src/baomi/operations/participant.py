@@ -23,7 +23,7 @@ from baomi.core.i18n import bi
 
 from . import indicators
 from .enums import OpsAction, SiteKind
-from .models import Occupancy
+from .models import Occupancy, Traveller
 from .services.common import posting
 
 OWN_STAY_FIELDS = frozenset({"room", "check_in", "check_out"})
@@ -64,7 +64,10 @@ def erase(ctx: EraseContext) -> Erasure:
     n = Occupancy.objects.filter(stay__customer_id=ctx.customer_id).update(
         arrival_key="", departure_key="", room_key=""
     )
-    return Erasure(cleared={"occupancy": n} if n else {})
+    # as a companion on someone else's booking: the link goes (the lead's booking stays)
+    t, _ = Traveller.objects.filter(customer_id=ctx.customer_id).delete()
+    cleared = {k: v for k, v in (("occupancy", n), ("operations_traveller", t)) if v}
+    return Erasure(cleared=cleared)
 
 
 def _panel(request: Any, view: Any) -> dict[str, Any] | None:

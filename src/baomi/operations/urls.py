@@ -13,6 +13,7 @@ urlpatterns = [
     path("customers/<uuid:customer_id>/edit/", views.customer_edit, name="customer_edit"),
     path("customers/<uuid:customer_id>/stays/new/", views.stay_new, name="stay_new"),
     path("customers/<uuid:customer_id>/bookings/new/", views.booking_new, name="booking_new"),
+    path("bookings/<uuid:booking_id>/", views.booking_page, name="booking"),
     path("customers/<uuid:customer_id>/shipments/new/", views.shipment_new, name="shipment_new"),
     path("deliveries/", views.deliveries, name="deliveries"),
     path("waybills/", views.register, name="register"),

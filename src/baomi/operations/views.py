@@ -17,12 +17,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from baomi.catalog import fields as catalog
 from baomi.catalog.enums import Purpose, Role
+from baomi.consent.models import ConsentPurpose
 from baomi.console import forms as console_forms
 from baomi.console import labels
 from baomi.console.context import active_purpose
 from baomi.console.views import purpose_required, role_required
 from baomi.core.downloads import attachment
-from baomi.core.errors import BaomiError, Forbidden, NotFound, ValidationFailed
+from baomi.core.errors import BaomiError, FieldIssue, Forbidden, NotFound, ValidationFailed
 from baomi.core.i18n import bi
 from baomi.customers import gate
 from baomi.customers import services as customers
@@ -31,7 +32,7 @@ from . import presenters as P
 from . import selectors
 from .enums import FailReason, ProofKind, ScanStage, SiteKind, VoidReason
 from .privacy import relay_number
-from .services import stays, waybills
+from .services import bookings, stays, waybills
 from .services.common import posting
 
 Input = console_forms.Input
@@ -298,6 +299,8 @@ def _record_form(
                 return redirect("operations:stay", stay_id=obj.pk)
             if entity == "shipment":
                 return redirect("operations:parcel", no=obj.waybill_no)
+            if entity == "booking":
+                return redirect("operations:booking", booking_id=obj.pk)
             return redirect("console:customer_detail", customer_id=customer_id)
     ctx = {
         "title": title,
@@ -455,6 +458,8 @@ def find(request: HttpRequest, purpose: Purpose) -> HttpResponse:
             return redirect("operations:stay", stay_id=f.record_id)
         if f.entity == "shipment" and selectors.waybill(f.reference) is not None:
             return redirect("operations:parcel", no=f.reference)
+        if f.entity == "booking":
+            return redirect("operations:booking", booking_id=f.record_id)
         return redirect("console:customer_detail", customer_id=f.customer_id)
     ctx = {"ref": ref, "searched": bool(ref), "found": found}
     return render(request, "operations/find.html", ctx, status=200 if found or not ref else 404)
@@ -660,3 +665,92 @@ def parcel_label(request: HttpRequest, no: str, fmt: str) -> HttpResponse:
     resp = HttpResponse(body, content_type=ctype)
     resp["Content-Disposition"] = attachment(name)
     return resp
+
+
+# -- a travel booking and its travellers (issue #17 §2) -----------------------------------------
+TRAVELLER_CODES = ("name", "phone", "id_type", "id_number", "birth_date", "nationality")
+TRAVELLER_CONSENTS = ("travel_companions", "marketing")
+
+
+@purpose_required
+@require_http_methods(["GET", "POST"])
+def booking_page(request: HttpRequest, purpose: Purpose, booking_id: Any) -> HttpResponse:
+    """The booking's lead and companions; add one found by ID number (exact, through the
+    blind index) or registered here with their own consent decisions."""
+    errors: dict[str, list[str]] = {}
+    general: list[str] = []
+    status = 200
+    p = request.POST
+    if request.method == "POST":
+        try:
+            if p.get("op") == "remove":
+                bookings.remove_traveller(request.user, purpose, booking_id, p.get("customer_id"))
+                messages.success(request, bi("已移除同行旅客。", "Traveller removed."))
+                return redirect("operations:booking", booking_id=booking_id)
+            if p.get("op") == "existing":
+                found = customers.search_customers(
+                    request.user, purpose, {"id_number": p.get("lookup_id_number", "").strip()}
+                )
+                if found.total != 1:
+                    raise ValidationFailed(
+                        [
+                            FieldIssue(
+                                "lookup_id_number",
+                                "not_found",
+                                "no single customer has this ID number",
+                                "没有找到唯一对应该证件号码的客户",
+                            )
+                        ]
+                    )
+                bookings.add_traveller(
+                    request.user,
+                    purpose,
+                    booking_id,
+                    customer_id=found.results[0].id,
+                    document_checked=p.get("document_checked") == "1",
+                )
+            else:
+                new = {c: p.get(c, "").strip() for c in TRAVELLER_CODES if p.get(c, "").strip()}
+                consents = {
+                    c: p.get(f"consent_{c}") == "yes"
+                    for c in TRAVELLER_CONSENTS
+                    if p.get(f"consent_{c}") in ("yes", "no")
+                }
+                bookings.add_traveller(
+                    request.user,
+                    purpose,
+                    booking_id,
+                    new=new,
+                    consents=consents,
+                    document_checked=p.get("document_checked") == "1",
+                )
+        except ValidationFailed as exc:
+            errors = _errors_by_field(exc)
+            general = [P.issue_text(i) for i in exc.issues if i.field not in TRAVELLER_CODES]
+            status = 422
+        except BaomiError as exc:
+            general = [P.error_text(exc)]
+            status = exc.status
+        else:
+            messages.success(request, bi("已添加同行旅客。", "Traveller added."))
+            return redirect("operations:booking", booking_id=booking_id)
+    try:
+        data = bookings.travellers(request.user, purpose, booking_id)
+    except BaomiError as exc:
+        return _error(request, exc)
+    sent = {c: p.get(c, "") for c in TRAVELLER_CODES} if request.method == "POST" else {}
+    inputs = []
+    for code in TRAVELLER_CODES:
+        inp = console_forms.spec_input(code, sent, console_forms.FormErrors(errors))
+        inp.required = code in ("name", "id_type", "id_number")
+        inputs.append(inp)
+    choices = [(c, bi(*ConsentPurpose(c).label.split(" / ", 1))) for c in TRAVELLER_CONSENTS]
+    ctx = {
+        "b": data,
+        "inputs": inputs,
+        "consents": choices,
+        "general": general,
+        "has_errors": bool(errors or general),
+        "title": bi(f"旅游订单 {data['reference']}", f"Booking {data['reference']}"),
+    }
+    return render(request, "operations/booking.html", ctx, status=status)

@@ -1,0 +1,162 @@
+"""Travel bookings with several travellers (issue #17 §2; R-A6, R-B3). The booking's
+customer is the lead traveller; each companion is a customer of their own — found by id
+or registered at the counter with their own consent decisions — linked to the booking.
+Names are shown through the gate, as the viewer's duty allows."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from baomi import audit
+from baomi.access.policy import may_write
+from baomi.catalog.enums import Purpose
+from baomi.consent import services as consent
+from baomi.core import clock
+from baomi.core.errors import Conflict, Forbidden, NotFound
+from baomi.customers import gate
+from baomi.customers.models import Booking, Customer
+
+from ..enums import OpsAction
+from ..models import Traveller
+from .common import invalid
+
+MAX_TRAVELLERS = 30
+
+
+def _booking(booking_id: object) -> Booking:
+    try:
+        bid = uuid.UUID(str(booking_id))
+    except ValueError:
+        raise NotFound("no such booking", code="booking_not_found") from None
+    b = Booking.objects.select_related("customer").filter(pk=bid).first()
+    if b is None or b.customer.erased_at is not None:
+        raise NotFound("no such booking", code="booking_not_found")
+    return b
+
+
+def _writer(actor: Any, purpose: Purpose | str | None) -> Purpose:
+    p = gate.check_purpose(actor, purpose)
+    if not may_write(actor.role_code, p):
+        raise Forbidden("your role may not change bookings", code="write_forbidden")
+    return p
+
+
+@transaction.atomic
+def add_traveller(
+    actor: Any,
+    purpose: Purpose | str | None,
+    booking_id: object,
+    *,
+    customer_id: object = None,
+    new: Mapping[str, Any] | None = None,
+    consents: Mapping[str, bool] | None = None,
+    document_checked: bool = False,
+    method: str = "signature",
+) -> Traveller:
+    """Add a companion: an existing customer (`customer_id`), or a new one registered
+    here (`new` profile values and their own `consents`, validated and sealed as any
+    new customer — a duplicate ID number is refused, as at creation)."""
+    p = _writer(actor, purpose)
+    booking = _booking(booking_id)
+    if (customer_id in (None, "")) == (not new):
+        raise invalid(
+            "customer_id",
+            "one_of",
+            "give an existing customer's id or a new traveller's details",
+            "请选择已有客户或填写新旅客信息",
+        )
+    if new:
+        customer = consent.create_customer_with_consent(
+            actor, p, new, consents or {}, method=method, channel="store"
+        )
+    else:
+        try:
+            cid = uuid.UUID(str(customer_id))
+        except ValueError:
+            raise invalid(
+                "customer_id", "invalid_id", "not a customer id", "客户编号无效"
+            ) from None
+        found = Customer.objects.filter(pk=cid, erased_at__isnull=True).first()
+        if found is None:
+            raise NotFound("no such customer", code="customer_not_found")
+        customer = found
+    if customer.pk == booking.customer_id:
+        raise Conflict("the lead traveller is on the booking already", code="traveller_is_lead")
+    if Traveller.objects.filter(booking=booking).count() >= MAX_TRAVELLERS:
+        raise Conflict(f"at most {MAX_TRAVELLERS} travellers", code="too_many_travellers")
+    try:
+        with transaction.atomic():
+            t = Traveller.objects.create(
+                booking=booking,
+                customer=customer,
+                document_checked=bool(document_checked),
+                added_at=clock.now(),
+                added_by_id=getattr(actor, "pk", None),
+            )
+    except IntegrityError:
+        raise Conflict("already on this booking", code="traveller_already_added") from None
+    audit.record(
+        OpsAction.TRAVELLER_ADDED,
+        actor,
+        purpose=p,
+        object_type="booking",
+        object_id=booking.pk,
+        detail={
+            "customer": str(customer.pk),
+            "lead": str(booking.customer_id),
+            "new": bool(new),
+            "document_checked": t.document_checked,
+        },
+    )
+    return t
+
+
+@transaction.atomic
+def remove_traveller(
+    actor: Any, purpose: Purpose | str | None, booking_id: object, customer_id: object
+) -> None:
+    p = _writer(actor, purpose)
+    booking = _booking(booking_id)
+    n, _ = Traveller.objects.filter(booking=booking, customer_id=str(customer_id)).delete()
+    if not n:
+        raise NotFound("not on this booking", code="traveller_not_found")
+    audit.record(
+        OpsAction.TRAVELLER_REMOVED,
+        actor,
+        purpose=p,
+        object_type="booking",
+        object_id=booking.pk,
+        detail={"customer": str(customer_id)},
+    )
+
+
+def travellers(actor: Any, purpose: Purpose | str | None, booking_id: object) -> dict[str, Any]:
+    """The booking's lead and companions, each read through the gate (name and ID number
+    as the viewer's duty shows them: plain, masked or withheld)."""
+    booking = _booking(booking_id)
+    rows = list(Traveller.objects.filter(booking=booking).order_by("id"))
+    ids = [booking.customer_id, *[t.customer_id for t in rows]]
+    views = {str(v.id): v for v in gate.access_customers(actor, purpose, ids)}
+
+    def person(cid: Any) -> dict[str, Any]:
+        v = views.get(str(cid))
+        fields = v.fields if v is not None else {}
+        return {
+            "customer_id": str(cid),
+            "name": fields.get("name"),
+            "id_number": fields.get("id_number"),
+            "masked": sorted(set(v.masked) & {"name", "id_number"}) if v else [],
+        }
+
+    return {
+        "booking_id": str(booking.pk),
+        "reference": booking.reference,
+        "lead": person(booking.customer_id),
+        "travellers": [
+            {**person(t.customer_id), "document_checked": t.document_checked} for t in rows
+        ],
+    }
