@@ -9,6 +9,7 @@ import re
 from typing import Any
 
 from django.test import Client
+from django.urls import reverse
 
 from baomi.audit.models import AuditEvent
 from baomi.feedback.models import Ticket
@@ -108,6 +109,8 @@ def test_the_customer_files_reads_the_answer_and_rates_in_the_portal(
     assert "已催促网点" in html and 'data-testid="mine-rate"' in html
     assert c.post(f"/feedback/mine/{t.pk}/rating/", {"score": "5"}).status_code == 302
     assert Ticket.objects.get(pk=t.pk).rating == 5
+    copy = c.get(reverse("portal:copy_html")).content.decode()
+    assert 'data-testid="copy-feedback"' in copy and "已送达并致歉" in copy
     # someone else's ticket is not theirs
     other = _ticket(make_staff, make_customer().id)
     c.post(f"/feedback/mine/{other.pk}/rating/", {"score": "1"})

@@ -314,3 +314,28 @@ def test_retention_destroys_texts_three_years_after_closing(
 
     key = DataKey.objects.get(subject_id=vault.case_subject("feedback_ticket", t.pk))
     assert key.destroyed_at is not None
+
+
+def test_the_access_copy_lists_the_customers_tickets_and_the_escalate_command(
+    make_staff: Any, make_customer: Any, monkeypatch: Any
+) -> None:
+    import io
+    import json
+
+    from django.core.management import call_command
+
+    from baomi.rights import services as rights
+
+    guest = make_customer()
+    agent = make_staff("customer_service")
+    t = tickets.receive(
+        agent, customer_id=guest.id, channel="wechat", kind="praise", topic="stay", text="早餐很好"
+    )
+    copy = rights.access_copy(gate.DataSubject(guest.id), guest.id)
+    section = copy["feedback"] if "feedback" in copy else copy["sections"]["feedback"]
+    assert section[0]["id"] == t.pk and section[0]["text"] == "早餐很好"
+    real = clock.now()
+    monkeypatch.setattr(clock, "now", lambda: real + timedelta(hours=23))
+    out = io.StringIO()
+    call_command("feedback", "escalate", stdout=out)
+    assert json.loads(out.getvalue()) == {"escalated": [t.pk]}

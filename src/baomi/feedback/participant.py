@@ -23,7 +23,7 @@ from baomi.contract.participants import (
 from baomi.core.i18n import bi
 
 from . import indicators
-from .enums import FeedbackAction
+from .enums import Channel, FeedbackAction, Kind, State, Topic
 from .models import SurveyResponse, Ticket
 from .services import surveys, tickets
 
@@ -112,15 +112,20 @@ def erase(ctx: EraseContext) -> Erasure:
 
 
 def _copy(actor: Any, customer_id: uuid.UUID) -> Any:
+    """The customer's tickets with their texts (opened by the gate, audited) and labels."""
     rows = list(Ticket.objects.select_related("team").filter(customer_id=customer_id))
     texts = tickets.open_texts(actor, rows)
     return [
         {
             "id": t.pk,
             "channel": t.channel,
+            "channel_label": Channel(t.channel).label,
             "kind": t.kind,
+            "kind_label": Kind(t.kind).label,
             "topic": t.topic,
+            "topic_label": Topic(t.topic).label,
             "state": t.state,
+            "state_label": State(t.state).label,
             "received_at": t.received_at.isoformat(),
             "rating": t.rating,
             **texts.get(t.pk, {}),
@@ -148,7 +153,14 @@ register(
         actions=(FeedbackAction,),
         eraser=erase,
         access_copy=(
-            AccessCopySection("feedback", "意见与投诉", "Feedback and complaints", _copy, 80),
+            AccessCopySection(
+                "feedback",
+                "意见与投诉",
+                "Feedback and complaints",
+                _copy,
+                80,
+                template="feedback/_copy_section.html",
+            ),
         ),
         panels=(CustomerPanel("feedback", "feedback/_panel.html", _panel, 30),),
         nav=(
