@@ -54,14 +54,24 @@ def _title(c: Course) -> str:
     return bi(c.title_zh, c.title_en)
 
 
-def _standing_ctx(st: standing.Standing) -> dict[str, Any]:
+def _titles() -> dict[str, str]:
+    """Course code → title in the active language (what people read instead of codes)."""
+    return {
+        code: bi(zh, en)
+        for code, zh, en in Course.objects.values_list("code", "title_zh", "title_en")
+    }
+
+
+def _standing_ctx(st: standing.Standing, titles: dict[str, str]) -> dict[str, Any]:
     return {
         "applies": st.applies,
         "current": st.current,
         "withheld": st.withheld,
         "grace_ends": st.grace_ends,
         "missing": [
-            bi("保密协议", "Confidentiality agreement") if m.code == "agreement" else m.code
+            bi("保密协议", "Confidentiality agreement")
+            if m.code == "agreement"
+            else titles.get(m.code, m.code)
             for m in st.missing
         ],
     }
@@ -78,11 +88,14 @@ def _rows(assignments: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def me(request: HttpRequest) -> HttpResponse:
     data = selectors.me(request.user)
     st = standing.standing(request.user)
+    titles = _titles()
+    for c in data["certificates"]:
+        c["title"] = titles.get(c["course"], c["course"])
     return render(
         request,
         "training/me.html",
         {
-            "standing": _standing_ctx(st),
+            "standing": _standing_ctx(st, titles),
             "assignments": _rows(data["assignments"]),
             "certificates": data["certificates"],
             "agreements": data["agreements"],
@@ -351,11 +364,12 @@ def reports(request: HttpRequest) -> HttpResponse:
     actor: Any = request.user
     staff = selectors.team_members(actor)
     st = standing.standing_many(staff)
+    titles = _titles()
     people = [
         {
             "username": s.username,
             "role": labels.choice_label(Role, s.role_code),
-            **_standing_ctx(st[s.pk]),
+            **_standing_ctx(st[s.pk], titles),
         }
         for s in staff
     ]
