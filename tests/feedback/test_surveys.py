@@ -206,3 +206,15 @@ def test_bad_answers_and_erasure(cs: Any, make_customer: Any, make_staff: Any) -
     rights.erase_customer(make_staff("privacy_officer"), cust.id, basis="test")
     resp = SurveyResponse.objects.get()
     assert resp.comment is None and resp.customer_id is None and resp.overall == 4
+
+
+def test_an_audience_with_unknown_groups_is_refused(cs: Any, make_customer: Any) -> None:
+    c, h = cs
+    sid = _survey(c, h).json()["id"]
+    (p,) = _consenting(make_customer, 1)
+    body = {"audience": [{"customer_id": str(p.id), "channel": "carrier-pigeon"}]}
+    r = c.post(
+        f"/api/v1/surveys/{sid}/invitations", body, content_type="application/json", headers=h
+    )
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "audience.0.channel"
+    assert not Invitation.objects.exists()

@@ -37,7 +37,7 @@ from baomi.contract.kpis import (
 from baomi.core import clock as core_clock
 from baomi.core.i18n import half
 
-from .enums import Channel, ItemState, SurveyScope, Topic
+from .enums import Channel, ItemState, State, SurveyScope, Topic
 from .models import Check, Rectification, SurveyResponse, Ticket
 
 
@@ -60,8 +60,11 @@ def _due_tickets(period: Period) -> list[Ticket]:
             "received_at",
             "first_response_at",
             "first_response_due",
+            "state",
         )
-        if t.first_response_at is not None or t.first_response_due <= now
+        # a held ticket's stored due time moves when the pause ends: not due while held
+        if t.first_response_at is not None
+        or (t.state != State.ON_HOLD and t.first_response_due <= now)
     ]
 
 

@@ -37,7 +37,7 @@ from baomi.customers.models import Customer
 from baomi.rights.models import Restriction
 from baomi.vault import services as vault
 
-from ..enums import FeedbackAction, MessageKind, SurveyScope, SurveyState
+from ..enums import Channel, FeedbackAction, MessageKind, SurveyScope, SurveyState, Topic
 from ..models import Invitation, Message, Survey, SurveyResponse
 from .common import as_int, choice, clean_text, invalid, require_role
 
@@ -186,6 +186,11 @@ def send(actor: Any, survey_id: object, audience: Iterable[Mapping[str, Any]]) -
         raise Conflict("the survey is closed", code="survey_closed")
     rows: dict[uuid.UUID, Mapping[str, Any]] = {}
     for i, item in enumerate(audience):
+        if not isinstance(item, Mapping):
+            raise invalid(f"audience.{i}", "customer_invalid", "a customer id", "客户编号无效")
+        for key, enum in (("channel", Channel), ("topic", Topic)):
+            if item.get(key):
+                choice(enum, item.get(key), f"audience.{i}.{key}", "分组")
         try:
             rows[uuid.UUID(str(item.get("customer_id")))] = item
         except (ValueError, AttributeError):
@@ -227,13 +232,16 @@ def send(actor: Any, survey_id: object, audience: Iterable[Mapping[str, Any]]) -
             skipped[reason] += 1
             continue
         token = secrets.token_urlsafe(32)
+        item_ch = str(item.get("channel") or "").strip().lower()
+        item_topic = str(item.get("topic") or "").strip().lower()
+        item_site = clean_text(item.get("site"), "site", 16, required=False).upper()
         inv = Invitation.objects.create(
             survey=s,
             customer_id=cid,
             token_digest=digest(token),
-            channel=str(item.get("channel") or "")[:16],
-            site=str(item.get("site") or "").upper()[:16],
-            topic=str(item.get("topic") or "")[:16],
+            channel=item_ch,
+            site=item_site,
+            topic=item_topic,
             sent_at=now,
             expires_at=expires,
         )
