@@ -120,6 +120,10 @@ def test_ratings_survey_answers_and_evaluations_produce_the_figures(
     assert got["feedback.compliance"]["value"] == 95.0 and got["feedback.compliance"]["met"] is True
     assert got["feedback.rectification"]["reason"] == "no_rectifications_due"
     c, h = api_client("privacy_officer")
+    d = c.get("/api/v1/kpis/feedback.service_survey", headers=h).json()
+    assert d["records"] == [] and d["groups"] == [
+        {"channel": "-", "answers": 4, "satisfied_share": 75.0}
+    ]
     d = c.get("/api/v1/kpis/feedback.first_response", headers=h).json()
     assert len(d["records"]) == 4 and sum(not r["counts"] for r in d["records"]) == 1
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime
+from typing import Any
 
 from django.db.models import Q
 from django.urls import reverse
@@ -160,6 +161,38 @@ def _survey(scope: SurveyScope, period: Period) -> Measurement:
     if len(rows) < k:
         return Measurement(None, "below_min_group", detail={"k": k})
     return share(sum(r.overall >= 4 for r in rows), len(rows), "no_survey_responses")
+
+
+def _survey_drill(scope: SurveyScope, period: Period) -> Drill:
+    """Groups by channel, each below k suppressed (no size either); no record rows — the
+    answers are people's, only their aggregates are shown."""
+    rows = list(
+        SurveyResponse.objects.filter(
+            survey__scope=scope, submitted_at__gte=period.start, submitted_at__lt=period.end
+        )
+        .select_related("survey")
+        .only("overall", "channel", "survey__min_group")
+    )
+    if not rows:
+        return Drill(groups=[], rows=[])
+    k = max(r.survey.min_group for r in rows)
+    by: dict[str, list[int]] = {}
+    for r in rows:
+        by.setdefault(r.channel or "-", []).append(r.overall)
+    groups: list[dict[str, Any]] = []
+    for ch, scores in sorted(by.items()):
+        name = half(Channel(ch).label) if ch in Channel.values else ch
+        if len(scores) < k:
+            groups.append({"channel": name, "answers": "—", "satisfied_share": "—"})
+        else:
+            share_ = round(100 * sum(x >= 4 for x in scores) / len(scores), 2)
+            groups.append({"channel": name, "answers": len(scores), "satisfied_share": share_})
+    hidden = [g for g in groups if g["answers"] == "—"]
+    if len(hidden) == 1 and len(groups) > 1:  # the others and the total would give it away
+        shown = [g for g in groups if g["answers"] != "—"]
+        smallest = min(shown, key=lambda g: int(g["answers"]))
+        smallest.update({"answers": "—", "satisfied_share": "—"})
+    return Drill(groups=groups, rows=[])
 
 
 def service_survey(period: Period) -> Measurement:
@@ -328,6 +361,7 @@ INDICATORS = (
         unit="%",
         period=QUARTER,
         compute=service_survey,
+        drill=lambda p: _survey_drill(SurveyScope.SERVICE, p),
         reasons=SURVEY_REASONS,
         description_zh=(
             "期内服务满意度调查答卷中总体满意度 4 分和 5 分的比例（答卷少于 k 时不显示）。"
@@ -347,6 +381,7 @@ INDICATORS = (
         unit="%",
         period=HALF,
         compute=privacy_survey,
+        drill=lambda p: _survey_drill(SurveyScope.PRIVACY, p),
         reasons=SURVEY_REASONS,
         description_zh=(
             "期内隐私保护满意度调查答卷中总体满意度 4 分和 5 分的比例（答卷少于 k 时不显示）。"
