@@ -50,6 +50,7 @@ APP_RANK: dict[str, int] = {
     "operations": 9,
     "quality": 9,
     "retention": 9,
+    "reports": 10,  # reads the domains' records for the public privacy report
     "feedback": 9,
     "training": 9,
 }

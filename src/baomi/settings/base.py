@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "baomi.sharing",
     "baomi.incidents",
     "baomi.retention",
+    "baomi.reports",
     "baomi.operations",
     "baomi.quality",
     "baomi.feedback",
