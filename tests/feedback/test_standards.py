@@ -143,3 +143,54 @@ def test_bad_evaluations_write_nothing(manager: Any, check: Any, field: str, cod
 def test_only_managers_and_inspectors_evaluate(api_client: Any) -> None:
     c, h = api_client("customer_service", "customer_service")
     assert post(c, h, "/api/v1/service-standards", CHECK_IN).status_code == 403
+
+
+def test_a_failure_assigns_retraining_through_the_training_domain(
+    manager: Any, make_staff: Any
+) -> None:
+    """R-J2: the retraining action of a failed check is assigned to the named staff through
+    the training domain's contract hook (`participants.retrain`), and referenced here."""
+    from baomi.training import services as training
+    from baomi.training.models import Assignment
+
+    hr = make_staff("hr")
+    course = training.save_course(
+        hr,
+        code="retrain-desk",
+        kind="retraining",
+        title_zh="前台再培训",
+        title_en="Desk retraining",
+    )
+    desk = make_staff("front_desk")
+    c, h = manager
+    assert post(c, h, "/api/v1/service-standards", CHECK_IN).status_code == 201
+    checks = [{"standard": "STD-CHECKIN", "criterion": "id_scan", "passed": False, "score": 10}]
+    unknown = post(
+        c,
+        h,
+        "/api/v1/service-evaluations",
+        {
+            "kind": "ad_hoc",
+            "on": "2026-11-21",
+            "site": "H1",
+            "checks": checks,
+            "trainees": ["nobody"],
+        },
+    )
+    assert unknown.status_code == 422 and not Assignment.objects.exists()
+    r = post(
+        c,
+        h,
+        "/api/v1/service-evaluations",
+        {
+            "kind": "ad_hoc",
+            "on": "2026-11-21",
+            "site": "H1",
+            "checks": checks,
+            "trainees": [desk.username],
+        },
+    )
+    assert r.status_code == 201, r.content
+    made = Assignment.objects.get(staff=desk, course=course)
+    row = Retraining.objects.get(pk=r.json()["retraining"][0])
+    assert row.training_ref == str(made.pk)

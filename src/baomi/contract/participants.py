@@ -291,6 +291,16 @@ class RetentionRule:
 
 
 @dataclass(frozen=True)
+class Retrainer:
+    """Retraining after a failure (R-J2): `assign(staff, reason, ref)` gives `staff` the
+    retraining the training domain's rules name for a failed evaluation `ref` and answers
+    the assignment ids ([] when no course applies). Registered by the training app; the
+    service-quality domain calls `participants.retrain` without importing it."""
+
+    assign: Callable[[Any, str, str], list[str]]
+
+
+@dataclass(frozen=True)
 class HoldSource:
     """A legal hold (an open incident that names the customer, a lawful request, a dispute,
     a hold placed by hand): `held(ids)` answers which of `ids` must not be destroyed now,
@@ -336,6 +346,7 @@ class Participant:
     # lifecycle and measurement
     retention: tuple[RetentionRule, ...] = ()
     holds: tuple[HoldSource, ...] = ()
+    retrainers: tuple[Retrainer, ...] = ()
     indicators: tuple[Indicator, ...] = ()
 
 
@@ -482,6 +493,15 @@ def console_urls() -> list[tuple[str, str]]:
 
 def retention_rules() -> list[RetentionRule]:
     return [r for p in _registry.values() for r in p.retention]
+
+
+def retrain(staff: Any, reason: str, ref: str) -> list[str]:
+    """Assign retraining through every registered retrainer; the assignment ids."""
+    out: list[str] = []
+    for p in _registry.values():
+        for r in p.retrainers:
+            out += r.assign(staff, reason, ref)
+    return out
 
 
 def hold_sources() -> list[HoldSource]:

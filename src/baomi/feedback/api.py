@@ -336,6 +336,7 @@ class EvaluationIn(Schema):
     checks: list[dict[str, Any]]
     owner_id: int | None = None
     due_on: str | None = None
+    trainees: list[str] = []  # staff to retrain for the failures (else the owner)
 
 
 class EvaluationOut(Schema):
@@ -378,6 +379,7 @@ def evaluate(request: HttpRequest, body: EvaluationIn) -> Any:
         checks=body.checks,
         owner_id=body.owner_id,
         due_on=body.due_on,
+        trainees=body.trainees,
     )
     failed = list(ev.checks.filter(passed=False).select_related("rectification", "retraining"))
     return Status(

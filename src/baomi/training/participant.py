@@ -9,10 +9,17 @@ from __future__ import annotations
 from typing import Any
 
 from baomi.catalog.enums import Role
-from baomi.contract.participants import Banner, NavEntry, Participant, StaffWithholder, register
+from baomi.contract.participants import (
+    Banner,
+    NavEntry,
+    Participant,
+    Retrainer,
+    StaffWithholder,
+    register,
+)
 from baomi.core.i18n import bi
 
-from . import duties, indicators, selectors, standing
+from . import duties, indicators, selectors, services, standing
 from .enums import TrainingAction
 
 
@@ -60,9 +67,14 @@ def _duty_flags(request: Any, role: str) -> dict[str, Any] | None:
     return f if f["gaps"] or f["departed"] else None
 
 
+def _retrain(staff: Any, reason: str, ref: str) -> list[str]:
+    return [str(a.pk) for a in services.assign_retraining(staff, reason, ref=ref)]
+
+
 register(
     Participant(
         app="training",
+        retrainers=(Retrainer(_retrain),),
         actions=(TrainingAction,),
         withholders=(
             StaffWithholder(

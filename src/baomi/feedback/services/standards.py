@@ -13,7 +13,9 @@ from typing import Any
 from django.db import transaction
 
 from baomi import audit
+from baomi.access.models import Staff
 from baomi.catalog.enums import Role
+from baomi.contract import participants
 from baomi.core import clock as core_clock
 from baomi.core.errors import Conflict, NotFound
 
@@ -98,11 +100,14 @@ def evaluate(
     team: object = "",
     owner_id: object = None,
     due_on: object = None,
+    trainees: Iterable[object] = (),
 ) -> Evaluation:
     """Record an evaluation of a site or team: each check names a standard and one of its
     criteria, passed or not, with an optional score (0–100) and finding. Each failure
     opens a rectification item (owner: `owner_id`, else the evaluator; due: `due_on`, else
-    30 days) and a retraining action for the step."""
+    30 days) and a retraining action for the step, assigned through the training domain
+    (`participants.retrain`, R-J2) to the `trainees` named (staff accounts), else to the
+    rectification owner."""
     require_role(actor, EVALUATORS, "feedback_evaluation")
     k = choice(EvaluationKind, kind, "kind", "评估类型")
     day = _date(on, "on")
@@ -173,6 +178,19 @@ def evaluate(
             topic=f"{st.code}:{crit}"[:120],
             assigned_at=now,
         )
+    if failures:
+        names = [str(t).strip() for t in trainees if str(t).strip()]
+        people = list(Staff.objects.filter(username__in=names, is_active=True))
+        if len(people) != len(set(names)):
+            raise invalid(
+                "trainees", "unknown_account", "no active staff account", "没有这个在职员工账号"
+            )
+        if not people:
+            people = list(Staff.objects.filter(pk=owner))
+        refs: list[str] = []
+        for person in people:
+            refs += participants.retrain(person, "failed_evaluation", f"evaluation:{ev.pk}")
+        Retraining.objects.filter(check_row__evaluation=ev).update(training_ref=",".join(refs)[:64])
     ev.checks_total, ev.checks_passed = len(items), passed
     ev.score = round(sum(scores) / len(scores), 2) if scores else None
     ev.save(update_fields=["checks_total", "checks_passed", "score"])
