@@ -183,6 +183,14 @@ def test_free_text_is_sealed_and_read_through_the_gate(officer: Any, customer: C
     assert ev.get().fields == {"detail": "plain"}
 
 
+def test_free_text_keeps_chinese_punctuation(officer: Any, customer: Customer) -> None:
+    """The customer's words are kept as written: full-width punctuation stays full-width
+    (NFKC had turned ，（） into ASCII); a decomposed character is composed (NFC)."""
+    text = "投诉：前台（张女士）把我的证件复印件放在台面上，没有收好。"
+    req = services.create_request(officer, customer.id, "complaint", detail=text + "e\u0301")
+    assert services.texts(officer, req)["detail"] == text + "\u00e9"
+
+
 # -- erasure ---------------------------------------------------------------------------------------
 def _sealed_values(cid: uuid.UUID) -> list[Any]:
     out = []

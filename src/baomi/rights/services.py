@@ -107,7 +107,9 @@ def _live(cid: uuid.UUID, *, lock: bool = False) -> Customer:
 
 
 def clean_detail(value: object) -> str:
-    text = unicodedata.normalize("NFKC", str(value or "")).strip()
+    """The customer's own words: composed (NFC) but kept as written — NFKC would turn
+    Chinese full-width punctuation (，。（）) into ASCII."""
+    text = unicodedata.normalize("NFC", str(value or "")).strip()
     if _CONTROL.search(text):
         raise _invalid("detail", "control_chars", "contains control characters", "包含控制字符")
     if len(text) > MAX_DETAIL:
