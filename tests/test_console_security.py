@@ -1044,7 +1044,7 @@ NAV = {
         "nav-service-quality",
     },
     "legal": {"nav-sharing", "nav-lawful"},
-    "manager": {"nav-kpis", "nav-waybills", "nav-service-quality"},
+    "manager": {"nav-kpis", "nav-waybills", "nav-service-quality", "nav-insights"},
     "inspector": {"nav-kpis", "nav-service-quality"},
     "hr": set(),
     "security_admin": {

@@ -53,6 +53,7 @@ APP_RANK: dict[str, int] = {
     "reports": 10,  # reads the domains' records for the public privacy report
     "feedback": 9,
     "training": 9,
+    "insights": 9,
 }
 # apps and top-level modules that are interface through and through
 INTERFACE_APPS = {"api", "console", "settings", "cli", "urls", "wsgi", "manage"}

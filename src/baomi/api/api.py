@@ -270,6 +270,7 @@ def mount() -> None:
     api.add_router("/training", "baomi.training.api.router")
     api.add_router("/", "baomi.operations.api.router")
     api.add_router("/", "baomi.feedback.api.router")
+    api.add_router("/", "baomi.insights.api.router")
 
 
 mount()

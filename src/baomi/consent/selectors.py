@@ -147,3 +147,17 @@ def notice_versions() -> Sequence[PrivacyNotice]:
 
 def purposes() -> list[str]:
     return list(ConsentPurpose.values)
+
+
+def given_now(
+    consent: ConsentPurpose, customer_ids: Iterable[uuid.UUID] | None = None
+) -> set[uuid.UUID]:
+    """Customers (not erased; of `customer_ids` when given) whose latest decision for
+    `consent` is "given" — a consent not tied to a gate purpose (profiling) asked by the
+    domain that relies on it (insights, issue #18). One query."""
+    rows = ConsentState.objects.filter(
+        purpose=consent.value, given=True, customer__erased_at__isnull=True
+    )
+    if customer_ids is not None:
+        rows = rows.filter(customer_id__in=list(customer_ids))
+    return set(rows.values_list("customer_id", flat=True))

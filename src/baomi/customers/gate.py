@@ -853,6 +853,93 @@ def process_customers(
     return fn(values)
 
 
+# -- bulk analysis for insights (issue #18, decision 0036): aggregates only ------------
+ANALYSIS_PURPOSES = frozenset({Purpose.MARKETING})
+ANALYSIS_ENTITIES = ("booking", "stay", "shipment")
+
+
+def process_records(
+    actor: Any,
+    purpose: Purpose | str | None,
+    customer_ids: Sequence[uuid.UUID | str],
+    codes: Mapping[str, Sequence[str]],
+    fn: Any,
+) -> Any:
+    """Insights (issue #18): decrypt, in memory, the `codes` of each customer's records
+    (`{"customer": [...], "booking": [...], "stay": [...], "shipment": [...]}`) and hand
+    them to `fn(values)` — `{customer id: {"customer": {code: value}, entity: [{"id",
+    "created_at", code: value, ...}]}}` — returning only what `fn` answers (pseudonymous
+    scores, counts: never the values). Under `marketing` only, by a role that may use it;
+    only fields the catalogue collects for the purpose (purpose limitation: other codes are
+    refused). Erased customers and customers closed for the purpose (no marketing consent,
+    a restriction, merged away) are left out. One audit event per 500 customers read
+    (`customer.read`, `detail.bulk` = how many, `detail.via: insights`, `detail.ids`),
+    appended before `fn` runs, as `process_customers`."""
+    p = check_purpose(actor, purpose)
+    if p not in ANALYSIS_PURPOSES:
+        raise _deny(actor, p, "", "bulk_purpose", "bulk analysis is for marketing only")
+    wanted: dict[str, list[str]] = {}
+    for entity, entity_codes in codes.items():
+        if entity != "customer" and entity not in ANALYSIS_ENTITIES:
+            raise _deny(actor, p, "", "bulk_field", "not a record type for analysis")
+        for code in entity_codes:
+            spec = catalog.BY_KEY.get(f"{entity}.{code}")
+            if spec is None or p not in spec.purposes:
+                raise _deny(actor, p, "", "bulk_field", "a field not collected for the purpose")
+        wanted[entity] = list(dict.fromkeys(entity_codes))
+    ids = list(dict.fromkeys(uuid.UUID(str(c)) for c in customer_ids))
+    values: dict[uuid.UUID, dict[str, Any]] = {}
+    events = []
+    for n in range(0, len(ids), _BULK_CHUNK):
+        chunk = ids[n : n + _BULK_CHUNK]
+        closed = _closed(p, chunk)
+        own = wanted.get("customer", [])
+        rows = Customer.objects.filter(id__in=chunk, erased_at__isnull=True).values_list("id", *own)
+        keys = vault.subject_keys(chunk)
+        read: dict[uuid.UUID, SubjectKey] = {}
+        for row in rows:
+            cid = row[0]
+            key = keys.get(str(cid))
+            if key is None or cid in closed:
+                continue
+            read[cid] = key
+            values[cid] = {
+                "customer": {
+                    code: _open(key, "customer", code, blob)
+                    for code, blob in zip(own, row[1:], strict=True)
+                }
+            }
+            for entity in ANALYSIS_ENTITIES:
+                values[cid][entity] = []
+        for entity in ANALYSIS_ENTITIES:
+            if not read:
+                break
+            ecodes = wanted.get(entity, [])
+            model = RECORD_MODELS[entity]
+            for rec in model.objects.filter(customer_id__in=list(read)).values_list(  # type: ignore[attr-defined]
+                "id", "customer_id", "created_at", *ecodes
+            ):
+                rid, cid, created = rec[0], rec[1], rec[2]
+                item: dict[str, Any] = {"id": rid, "created_at": created}
+                for code, blob in zip(ecodes, rec[3:], strict=True):
+                    item[code] = _open(read[cid], entity, code, blob, rid)
+                values[cid][entity].append(item)
+        if read:
+            fields = {f"{e}.{c}": "processed" for e, cs in wanted.items() for c in cs}
+            events.append(
+                build(
+                    Action.CUSTOMER_READ,
+                    actor,
+                    purpose=p,
+                    object_type="customer",
+                    fields=fields,
+                    detail={"bulk": len(read), "via": "insights", "ids": [str(c) for c in read]},
+                )
+            )
+    record_committed(events)
+    return fn(values)
+
+
 def expired_records(
     actor: Any, entity: str, record_ids: Sequence[uuid.UUID], code: str, cutoff: date
 ) -> set[uuid.UUID]:

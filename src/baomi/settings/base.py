@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "baomi.quality",
     "baomi.feedback",
     "baomi.training",
+    "baomi.insights",
     "baomi.console",
     # last: imports every app's participant.py once all are loaded (docs/architecture.md)
     "baomi.contract",
@@ -243,3 +244,5 @@ LOGGING = {
         "django.request": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }
+# insights (issue #18): groups smaller than this are never shown to aggregate viewers
+BAOMI_INSIGHTS_K = int(os.environ.get("BAOMI_INSIGHTS_K", "10"))
