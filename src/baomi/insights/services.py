@@ -288,8 +288,8 @@ def create_campaign(actor: Any, data: dict[str, Any]) -> Campaign:
             )
         )
     try:
-        raw = data.get("window_days")
-        window = 30 if raw in (None, "") else int(raw)
+        raw: Any = data.get("window_days")
+        window = 30 if raw is None or raw == "" else int(raw)
     except (TypeError, ValueError):
         window = 0
     if not 1 <= window <= 180:
