@@ -63,6 +63,15 @@ def get_segment(request: HttpRequest, code: str) -> dict[str, Any]:
     return selectors.segment(code)
 
 
+@router.get("/insights/recommendations", response=dict[str, Any])
+def get_recommendations(request: HttpRequest, period: str | None = None) -> dict[str, Any]:
+    """Next-best product (co-occurrence, trained in the latest run of `period` on consented
+    histories only): per product bought by at least k customers, the products the same
+    customers booked, with counts of at least k. Aggregates only."""
+    _reader(request)
+    return selectors.recommendations(selectors.period_of(period))
+
+
 @router.post("/insights/runs", response={201: dict[str, Any]})
 def start_run(request: HttpRequest) -> tuple[int, dict[str, Any]]:
     """Run every segment now over the customers whose profiling consent is current (read

@@ -97,3 +97,18 @@ class CampaignMessage(models.Model):
     class Meta:
         db_table = "insights_campaign_message"
         ordering = ["id"]
+
+
+class Recommendations(models.Model):
+    """The next-best-product table of one run (issue #18 §3): product → products booked
+    by the same customers, counts of customers, pairs and products seen with fewer than k
+    customers dropped. An aggregate: it names no one and no one's history."""
+
+    id = models.BigAutoField(primary_key=True)
+    run = models.OneToOneField(InsightRun, on_delete=models.CASCADE, related_name="recs")
+    customers = models.PositiveIntegerField()  # histories it was trained on
+    buyers = models.JSONField(default=dict)  # product → customers
+    pairs = models.JSONField(default=dict)  # product → {product: customers}
+
+    class Meta:
+        db_table = "insights_recommendations"

@@ -60,6 +60,7 @@ class Activity:
 class Profile:
     activity: dict[str, Activity] = field(default_factory=dict)
     preferences: dict[str, Any] = field(default_factory=dict)
+    products: list[str] = field(default_factory=list)  # booked products, oldest first
 
     @property
     def first(self) -> datetime | None:
@@ -74,6 +75,8 @@ def build_profile(values: dict[str, Any], now: datetime) -> Profile:
     """From the gate's in-memory values of one customer (never kept)."""
     prefs = values.get("customer", {}).get("preferences")
     p = Profile(preferences=prefs if isinstance(prefs, dict) else {})
+    booked = sorted(values.get("booking") or [], key=lambda r: r["created_at"])
+    p.products = [str(r["product"]) for r in booked if r.get("product")]
     for industry, (entity, money) in INDUSTRIES.items():
         rows = values.get(entity) or []
         if not rows:

@@ -171,3 +171,30 @@ def campaign_json(c: Campaign) -> dict[str, Any]:
         "window_end": res.window_end.isoformat() if res.window_end else None,
         "complete": res.complete,
     }
+
+
+def recommendations(period: Period) -> dict[str, Any]:
+    """The latest run's next-best-product table: per product (bought by ≥ k customers),
+    the top 10 next products and how many customers bought both (≥ k)."""
+    from .recommend import Model, recommend
+
+    r = latest_run(period)
+    recs = getattr(r, "recs", None) if r else None
+    if r is None or recs is None:
+        return {"period": period.code, "run": None, "customers": 0, "products": []}
+    model = Model(pairs=recs.pairs, buyers=recs.buyers, customers=recs.customers)
+    products = []
+    for item in sorted(model.buyers, key=lambda i: (-model.buyers[i], i)):
+        ranked = [
+            b
+            for b in recommend(model, [item], 10, exclude_seen=True)
+            if b in model.pairs.get(item, {})
+        ]
+        products.append(
+            {
+                "product": item,
+                "customers": model.buyers[item],
+                "next": [{"product": b, "customers": model.pairs[item][b]} for b in ranked],
+            }
+        )
+    return {"period": period.code, "run": r.pk, "customers": recs.customers, "products": products}

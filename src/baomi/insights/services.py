@@ -44,13 +44,14 @@ from baomi.customers import gate
 from baomi.customers.models import Booking, Customer, Shipment, Stay
 from baomi.portal.senders import get_sender
 
+from . import recommend
 from .enums import CampaignChannel, CampaignState, InsightsAction, MessageStatus
-from .models import Campaign, CampaignMessage, InsightRun, SegmentSize
+from .models import Campaign, CampaignMessage, InsightRun, Recommendations, SegmentSize
 from .segments import BY_CODE, SEGMENTS, Profile, build_profile, rfm_scores
 
 P = Purpose.MARKETING
 EVERYONE = "_all"  # the pseudo-segment of everyone analysed (its size is published)
-READ = {"customer": ["preferences"], "booking": ["amount"], "stay": ["spend"]}
+READ = {"customer": ["preferences"], "booking": ["amount", "product"], "stay": ["spend"]}
 RECORDS = (Booking, Stay, Shipment)
 
 
@@ -220,6 +221,10 @@ def run(actor: Any) -> InsightRun:
             )
         )
     SegmentSize.objects.bulk_create(rows)
+    model = recommend.train((p.products for p in ev.profiles.values()), min_support=k)
+    Recommendations.objects.create(
+        run=r, customers=model.customers, buyers=model.buyers, pairs=model.pairs
+    )
     audit.record(
         InsightsAction.RUN,
         actor,
