@@ -4,11 +4,13 @@ their results. Aggregates only, suppressed below k. Thin: parse, call a service,
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from baomi.catalog.enums import Purpose, Role
@@ -65,6 +67,9 @@ def segments_page(request: HttpRequest) -> HttpResponse:
         messages.error(request, _error(exc))
         period = selectors.period_of(None)
     data = selectors.segments(period)
+    if data["run"]:
+        at = timezone.localtime(datetime.fromisoformat(data["run"]["started_at"]))
+        data["run"]["started_local"] = at.strftime("%Y-%m-%d %H:%M")
     top = max((s["size"] or 0 for s in data["segments"]), default=0)
     groups: list[dict[str, Any]] = []
     for kind, (zh, en) in KIND_LABELS.items():
