@@ -16,6 +16,7 @@ import pytest
 from django.core.management import CommandError
 
 from baomi.audit.models import Action, AuditEvent
+from baomi.audit.services import events_naming
 from baomi.consent import selectors
 from baomi.consent.models import ConsentEvent, ConsentState
 from baomi.consent.services import current_notice
@@ -85,12 +86,29 @@ def test_consent_columns_land_in_the_ledger(tmp_path: Path, synth: Any, make_sta
     assert ev.notice_id == notice.pk and ev.operator_role == "system" and not ev.self_service
     evb = ConsentEvent.objects.get(customer_id=cb)
     assert (evb.method, evb.evidence, evb.given) == ("import", "", False)
-    # one audit event per customer with decisions; the withdrawal-only one says so
-    given = AuditEvent.objects.get(action=Action.CONSENT_GIVEN, object_id=str(ca))
-    assert given.detail["decisions"] == ["marketing:given", "sensitive_processing:given"]
-    assert given.detail["method"] == "signature"
-    assert AuditEvent.objects.filter(action=Action.CONSENT_WITHDRAWN, object_id=str(cb)).exists()
-    assert not AuditEvent.objects.filter(object_id=str(cc), action__startswith="consent").exists()
+    # one audit event per batch and outcome (decision 0038), naming its customers: the
+    # given one names a (with its decisions and method), the withdrawal-only one names b
+    given = AuditEvent.objects.get(action=Action.CONSENT_GIVEN)
+    assert given.object_type == "consent_batch" and given.detail["customers"] == 1
+    assert given.detail["changes"] == [
+        {
+            "decisions": ["marketing:given", "sensitive_processing:given"],
+            "method": "signature",
+            "customers": [str(ca)],
+        }
+    ]
+    assert given.fields["names"] == ["marketing", "sensitive_processing"]
+    withdrawn = AuditEvent.objects.get(action=Action.CONSENT_WITHDRAWN)
+    assert withdrawn.object_id == given.object_id  # the same batch
+    assert withdrawn.detail["changes"][0]["customers"] == [str(cb)]
+    # each customer's history lists its event; c (nothing asked) has none
+    assert [e.action for e in events_naming(ca).filter(action__startswith="consent")] == [
+        "consent.given"
+    ]
+    assert [e.action for e in events_naming(cb).filter(action__startswith="consent")] == [
+        "consent.withdrawn"
+    ]
+    assert not events_naming(cc).filter(action__startswith="consent").exists()
     # the import's start event names the consent columns it took
     started = AuditEvent.objects.get(action=Action.IMPORT_STARTED)
     assert "consent.marketing" in started.fields["names"]
@@ -275,3 +293,44 @@ def test_a_later_import_moves_the_state_and_keeps_the_history(
     assert ConsentEvent.objects.filter(customer_id=ca).count() == 2
     mk = make_staff("marketing")
     assert "name" in gate.access_customers(mk, "marketing", [ca])[0].withheld
+
+
+def test_consent_audit_is_one_event_per_batch(tmp_path: Path, synth: Any) -> None:
+    """Decision 0038: 3 batches of consent columns → at most 2 consent events per batch
+    (given / withdrawn), together naming every customer with a decision exactly once;
+    `audit verify` covers them."""
+    from baomi.audit.verification import verify_log
+
+    rows = [[*base(synth), "yes" if i % 3 else "no"] for i in range(12)]
+    path = write(tmp_path / "c.csv", [*BASE, "consent.marketing"], rows)
+    summary = run(path, "--batch-size", "5")
+    assert (summary["created"], summary["consents"]) == (12, 12)
+    events = list(AuditEvent.objects.filter(action__startswith="consent.").order_by("seq"))
+    assert len({e.object_id for e in events}) == 3  # one batch id per import batch
+    assert len(events) <= 6
+    named = [c for e in events for ch in e.detail["changes"] for c in ch["customers"]]
+    assert sorted(named) == sorted(str(c) for c in Customer.objects.values_list("id", flat=True))
+    given = {
+        c
+        for e in events
+        if e.action == "consent.given"
+        for ch in e.detail["changes"]
+        for c in ch["customers"]
+    }
+    assert given == {
+        str(s.customer_id) for s in ConsentState.objects.filter(purpose="marketing", given=True)
+    }
+    assert verify_log(save=False).ok
+
+
+def test_reimport_moves_consent_states(tmp_path: Path, synth: Any, make_staff: Any) -> None:
+    """A second import of the same customers updates their state rows (raw UPDATE path)."""
+    a = base(synth)
+    run(write(tmp_path / "1.csv", [*BASE, "consent.marketing"], [[*a, "yes"]]))
+    cid = customer_for(a[3], make_staff)
+    assert states(cid) == {"marketing": True}
+    run(write(tmp_path / "2.csv", [*BASE, "consent.marketing"], [[*a, "no"]]))
+    assert states(cid) == {"marketing": False}
+    latest = ConsentEvent.objects.filter(customer_id=cid).order_by("-id").first()
+    assert latest is not None
+    assert ConsentState.objects.get(customer_id=cid, purpose="marketing").event_id == latest.id

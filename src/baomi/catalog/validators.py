@@ -230,6 +230,19 @@ def region_code_known(code: str) -> bool:
     return bool(info.get("county"))
 
 
+def preload() -> None:
+    """Load the validators' lazily built tables now (stdnum's region table, ≈ 0.3 s;
+    phonenumbers' metadata for CN and the regions of `phone_library`'s first foreign
+    numbers; email-validator's): called once before the importer forks its validation
+    workers, so each worker inherits them instead of building its own copy."""
+    _cn_patterns()
+    numdb.get("cn/loc")
+    region_code_known("110105")
+    for sample in ("+1 212 555 0123", "+44 20 7946 0958", "+852 2123 4567", "010 6552 9988"):
+        phonenumbers.is_valid_number(phonenumbers.parse(sample, "CN"))
+    validate_email("preload@example.org", check_deliverability=False)
+
+
 def resident_id(value: str) -> str:
     """A mainland resident ID (居民身份证号码, GB 11643): 18 characters, ISO 7064 checksum
     (stdnum), a real birth date between 1900-01-01 and today, and a region code that

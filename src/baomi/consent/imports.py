@@ -195,12 +195,14 @@ class ConsentColumns:
         channel: str,
         items: list[tuple[uuid.UUID, RowConsent]],
     ) -> int:
-        """Record the batch's decisions (called inside the batch's transaction)."""
+        """Record the batch's decisions (called inside the batch's transaction), with one
+        audit event per batch and outcome naming its customers (decision 0038)."""
         return services.capture_many(
             actor,
             [services.Capture(cid, rc.choices, rc.method, rc.evidence) for cid, rc in items],
             channel=channel,
             staff_purpose=purpose or None,
+            per_batch=True,
         )
 
 

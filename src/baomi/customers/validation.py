@@ -93,6 +93,13 @@ def preferences(value: Any) -> str:
     return json.dumps(out, ensure_ascii=False, sort_keys=True)
 
 
+def _birth_date_of(resident_id: str) -> str:
+    """The ISO birth date in a validated 18-character mainland resident ID."""
+    if len(resident_id) == 18:
+        return f"{resident_id[6:10]}-{resident_id[10:12]}-{resident_id[12:14]}"
+    return ric.get_birth_date(resident_id).isoformat()  # not produced by the validator
+
+
 def clean_customer(
     data: Mapping[str, Any],
     *,
@@ -153,12 +160,14 @@ def clean_customer(
                 "id_number", "required", "is required with id_type", "填写证件类型时须填写证件号码"
             )
         )
-    # cross-field: a mainland ID encodes the birth date; they must agree
+    # cross-field: a mainland ID encodes the birth date; they must agree. The number is
+    # already validated (`validators.resident_id`: 18 characters, digits 7–14 a real date
+    # YYYYMMDD), so the date is read from it as text, not re-parsed by stdnum.
     if (
         out.get("id_type") == IdType.CN_RESIDENT_ID
         and "id_number" in out
         and "birth_date" in out
-        and ric.get_birth_date(out["id_number"]).isoformat() != out["birth_date"]
+        and _birth_date_of(out["id_number"]) != out["birth_date"]
     ):
         issues.append(
             FieldIssue(

@@ -19,7 +19,7 @@ from django.db import connection, transaction
 
 from baomi.core import clock
 from baomi.core.errors import Gone
-from baomi.core.sql import db_value, insert_sql
+from baomi.core.sql import db_converter, db_value, insert_sql
 
 from .blind import FieldIndexer, derive_field_key, plan_bits
 from .crypto import SubjectKey, dek_aad
@@ -264,11 +264,12 @@ def seal_new_subjects(
     rows: list[tuple[Any, ...]] = []
     out: list[list[bytes | None]] = []
     created = db_value(DataKey, "created_at", created_at)
+    to_db = db_converter(DataKey, "subject_id")
     for subject_id, fields in items:
         raw = os.urandom(32)
         sid = str(subject_id)
         version, wrapped = ring.wrap(raw, dek_aad(sid, 1))
-        rows.append((db_value(DataKey, "subject_id", subject_id), 1, version, wrapped, created))
+        rows.append((to_db(subject_id), 1, version, wrapped, created))
         key = SubjectKey(sid, 1, raw)
         out.append([None if v is None else key.seal(table, f, v) for f, v in fields])
     if rows:
@@ -296,7 +297,8 @@ def seal_existing_subjects(
 def add_index_rows(rows: Iterable[tuple[str, int, uuid.UUID]]) -> None:
     """Insert blind-index rows (field, bucket, subject) in one statement."""
 
-    params = [(f, b, db_value(BlindIndexEntry, "subject_id", s)) for f, b, s in rows]
+    to_db = db_converter(BlindIndexEntry, "subject_id")
+    params = [(f, b, to_db(s)) for f, b, s in rows]
     if params:
         with connection.cursor() as cur:
             cur.executemany(insert_sql(BlindIndexEntry, _INDEX_COLS), params)
@@ -310,7 +312,8 @@ def replace_index_rows(rows: Sequence[tuple[str, int, uuid.UUID]]) -> None:
         return
     qn = connection.ops.quote_name
     bidx = qn(BlindIndexEntry._meta.db_table)
-    gone = list(dict.fromkeys((db_value(BlindIndexEntry, "subject_id", s), f) for f, _, s in rows))
+    to_db = db_converter(BlindIndexEntry, "subject_id")
+    gone = list(dict.fromkeys((to_db(s), f) for f, _, s in rows))
     with connection.cursor() as cur:
         cur.executemany(
             f"DELETE FROM {bidx} WHERE {qn('subject_id')} = %s AND {qn('field')} = %s",  # noqa: S608

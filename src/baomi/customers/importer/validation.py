@@ -10,6 +10,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from baomi.catalog import validators
 from baomi.core.errors import FieldIssue, ValidationFailed
 
 from ..validation import clean_customer
@@ -94,7 +95,9 @@ def validated(
             yield chunk, validate_chunk(spec, chunk)
         return
     # fork: the workers start at once and never touch the database (they validate only;
-    # they leave through os._exit, so the inherited connection is never closed by them)
+    # they leave through os._exit, so the inherited connection is never closed by them).
+    # The validators' tables are loaded first, once, and inherited by every worker.
+    validators.preload()
     with multiprocessing.get_context("fork").Pool(workers) as pool:
         pending: deque[tuple[list[tuple[int, Sequence[Any]]], Any]] = deque()
         for chunk in chunks:

@@ -15,7 +15,7 @@ from django.db import connection
 
 from baomi.catalog import fields as catalog
 from baomi.core.errors import Gone
-from baomi.core.sql import db_value, insert_sql
+from baomi.core.sql import db_converter, db_value, insert_sql
 from baomi.vault import services as vault
 
 from ..models import Customer
@@ -45,6 +45,7 @@ def write_new(
         return
     at = now.isoformat()
     created = db_value(Customer, "created_at", now)
+    id_db = db_converter(Customer, "id")
     if crypto:
         sealed_rows = vault.seal_new_subjects(
             "customer",
@@ -63,9 +64,7 @@ def write_new(
         lineage = lineages.get(codes)
         if lineage is None:
             lineage = lineages[codes] = db_value(Customer, "lineage", _lineage(channel, codes, at))
-        customers.append(
-            (db_value(Customer, "id", p.id), *sealed, lineage, channel, created, created)
-        )
+        customers.append((id_db(p.id), *sealed, lineage, channel, created, created))
         if crypto:
             index.extend((f, bucket(f, v), p.id) for f, v in index_values(p.values).items())
     with connection.cursor() as cur:
@@ -101,6 +100,7 @@ def write_merged(
         ],
     )
     updated = db_value(Customer, "updated_at", now)
+    id_db = db_converter(Customer, "id")
     qn = connection.ops.quote_name
     updates: dict[tuple[str, ...], list[list[Any]]] = {}
     index: list[tuple[str, int, Any]] = []
@@ -110,7 +110,7 @@ def write_merged(
         lin = lineage[p.id]
         lin.update(_lineage(channel, p.values, at))
         updates.setdefault(codes, []).append(
-            [*sealed, db_value(Customer, "lineage", lin), updated, db_value(Customer, "id", p.id)]
+            [*sealed, db_value(Customer, "lineage", lin), updated, id_db(p.id)]
         )
         index.extend((f, bucket(f, v), p.id) for f, v in index_values(p.values).items())
     table = qn(Customer._meta.db_table)
