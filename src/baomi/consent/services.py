@@ -514,9 +514,9 @@ def _project(
             [after, db_value(ConsentEvent, "at", at), notice.pk],
         )
         for c, purpose, last in cur.fetchall():
-            cid = by_db.get(c)
-            if cid is not None:
-                event_ids[(cid, purpose)] = int(last)
+            mine = by_db.get(c)
+            if mine is not None:
+                event_ids[(mine, purpose)] = int(last)
         for n in range(0, len(keys), 500):
             part = keys[n : n + 500]
             cur.execute(
