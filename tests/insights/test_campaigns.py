@@ -127,3 +127,31 @@ def test_erasure_unlinks_the_outbox(api_client: Any, population: Any) -> None:
     mk.post(f"/api/v1/campaigns/{camp['id']}/send", headers=h)
     assert erase(ids[0]) == 1
     assert CampaignMessage.objects.filter(customer__isnull=True).count() == 1
+
+
+def test_restricted_customer_is_left_out_of_runs_and_sends(
+    api_client: Any, population: Any, make_staff: Any
+) -> None:
+    from baomi.rights import services as rights
+
+    ids = population(13, bookings=HIGH)
+    rights.restrict(make_staff("privacy_officer"), ids[0])
+    mk, h = api_client("marketing", "marketing")
+    run = mk.post("/api/v1/insights/runs", headers=h).json()
+    assert run["profiling"] == 13 and run["analysed"] == 12
+    camp = _campaign(mk, h)
+    sent = mk.post(f"/api/v1/campaigns/{camp['id']}/send", headers=h).json()
+    assert sent["audience"] == 12 and sent["excluded"]["closed"] == 1
+    assert not CampaignMessage.objects.filter(customer_id=ids[0]).exists()
+
+
+def test_access_copy_lists_the_campaign_messages(api_client: Any, population: Any) -> None:
+    from baomi.insights.participant import access_copy
+
+    ids = population(12, bookings=HIGH)
+    mk, h = api_client("marketing", "marketing")
+    camp = _campaign(mk, h)
+    mk.post(f"/api/v1/campaigns/{camp['id']}/send", headers=h)
+    rows = access_copy(None, ids[0])
+    assert len(rows) == 1 and rows[0]["campaign"] == "冬季海岛" and rows[0]["channel"] == "sms"
+    assert rows[0]["message"] == NEW["template_zh"]

@@ -3,12 +3,23 @@
 
 from __future__ import annotations
 
+import uuid
+from typing import Any
+
 from baomi.catalog.enums import Role
-from baomi.contract.participants import EraseContext, Erasure, NavEntry, Participant, register
+from baomi.contract.participants import (
+    AccessCopySection,
+    EraseContext,
+    Erasure,
+    NavEntry,
+    Participant,
+    register,
+)
 from baomi.core.i18n import bi
 
 from . import indicators, services
 from .enums import InsightsAction
+from .models import CampaignMessage
 
 
 class _Bi:
@@ -26,11 +37,33 @@ def erase(ctx: EraseContext) -> Erasure:
     return Erasure(cleared={"insights_campaign_message": n} if n else {})
 
 
+def access_copy(actor: Any, customer_id: uuid.UUID) -> list[dict[str, Any]]:
+    """The marketing messages sent to the customer (campaign, channel, text, when). No
+    segment membership is kept, so none can be listed: each send resolved it anew."""
+    rows = CampaignMessage.objects.select_related("campaign").filter(customer_id=customer_id)
+    return [
+        {
+            "campaign": m.campaign.name,
+            "channel": m.channel,
+            "message": m.campaign.template_zh,
+            "message_en": m.campaign.template_en,
+            "sent_at": m.sent_at.isoformat() if m.sent_at else None,
+            "status": m.status,
+        }
+        for m in rows
+    ]
+
+
 register(
     Participant(
         app="insights",
         actions=(InsightsAction,),
         eraser=erase,
+        access_copy=(
+            AccessCopySection(
+                "marketing_messages", "营销消息", "Marketing messages", access_copy, 85
+            ),
+        ),
         nav=(
             NavEntry(
                 "insights:segments",
