@@ -130,6 +130,10 @@ def test_gate_audits_bulk_reads_and_pseudonyms_are_per_run(
     events = AuditEvent.objects.filter(action="customer.read").order_by("-seq")[:2]
     assert AuditEvent.objects.filter(action="customer.read").count() == before + 2
     assert all(e.detail["via"] == "insights" and e.detail["bulk"] == 12 for e in events)
+    from baomi.audit.models import AuditEventSubject
+
+    seqs = [e.seq for e in events]
+    assert AuditEventSubject.objects.filter(seq__in=seqs).count() == 24  # each customer's history
     assert set(a.profiles).isdisjoint(b.profiles)  # a fresh key each run
     assert all(len(p) == 32 for p in a.profiles)
 

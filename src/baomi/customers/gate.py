@@ -23,7 +23,7 @@ from baomi.access.models import BreakGlassGrant
 from baomi.access.policy import decide, emergency_treatment, may_use
 from baomi.access.policy import view as policy_view
 from baomi.audit.models import Action, Outcome
-from baomi.audit.services import build, record_committed, record_many
+from baomi.audit.services import build, build_naming, record_committed, record_many
 from baomi.catalog import fields as catalog
 from baomi.catalog import validators
 from baomi.catalog.enums import Purpose, Treatment
@@ -927,9 +927,10 @@ def process_records(
         if read:
             fields = {f"{e}.{c}": "processed" for e, cs in wanted.items() for c in cs}
             events.append(
-                build(
+                build_naming(
                     Action.CUSTOMER_READ,
                     actor,
+                    list(read),
                     purpose=p,
                     object_type="customer",
                     fields=fields,
