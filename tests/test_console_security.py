@@ -1077,6 +1077,8 @@ NAV = {r: items | {"nav-training"} | TRAINING_NAV.get(r, set()) for r, items in 
 # steward, who is not in this table)
 for _role in ("privacy_officer", "legal"):
     NAV[_role] = NAV[_role] | {"nav-retention"}
+# R-B2: the privacy notice's publication register, for the privacy officer
+NAV["privacy_officer"] = NAV["privacy_officer"] | {"nav-notice-platforms"}
 # issue #19: supervision and reports for the inspector, the manager and the privacy officer
 for _role in ("inspector", "manager", "privacy_officer"):
     if _role in NAV:

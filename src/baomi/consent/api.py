@@ -17,7 +17,7 @@ from baomi.core.i18n import is_zh
 from baomi.customers import gate
 from baomi.customers.models import Customer
 
-from . import selectors, services
+from . import platforms, selectors, services
 from .models import PrivacyNotice
 
 notice_router = Router(tags=["privacy notice"])
@@ -135,3 +135,69 @@ def consent_kpi(request: HttpRequest) -> dict[str, Any]:
     """Share of customers with a recorded consent for the notice in force, per channel."""
     require_role(request.staff, Role.PRIVACY_OFFICER, Role.SECURITY_AUDITOR)  # type: ignore[attr-defined]
     return selectors.kpi()
+
+
+# -- where the notice is published (R-B2) -------------------------------------------------------
+class PlatformIn(Schema):
+    code: str
+    channel: str
+    name: str
+
+
+class PostingIn(Schema):
+    platform: str
+    version: int | None = None
+    evidence: str
+    at: str | None = None
+
+
+def _actor(request: HttpRequest) -> Any:
+    return request.staff  # type: ignore[attr-defined]
+
+
+def _standing_json(s: Any) -> dict[str, Any]:
+    return {
+        "code": s.platform.code,
+        "channel": s.platform.channel,
+        "name": s.platform.name,
+        "shown_version": s.shown.version if s.shown else None,
+        "posted_at": s.posted_at.isoformat() if s.posted_at else None,
+        "current_version": s.current.version if s.current else None,
+        "up_to_date": s.up_to_date,
+        "due_by": s.due_by.isoformat() if s.due_by else None,
+    }
+
+
+@notice_router.get("/privacy-notice/platforms", response=list[dict[str, Any]])
+def notice_platforms(request: HttpRequest) -> list[dict[str, Any]]:
+    """Each active platform: the version it shows and whether it is current (R-B2)."""
+    require_role(_actor(request), Role.PRIVACY_OFFICER, Role.INSPECTOR, Role.MANAGER)
+    return [_standing_json(s) for s in platforms.standing()]
+
+
+@notice_router.post("/privacy-notice/platforms", response={201: dict[str, Any]})
+def add_notice_platform(request: HttpRequest, body: PlatformIn) -> Status[dict[str, Any]]:
+    p = platforms.add_platform(
+        _actor(request), code=body.code, channel=body.channel, name=body.name
+    )
+    return Status(201, {"code": p.code, "channel": p.channel, "name": p.name})
+
+
+@notice_router.post("/privacy-notice/publications", response={201: dict[str, Any]})
+def post_notice(request: HttpRequest, body: PostingIn) -> Status[dict[str, Any]]:
+    """Record that a notice version (default: the one in force) is up on a platform."""
+    row = platforms.record_posting(
+        _actor(request),
+        platform=body.platform,
+        version=body.version,
+        evidence=body.evidence,
+        at=body.at,
+    )
+    return Status(
+        201,
+        {
+            "platform": row.platform.code,
+            "version": row.notice.version,
+            "posted_at": row.posted_at.isoformat(),
+        },
+    )

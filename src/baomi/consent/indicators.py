@@ -28,6 +28,7 @@ from baomi.contract.kpis import (
 )
 from baomi.customers.models import Customer
 
+from . import platforms
 from .models import ConsentEvent, PrivacyNotice
 
 MAX_ROWS = 500  # customers listed in a drill-down (the counts are always complete)
@@ -116,4 +117,73 @@ CONSENT_SHARE = Indicator(
         ("no_notice", "期末尚未发布隐私政策", "No privacy notice published by the period's end"),
         ("no_customers", "期末没有在册客户", "No customers on file at the period's end"),
     ),
+)
+
+
+def _platform_drill(period: Any) -> Drill:
+    at = platforms._as_of(period)
+    rows = [
+        DrillRow(
+            id=s.platform.code,
+            cells={
+                "platform": s.platform.name,
+                "shown": f"v{s.shown.version}" if s.shown else "—",
+                "current": f"v{s.current.version}" if s.current else "—",
+            },
+            counts=s.in_time(at) if at else False,
+            href="/privacy/platforms/",
+        )
+        for s in (platforms.standing(at) if at else [])
+    ]
+    return Drill([], rows)
+
+
+def _visibility(period: Any) -> Any:
+    return platforms.visibility(period)
+
+
+def _in_time(period: Any) -> Any:
+    return platforms.updated_in_time(period)
+
+
+_PLATFORM_COLUMNS = (
+    ("platform", "公示渠道", "Platform"),
+    ("shown", "公示版本", "Version shown"),
+    ("current", "现行版本", "Version in force"),
+)
+_PLATFORM_REASONS = (("no_platforms", "尚未登记公示渠道", "No notice platform registered"),)
+
+NOTICE_VISIBILITY = Indicator(
+    code="consent.notice_visibility",
+    name_zh="隐私政策公示覆盖率",
+    name_en="Platforms showing the privacy notice",
+    requirement="R-B2",
+    target=100.0,
+    direction=AT_LEAST,
+    unit="%",
+    period=MONTH,
+    compute=_visibility,
+    drill=_platform_drill,
+    columns=_PLATFORM_COLUMNS,
+    description_zh="期末在用的公示渠道中，已公示隐私政策（任一版本）的比例。",
+    description_en="Of the active platforms at the period's end, the share showing the "
+    "privacy notice (any version).",
+    reasons=_PLATFORM_REASONS,
+)
+NOTICE_UPDATED = Indicator(
+    code="consent.notice_updated",
+    name_zh="隐私政策变更后 3 个月内更新的渠道比例",
+    name_en="Platforms updated within 3 months of a notice change",
+    requirement="R-B2",
+    target=100.0,
+    direction=AT_LEAST,
+    unit="%",
+    period=MONTH,
+    compute=_in_time,
+    drill=_platform_drill,
+    columns=_PLATFORM_COLUMNS,
+    description_zh="期末在用的公示渠道中，已公示现行版本、或距版本变更未满 3 个月的比例。",
+    description_en="Of the active platforms at the period's end, the share showing the "
+    "version in force, or still within 3 months of the change.",
+    reasons=_PLATFORM_REASONS,
 )

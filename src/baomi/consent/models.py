@@ -94,3 +94,45 @@ class ConsentState(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["customer", "purpose"], name="consent_state_one")
         ]
+
+
+class NoticeAction(models.TextChoices):
+    """Audit codes of the notice register (declared through the participant contract)."""
+
+    PLATFORM_ADDED = "notice.platform_added", "登记公示渠道 / notice platform added"
+    PLATFORM_RETIRED = "notice.platform_retired", "停用公示渠道 / notice platform retired"
+    POSTED = "notice.posted", "隐私政策已在渠道公示 / notice posted on a platform"
+
+
+class NoticePlatform(models.Model):
+    """Where the privacy notice must be visible (R-B2): the website, the app, a WeChat
+    account, the counters' posters, the call centre's script …"""
+
+    id = models.BigAutoField(primary_key=True)
+    code = models.CharField(max_length=32, unique=True)
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    name = models.CharField(max_length=120)  # e.g. 官网、微信公众号「某某酒店」
+    active = models.BooleanField(default=True)
+    added_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "consent_notice_platform"
+        ordering = ["code"]
+
+
+class NoticePublication(models.Model):
+    """A notice version put up on a platform, when, by whom, with the evidence (a URL, a
+    photo reference, a release number)."""
+
+    id = models.BigAutoField(primary_key=True)
+    platform = models.ForeignKey(
+        NoticePlatform, on_delete=models.PROTECT, related_name="publications"
+    )
+    notice = models.ForeignKey(PrivacyNotice, on_delete=models.PROTECT, related_name="+")
+    posted_at = models.DateTimeField()
+    posted_by_id = models.BigIntegerField(null=True)
+    evidence = models.CharField(max_length=300)
+
+    class Meta:
+        db_table = "consent_notice_publication"
+        ordering = ["-posted_at", "-id"]

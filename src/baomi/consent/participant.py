@@ -7,22 +7,32 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from baomi.catalog.enums import Purpose
+from baomi.catalog.enums import Purpose, Role
 from baomi.contract.participants import (
     AccessCopySection,
     EraseContext,
     Erasure,
     Kept,
+    NavEntry,
     Participant,
     ReadCloser,
     register,
 )
+from baomi.core.i18n import bi
 
 from . import selectors
 from .imports import CONSENT_COLUMNS
-from .indicators import CONSENT_SHARE
-from .models import ConsentEvent
+from .indicators import CONSENT_SHARE, NOTICE_UPDATED, NOTICE_VISIBILITY
+from .models import ConsentEvent, NoticeAction
 from .purposes import GATE_CONSENT
+
+
+class _Bi:
+    def __init__(self, zh: str, en: str) -> None:
+        self.zh, self.en = zh, en
+
+    def __str__(self) -> str:
+        return bi(self.zh, self.en)
 
 
 def closed_without_consent(purpose: Purpose, ids: list[uuid.UUID]) -> set[uuid.UUID]:
@@ -81,7 +91,17 @@ register(
             ),
         ),
         intake=(CONSENT_COLUMNS,),
-        indicators=(CONSENT_SHARE,),
+        indicators=(CONSENT_SHARE, NOTICE_VISIBILITY, NOTICE_UPDATED),
+        actions=(NoticeAction,),
+        nav=(
+            NavEntry(
+                "notice_platforms",
+                _Bi("隐私政策公示", "Notice platforms"),
+                "nav-notice-platforms",
+                frozenset({Role.PRIVACY_OFFICER}),
+                96,
+            ),
+        ),
         urls=(("", "baomi.consent.urls"),),
     )
 )
