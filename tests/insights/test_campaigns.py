@@ -48,7 +48,8 @@ def test_send_resolves_the_audience_through_consent_and_measures_conversion(
     assert r.status_code == 200, r.content
     sent = r.json()
     assert sent["state"] == "sent" and sent["audience"] == 12
-    assert sent["excluded"]["no_marketing_consent"] == 4
+    assert sent["excluded"]["no_marketing_consent"] is None  # 4 < k: a count not shown
+    assert Campaign.objects.get(pk=camp["id"]).excluded["no_marketing_consent"] == 4
     ids = set(CampaignMessage.objects.values_list("customer_id", flat=True))
     assert ids == set(active[1:])
     assert active[0] not in ids and not ids & set(no_marketing)
@@ -141,7 +142,7 @@ def test_restricted_customer_is_left_out_of_runs_and_sends(
     assert run["profiling"] == 13 and run["analysed"] == 12
     camp = _campaign(mk, h)
     sent = mk.post(f"/api/v1/campaigns/{camp['id']}/send", headers=h).json()
-    assert sent["audience"] == 12 and sent["excluded"]["closed"] == 1
+    assert sent["audience"] == 12 and sent["excluded"]["closed"] is None
     assert not CampaignMessage.objects.filter(customer_id=ids[0]).exists()
 
 
@@ -155,3 +156,25 @@ def test_access_copy_lists_the_campaign_messages(api_client: Any, population: An
     rows = access_copy(None, ids[0])
     assert len(rows) == 1 and rows[0]["campaign"] == "冬季海岛" and rows[0]["channel"] == "sms"
     assert rows[0]["message"] == NEW["template_zh"]
+
+
+def test_campaigns_on_nested_segments_do_not_give_the_difference_away(
+    api_client: Any, population: Any
+) -> None:
+    """active 15 ⊃ high value 12: both can be sent, but the high-value audience size (and
+    its results) are not shown — 15 − 12 would single out 3 people."""
+    from .conftest import PLAIN
+
+    population(12, bookings=HIGH)
+    population(3, bookings=PLAIN)
+    mk, h = api_client("marketing", "marketing")
+    wide = _campaign(mk, h)
+    narrow = _campaign(mk, h, segment="travel.high_value")
+    a = mk.post(f"/api/v1/campaigns/{wide['id']}/send", headers=h).json()
+    b = mk.post(f"/api/v1/campaigns/{narrow['id']}/send", headers=h).json()
+    assert a["audience"] == 15 and a["recipients"] == 15
+    assert b["state"] == "sent" and b["audience"] is None and b["audience_suppressed"]
+    assert b["recipients"] is None and b["converted"] is None and b["reason"] == "differencing"
+    assert CampaignMessage.objects.filter(campaign_id=narrow["id"]).count() == 12
+    res = mk.get(f"/api/v1/campaigns/{narrow['id']}/results", headers=h).json()
+    assert res["recipients"] is None and res["audience"] is None

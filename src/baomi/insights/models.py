@@ -74,6 +74,9 @@ class Campaign(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True, db_index=True)
     audience = models.PositiveIntegerField(null=True, blank=True)
     excluded = models.JSONField(default=dict)  # reason → count
+    # why the audience size is not shown (the segment's size would single people out at
+    # send time: below_k / differencing / complementary); blank: shown
+    audience_suppressed = models.CharField(max_length=16, blank=True, default="")
 
     class Meta:
         db_table = "insights_campaign"

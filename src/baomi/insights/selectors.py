@@ -11,7 +11,7 @@ from baomi.core.i18n import bi
 
 from .models import Campaign, InsightRun, SegmentSize
 from .segments import BY_CODE, INDUSTRY_LABELS, SEGMENTS
-from .services import cells_view, results
+from .services import cells_view, k_min, results
 
 REASON_WORDS = {
     "below_k": ("人数少于 k，不予显示", "Fewer than k customers: not shown"),
@@ -160,8 +160,9 @@ def campaign_json(c: Campaign) -> dict[str, Any]:
         "window_days": c.window_days,
         "created_at": c.created_at.isoformat(),
         "sent_at": c.sent_at.isoformat() if c.sent_at else None,
-        "audience": c.audience,
-        "excluded": c.excluded,
+        "audience": None if c.audience_suppressed else c.audience,
+        "audience_suppressed": bool(c.audience_suppressed),
+        "excluded": {r: (n if not 0 < n < k_min() else None) for r, n in c.excluded.items()},
         "recipients": res.recipients,
         "converted": res.converted,
         "conversion_rate": res.rate,

@@ -379,7 +379,12 @@ def send_campaign(actor: Any, campaign_id: object) -> Campaign:
         "no_marketing_consent": ev.profiling - len(ev.candidates),
         "closed": len(ev.candidates) - len(ev.profiles),
     }
-    c.save(update_fields=["state", "sent_at", "audience", "excluded"])
+    # the audience size is a segment size: the same checks as a run's (decision 0037)
+    members = dict(ev.members)
+    members[EVERYONE] = set(ev.profiles)
+    families = {s.code: s.family for s in SEGMENTS if s.family}
+    c.audience_suppressed = suppress(members, k, families).get(seg.code, "")
+    c.save(update_fields=["state", "sent_at", "audience", "excluded", "audience_suppressed"])
     audit.record(
         InsightsAction.CAMPAIGN_SENT,
         actor,
@@ -433,6 +438,8 @@ def results(c: Campaign) -> Results:
     n, conv = conversion(c)
     end = c.sent_at + timedelta(days=c.window_days)
     complete = clock.now() >= end
+    if c.audience_suppressed:  # the size would single people out: no count at all
+        return Results(None, None, None, c.audience_suppressed, end, complete)
     if n < k or 0 < conv < k or 0 < n - conv < k:
         return Results(n if n >= k else None, None, None, "below_k", end, complete)
     return Results(n, conv, round(100 * conv / n, 2), "", end, complete)

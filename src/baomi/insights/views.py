@@ -155,9 +155,14 @@ def campaigns_page(request: HttpRequest) -> HttpResponse:
 def campaign_send(request: HttpRequest, campaign_id: str) -> HttpResponse:
     try:
         c = services.send_campaign(request.user, campaign_id)
-        messages.success(
-            request, bi(f"已发送给 {c.audience} 位客户。", f"Sent to {c.audience} customers.")
-        )
+        if c.audience_suppressed:  # the size would single people out (decision 0037)
+            messages.success(
+                request, bi("已发送。人数不予显示。", "Sent. The number is not shown.")
+            )
+        else:
+            messages.success(
+                request, bi(f"已发送给 {c.audience} 位客户。", f"Sent to {c.audience} customers.")
+            )
     except BaomiError as exc:
         messages.error(request, _error(exc))
     return redirect("insights:campaigns")
