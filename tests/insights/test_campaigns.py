@@ -74,6 +74,17 @@ def test_send_resolves_the_audience_through_consent_and_measures_conversion(
     kpis = {k["code"]: k for k in mgr.get("/api/v1/kpis", headers=hm).json()}
     conv = kpis["R-L2.marketing_conversion"]
     assert conv["value"] == 100.0 and conv["numerator"] == 12 and conv["denominator"] == 12
+    detail = mgr.get("/api/v1/kpis/R-L2.marketing_conversion", headers=hm).json()
+    assert detail["groups"] == [
+        {
+            "campaign": "冬季海岛",
+            "segment": "lifecycle.active",
+            "recipients": 12,
+            "converted": 12,
+            "rate": 100.0,
+        }
+    ]
+    assert detail["records"] == []
     rep = kpis["R-L2.repurchase_rate"]
     assert rep["value"] is not None and rep["denominator"] >= 12
 

@@ -6,14 +6,15 @@ sets one. Counts only; definitions in docs/insights.md §4."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.db.models import Min
 
-from baomi.contract.kpis import AT_LEAST, MONTH, Indicator, Measurement, Period, share
+from baomi.contract.kpis import AT_LEAST, MONTH, Drill, Indicator, Measurement, Period, share
 from baomi.customers.models import Booking, Shipment, Stay
 
 from .models import Campaign, InsightRun
-from .services import conversion
+from .services import conversion, results
 
 RECORDS = (Booking, Stay, Shipment)
 
@@ -27,6 +28,25 @@ def _conversion(period: Period) -> Measurement:
     if not sent.exists():
         return Measurement(None, "no_campaign_sent")
     return share(conv, n, "no_recipients", detail={"campaigns": sent.count()})
+
+
+def _conversion_drill(period: Period) -> Drill:
+    """Per campaign sent in the period: recipients, converted and the rate — each hidden
+    ("—") where the campaign's own results are suppressed. No record rows: the
+    recipients are people; only their counts are shown."""
+    groups: list[dict[str, Any]] = []
+    for c in Campaign.objects.filter(sent_at__gte=period.start, sent_at__lt=period.end):
+        res = results(c)
+        groups.append(
+            {
+                "campaign": c.name,
+                "segment": c.segment,
+                "recipients": "—" if res.recipients is None else res.recipients,
+                "converted": "—" if res.converted is None else res.converted,
+                "rate": "—" if res.rate is None else res.rate,
+            }
+        )
+    return Drill(groups=groups, rows=[])
 
 
 def _repurchase(period: Period) -> Measurement:
@@ -79,6 +99,7 @@ CONVERSION = Indicator(
     unit="%",
     period=MONTH,
     compute=_conversion,
+    drill=_conversion_drill,
     description_zh="本期发送的营销活动中，在活动窗口内产生预订、入住或寄件的收件人占比（未设数值目标）。",
     description_en="Of the recipients of campaigns sent in the period, the share with a booking, "
     "stay or shipment within the campaign's window (no numbered target yet).",
