@@ -67,3 +67,31 @@ def test_no_store_on_api_responses(client: object) -> None:
     r = client.get("/api/v1/health")  # type: ignore[attr-defined]
     assert r["Cache-Control"] == "no-store"
     assert r["X-Request-Id"]
+
+
+def test_the_default_database_lives_under_baomi_home_not_the_working_directory(
+    tmp_path: Path,
+) -> None:
+    """A relative SQLite path (the default `sqlite:///var/baomi.sqlite3`) is resolved under
+    BAOMI_HOME, beside the keys: run from another directory, a command must not create or
+    open a database there that the home's keys cannot decrypt."""
+    home, elsewhere = tmp_path / "home", tmp_path / "elsewhere"
+    home.mkdir()
+    elsewhere.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BAOMI_")}
+    env.update(DJANGO_SETTINGS_MODULE="baomi.settings.dev", BAOMI_HOME=str(home))
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.DATABASES['default']['NAME'])"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        cwd=elsewhere,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == str(home / "var" / "baomi.sqlite3")
+    assert not (elsewhere / "var").exists()

@@ -120,6 +120,12 @@ def database_config(url: str) -> dict[str, object]:
         cfg["ENGINE"] = "baomi.core.db.sqlite3"
         name = str(cfg["NAME"])
         if name not in ("", ":memory:") and not name.startswith("file:"):
+            # a relative file lives under BAOMI_HOME, beside its keys — never under the
+            # directory the command happens to run from (a database paired with another
+            # home's keys cannot be decrypted)
+            if not Path(name).is_absolute():
+                name = str(PROJECT_DIR / name)
+                cfg["NAME"] = name
             Path(name).parent.mkdir(parents=True, exist_ok=True)
         # WAL for concurrent readers, synchronous=FULL so a committed write survives power loss.
         cfg["OPTIONS"] = {
