@@ -170,3 +170,15 @@ def test_cli_run(make_staff: Any, population: Any, capsys: Any) -> None:
     out = json.loads(capsys.readouterr().out)
     assert out["run"]["analysed"] == 12
     assert InsightRun.objects.count() == 1
+
+
+def test_rfm_distribution_is_complete_and_suppressed(api_client: Any, population: Any) -> None:
+    population(12, bookings=HIGH)
+    population(3, bookings=POTENTIAL)
+    mk, h = api_client("marketing", "marketing")
+    mk.post("/api/v1/insights/runs", headers=h)
+    rfm = mk.get("/api/v1/insights/segments", headers=h).json()["rfm"]["travel"]
+    assert rfm["r"] == {"r1": 0, "r2": 0, "r3": 15}
+    # F: 3 with one booking (below k) and 12 with three: the 12 would give the 3 away
+    assert rfm["f"] == {"f1": None, "f2": None, "f3": 0}
+    assert rfm["m"] == {"m1": 0, "m2": None, "m3": None}  # ¥15 000 (3) and ¥36 000 (12)

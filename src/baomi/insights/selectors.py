@@ -94,8 +94,8 @@ def rfm_json(r: InsightRun) -> dict[str, Any]:
     for industry, cells in sorted(r.rfm.items()):
         dims: dict[str, Any] = {}
         for dim in ("r", "f", "m"):
-            part = {c: int(n) for c, n in cells.items() if c.startswith(dim)}
-            if part:
+            part = {f"{dim}{i}": int(cells.get(f"{dim}{i}", 0)) for i in (1, 2, 3)}
+            if any(part.values()):
                 dims[dim] = cells_view(part, r.k)
         zh, en = INDUSTRY_LABELS.get(industry, (industry, industry))
         out[industry] = {"name": bi(zh, en), **dims}
