@@ -230,3 +230,13 @@ def test_read_is_audited_with_treatments_not_values(api_client: Any, make_custom
     assert ev.object_id == str(cust.id)
     assert ev.fields["name"] == "masked" and ev.fields["id_number"] == "withheld"
     assert "钱七" not in str(ev.fields) + str(ev.detail)
+
+
+def test_an_unknown_api_path_answers_problem_json(client: Any) -> None:
+    """A path under /api/v1/ that matches no route (an id that does not fit, /checks/-5)
+    answers 404 problem+json like every documented refusal; console paths keep the page."""
+    r = client.post("/api/v1/inspections/1/checks/-5", {}, content_type="application/json")
+    assert r.status_code == 404 and r["Content-Type"].startswith("application/problem+json")
+    assert r.json()["code"] == "not_found"
+    page = client.get("/no/such/page/")
+    assert page.status_code == 404 and page["Content-Type"].startswith("text/html")

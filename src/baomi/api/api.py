@@ -12,7 +12,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
-from baomi.core.errors import BaomiError
+from baomi.core.errors import BaomiError, NotFound
 
 from .auth import bearer
 
@@ -83,6 +83,12 @@ def _resp(request: HttpRequest, status: int, body: dict[str, Any]) -> HttpRespon
         content_type="application/problem+json",
     )
     return resp
+
+
+def not_found_problem(request: HttpRequest) -> HttpResponse:
+    """404 for a path under /api/v1/ that matches no route (problem+json, as documented)."""
+    lang = get_language_from_request(request) or "en"
+    return _resp(request, 404, NotFound("no such resource", code="not_found").problem(lang))
 
 
 @api.exception_handler(BaomiError)
