@@ -10,6 +10,7 @@ from typing import Any
 from baomi.catalog.enums import Purpose, Role
 from baomi.contract.participants import (
     AccessCopySection,
+    DemoStep,
     EraseContext,
     Erasure,
     Kept,
@@ -20,7 +21,7 @@ from baomi.contract.participants import (
 )
 from baomi.core.i18n import bi
 
-from . import selectors
+from . import demo, selectors
 from .imports import CONSENT_COLUMNS
 from .indicators import CONSENT_SHARE, NOTICE_UPDATED, NOTICE_VISIBILITY
 from .models import ConsentEvent, NoticeAction
@@ -103,5 +104,6 @@ register(
             ),
         ),
         urls=(("", "baomi.consent.urls"),),
+        demo=(DemoStep(10, demo.run),),
     )
 )

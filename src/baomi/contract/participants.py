@@ -24,14 +24,17 @@ Rules a participant keeps (checked by `baomi check`, `baomi.contract.checks`):
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Any
+from unittest import mock
 
 from baomi.catalog import fields as catalog
 from baomi.catalog.enums import FieldClass, Purpose, Role
+from baomi.core import clock
 
 if TYPE_CHECKING:
     from django.db.models import Model
@@ -312,6 +315,42 @@ class HoldSource:
     held: Callable[[list[uuid.UUID]], set[uuid.UUID]]
 
 
+# -- the demo (issue #19) ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class DemoStep:
+    """One domain's part of `baomi demo`: `run(ctx)` creates demo records through the
+    domain's own services only (never a table written directly, never past the gate, the
+    vault or the audit log), after customers, the day's operations and training are loaded.
+    Steps run in `order` (then app name); `ctx` is a `DemoContext`."""
+
+    order: int
+    run: Callable[[DemoContext], None]
+
+
+@dataclass
+class DemoContext:
+    """What `baomi demo` tells each step: the seed (a step seeds its own `random.Random`
+    from it, so the demo is deterministic), the demo staff by role value
+    (`staff["privacy_officer"]`), the customers loaded, and `notes` a step may append to
+    (lines the command prints at the end)."""
+
+    seed: int
+    staff: Mapping[str, Any]
+    customer_ids: Sequence[uuid.UUID]
+    notes: list[str] = field(default_factory=list)
+
+    @staticmethod
+    @contextmanager
+    def at(when: datetime) -> Iterator[None]:
+        """Inside the block `baomi.core.clock.now` reads `when`, moving on with real time
+        (as tests fake time): a step records what happened days or a year ago through the
+        services' own clocks, never by editing timestamps afterwards."""
+        real = clock.now
+        offset = when - real()
+        with mock.patch.object(clock, "now", lambda: real() + offset):
+            yield
+
+
 # -- the registration ------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Participant:
@@ -348,6 +387,8 @@ class Participant:
     holds: tuple[HoldSource, ...] = ()
     retrainers: tuple[Retrainer, ...] = ()
     indicators: tuple[Indicator, ...] = ()
+    # `baomi demo`: the app's demo data, through its own services (its `demo.py`)
+    demo: tuple[DemoStep, ...] = ()
 
 
 class RegistryError(RuntimeError):
@@ -522,6 +563,12 @@ def held_customers(ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
 
 def indicators() -> list[Indicator]:
     return [i for p in _registry.values() for i in p.indicators]
+
+
+def demo_steps() -> list[DemoStep]:
+    """Every app's demo steps, in `order` (then app name): `baomi demo` runs them all."""
+    steps = [(s.order, p.app, n, s) for p in _registry.values() for n, s in enumerate(p.demo)]
+    return [s for *_, s in sorted(steps, key=lambda t: t[:3])]
 
 
 def entity_models() -> dict[str, type[Model]]:

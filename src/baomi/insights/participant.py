@@ -9,6 +9,7 @@ from typing import Any
 from baomi.catalog.enums import Role
 from baomi.contract.participants import (
     AccessCopySection,
+    DemoStep,
     EraseContext,
     Erasure,
     NavEntry,
@@ -17,7 +18,7 @@ from baomi.contract.participants import (
 )
 from baomi.core.i18n import bi
 
-from . import indicators, services
+from . import demo, indicators, services
 from .enums import InsightsAction
 from .models import CampaignMessage
 
@@ -75,5 +76,6 @@ register(
         ),
         urls=(("insights/", "baomi.insights.urls"),),
         indicators=indicators.INDICATORS,
+        demo=(DemoStep(80, demo.run),),
     )
 )

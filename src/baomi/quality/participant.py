@@ -7,6 +7,7 @@ from baomi.catalog import masking
 from baomi.catalog.enums import FieldClass, Purpose, Role
 from baomi.catalog.fields import FieldSpec
 from baomi.contract.participants import (
+    DemoStep,
     EraseContext,
     Erasure,
     NavEntry,
@@ -17,7 +18,7 @@ from baomi.contract.participants import (
 from baomi.core.i18n import bi
 from baomi.customers.signals import merge_held
 
-from . import indicators
+from . import demo, indicators
 from .enums import QualityAction
 from .models import HeldValue
 from .services import duplicates, held, metrics
@@ -115,5 +116,6 @@ register(
         ),
         urls=(("quality/", "baomi.quality.urls"),),
         indicators=indicators.INDICATORS,
+        demo=(DemoStep(90, demo.run),),
     )
 )

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from baomi.catalog.enums import Role
 from baomi.contract import kpis
-from baomi.contract.participants import HoldSource, NavEntry, Participant, register
+from baomi.contract.participants import DemoStep, HoldSource, NavEntry, Participant, register
 from baomi.core.i18n import bi
 
-from . import services
+from . import demo, services
 from .enums import RetentionAction
 from .models import RetentionRun
 
@@ -102,5 +102,6 @@ register(
         ),
         urls=(("retention/", "baomi.retention.urls"),),
         indicators=(INDICATOR,),
+        demo=(DemoStep(95, demo.run),),
     )
 )

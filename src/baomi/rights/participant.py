@@ -15,6 +15,7 @@ from baomi.catalog.fields import FieldSpec
 from baomi.contract.participants import (
     AccessCopySection,
     Banner,
+    DemoStep,
     EraseContext,
     Erasure,
     NavEntry,
@@ -23,7 +24,7 @@ from baomi.contract.participants import (
     register,
 )
 
-from . import indicators, retention, selectors
+from . import demo, indicators, retention, selectors
 from .models import Restriction, RightsRequest, RightsTransition
 
 P = Purpose
@@ -215,5 +216,6 @@ register(
         ),
         urls=(("rights/", "baomi.rights.urls"),),
         indicators=(indicators.ANSWERED_IN_TIME,),
+        demo=(DemoStep(30, demo.run),),
     )
 )

@@ -13,6 +13,7 @@ from baomi.contract.participants import (
     AccessCopySection,
     Banner,
     CustomerPanel,
+    DemoStep,
     EraseContext,
     Erasure,
     HoldSource,
@@ -25,7 +26,7 @@ from baomi.contract.participants import (
 )
 from baomi.core.i18n import bi
 
-from . import indicators, selectors
+from . import demo, indicators, selectors
 from .enums import SharingAction
 from .models import DisclosureItem, LawfulRequest, LawfulState, PartnerNotice
 from .services import common, disclosures, lawful
@@ -171,5 +172,6 @@ register(
         banners=(Banner("sharing_due", "sharing/banner.html", REGISTER, _banner),),
         urls=(("sharing/", "baomi.sharing.urls"),),
         indicators=indicators.INDICATORS,
+        demo=(DemoStep(40, demo.run),),
     )
 )

@@ -7,6 +7,7 @@ are withheld from it with `training_required` until it passes the exam in the co
 
 from __future__ import annotations
 
+import random
 import secrets
 from datetime import timedelta
 
@@ -16,12 +17,14 @@ from baomi.access import mfa
 from baomi.access.models import Staff
 from baomi.access.services import create_staff_with_mfa
 from baomi.catalog.enums import Role
+from baomi.contract.participants import DemoContext
 from baomi.core import clock
 from baomi.customers.demo import DemoAccount
 
+from . import exams as exams_service
 from . import services
-from .enums import CertificateSource, CourseKind, RuleEvent
-from .models import Agreement, AssignmentRule, Certificate, Employment
+from .enums import AssignmentState, CertificateSource, CourseKind, RuleEvent
+from .models import Agreement, Assignment, AssignmentRule, Attempt, Certificate, Employment
 from .services import QuestionData
 from .standing import today
 
@@ -140,3 +143,45 @@ def load() -> DemoAccount:
             services.certify(s, course, CertificateSource.ATTENDANCE)
     services.run_rules(hr)  # the untrained account gets its (open) assignment
     return untrained
+
+
+# the people who sit this quarter's refresher exam in the demo (issue #19): the first
+# answers every question right, the second fails once and passes on the second attempt
+EXAMINEES = ("demo_courier", "demo_customer_service", "demo_front_desk")
+
+
+def _answers(att: Attempt, right: bool) -> dict[str, list[int]]:
+    """What the examinee ticks: the right options (they know the course), or a wrong one."""
+    out = {}
+    for key, options in att.answer_key.items():
+        n = len(next(q["options"] for q in att.questions if q["key"] == key))
+        out[key] = list(options) if right else [i for i in range(n) if i not in options][:1]
+    return out
+
+
+def exams(ctx: DemoContext) -> None:
+    """The quarter's refresher exam (training.exam_pass_rate): HR assigns the yearly
+    course to a few demo accounts and they sit the exam in the console's way (start, then
+    submit), some passing at once, one after a failed first attempt."""
+    hr = Staff.objects.get(username=f"demo_{Role.HR.value}")
+    people = list(Staff.objects.filter(username__in=EXAMINEES).order_by("username"))
+    # the year's open assignment of each (the yearly rule gave it), or a new one by hand
+    open_ = {
+        a.staff_id: a
+        for a in Assignment.objects.filter(
+            staff__in=people, course__code=COURSE, state=AssignmentState.OPEN
+        ).select_related("staff")
+    }
+    todo = [p for p in people if p.pk not in open_]
+    assigned = [open_[p.pk] for p in people if p.pk in open_]
+    if todo:
+        assigned += services.assign(hr, COURSE, todo, reason="demo refresher")
+    rng = random.Random(ctx.seed)
+    for n, a in enumerate(assigned):
+        who = a.staff
+        first = exams_service.start(who, a.pk, rng)
+        passes_first = n != 1
+        exams_service.submit(who, a.pk, _answers(first, passes_first))
+        if not passes_first:
+            second = exams_service.start(who, a.pk, rng)
+            exams_service.submit(who, a.pk, _answers(second, True))

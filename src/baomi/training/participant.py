@@ -11,6 +11,7 @@ from typing import Any
 from baomi.catalog.enums import Role
 from baomi.contract.participants import (
     Banner,
+    DemoStep,
     NavEntry,
     Participant,
     Retrainer,
@@ -19,7 +20,7 @@ from baomi.contract.participants import (
 )
 from baomi.core.i18n import bi
 
-from . import duties, indicators, selectors, services, standing
+from . import demo, duties, indicators, selectors, services, standing
 from .enums import TrainingAction
 
 
@@ -114,5 +115,6 @@ register(
         ),
         urls=(("training/", "baomi.training.urls"),),
         indicators=indicators.INDICATORS,
+        demo=(DemoStep(20, demo.exams),),
     )
 )

@@ -8,8 +8,12 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from baomi.access.enums import Role
+from baomi.access.models import Staff
 from baomi.consent import services as consent
+from baomi.contract import participants
 from baomi.customers.demo import demo_staff, load_customers
+from baomi.customers.models import Customer
 from baomi.operations.demo import load as load_operations
 from baomi.training.demo import load as load_training
 from baomi.vault.keys import KeysMissing, ensure_keys, get_keyring
@@ -80,6 +84,21 @@ class Command(BaseCommand):
         # training (issue #14): every demo account trained, one untrained to show the rule
         untrained = load_training()
         accounts.append(untrained)
+        # every domain's own demo programme (issue #19): its registered steps, through its
+        # own services, so every indicator has something to measure
+        notes: list[str] = []
+        if n:
+            demo_accounts = Staff.objects.filter(username__in=[f"demo_{r.value}" for r in Role])
+            ctx = participants.DemoContext(
+                seed=opts["seed"],
+                staff={s.username.removeprefix("demo_"): s for s in demo_accounts},
+                customer_ids=list(
+                    Customer.objects.order_by("created_at", "id").values_list("id", flat=True)
+                ),
+                notes=notes,
+            )
+            for step in participants.demo_steps():
+                step.run(ctx)
         console = Console(file=io.StringIO(), width=160)
         table = Table(title="Demo staff (passwords shown once; re-run `baomi demo` to reset)")
         for col in ("username", "role", "password", "TOTP secret (add to an authenticator app)"):
@@ -94,6 +113,8 @@ class Command(BaseCommand):
             "sensitive fields withheld (training_required) until it passes the exam at "
             "/training/"
         )
+        for line in notes:
+            self.stdout.write(line)
         if ops:
             self.stdout.write(
                 "Front desk (demo_front_desk, hotel SH-BUND) — today's arrivals: "
