@@ -46,6 +46,7 @@ ENTITY_LABELS = {
     "payment_method": ("支付卡", "Payment cards"),
     "incident": ("安全事件与举报文字", "Incident and whistle-blowing texts"),
     "incident_notice": ("安全事件告知", "Breach notices"),
+    "feedback_ticket": ("客户反馈与投诉", "Feedback and complaints"),
 }
 HOLD_LABELS = {
     "manual": ("人工保留", "placed by hand"),
@@ -73,7 +74,8 @@ def _try(request: HttpRequest, fn: Callable[[], Any], ok: str) -> Any:
 
 
 def _entity(code: str) -> str:
-    return bi(*ENTITY_LABELS.get(code, (code, code)))
+    """The data a rule destroys, in words (a rule of an app not listed: 'other data')."""
+    return bi(*ENTITY_LABELS.get(code, ("其他数据", "Other data")))
 
 
 def _label(enum: Any, value: str) -> str:
