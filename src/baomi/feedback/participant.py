@@ -13,6 +13,7 @@ from baomi.catalog.fields import FieldSpec
 from baomi.contract.participants import (
     AccessCopySection,
     CustomerPanel,
+    DemoStep,
     EraseContext,
     Erasure,
     NavEntry,
@@ -22,7 +23,7 @@ from baomi.contract.participants import (
 )
 from baomi.core.i18n import bi
 
-from . import indicators
+from . import demo, indicators
 from .enums import Channel, FeedbackAction, Kind, State, Topic
 from .models import SurveyResponse, Ticket
 from .services import surveys, tickets
@@ -192,5 +193,6 @@ register(
                 tickets.expire,
             ),
         ),
+        demo=(DemoStep(50, demo.run),),
     )
 )

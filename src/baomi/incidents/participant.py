@@ -16,6 +16,7 @@ from baomi.contract import kpis
 from baomi.contract.participants import (
     AccessCopySection,
     Banner,
+    DemoStep,
     EraseContext,
     Erasure,
     HoldSource,
@@ -27,7 +28,7 @@ from baomi.contract.participants import (
 )
 from baomi.core.i18n import bi
 
-from . import indicators, notices, selectors, texts
+from . import demo, indicators, notices, selectors, texts
 from .enums import IncidentAction, State
 from .models import Notice, ScopeMember
 
@@ -253,5 +254,6 @@ register(
                 _in_open_cases,
             ),
         ),
+        demo=(DemoStep(60, demo.run),),
     )
 )

@@ -9,10 +9,11 @@ from django.utils import timezone
 
 from baomi.catalog.enums import Role
 from baomi.contract import kpis
-from baomi.contract.participants import Banner, NavEntry, Participant, register
+from baomi.contract.participants import Banner, DemoStep, NavEntry, Participant, register
 from baomi.core import clock
 from baomi.core.i18n import bi
 
+from . import demo
 from .enums import FindingState, InspectionState, ReportsAction
 from .figures import overdue_for
 from .models import Finding, Inspection
@@ -117,5 +118,6 @@ register(
         banners=(Banner("findings_overdue", "reports/banner.html", STAFF, _banner),),
         urls=(("supervision/", "baomi.reports.urls"),),
         indicators=INDICATORS,
+        demo=(DemoStep(99, demo.run),),
     )
 )
