@@ -17,7 +17,6 @@ urlpatterns = [
 ]
 
 
-
 def not_found(request: HttpRequest, exception: Any = None) -> HttpResponse:
     """Under /api/ an unknown path answers problem+json like every API refusal (a path
     whose id does not fit the route — /checks/-5 — never reaches the API's own router);

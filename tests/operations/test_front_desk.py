@@ -240,3 +240,42 @@ def test_find_by_reference(staff_client: Any, sites: Any, post: Any, make_custom
     assert r.status_code == 302 and r["Location"].endswith(f"/ops/stays/{stay.pk}/")
     r = c.post("/ops/find/", {"ref": "NOPE123"})
     assert r.status_code == 404 and "没有找到" in r.content.decode()
+
+
+def test_registration_card_shows_what_the_desk_sees_and_is_audited(
+    staff_client: Any, api_client: Any, sites: Any, post: Any, make_customer: Any
+) -> None:
+    """Issue #17 §1: the registration card (PDF, Chinese) carries the fields the hotel
+    rules ask for, as the desk's duty shows them — the ID number masked — only for the
+    hotel's own desk; printing is audited."""
+    import io
+
+    from pypdf import PdfReader
+
+    from baomi.operations.services import stays
+
+    c, staff = staff_client("front_desk", "reception")
+    post(staff, "H1")
+    guest = make_customer(name="李雷")
+    today = local_today()
+    stay = stays.book_stay(
+        staff,
+        "reception",
+        guest.id,
+        "H1",
+        {"check_in": today.isoformat(), "check_out": (today + dt.timedelta(days=1)).isoformat()},
+    )
+    r = c.get(f"/ops/stays/{stay.pk}/card.pdf")
+    assert r.status_code == 200 and r["Content-Type"] == "application/pdf"
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(r.content)).pages)
+    text = text.replace("\x00", "").replace(" ", "")
+    assert "旅客住宿登记单" in text and "外滩酒店" in text and "李雷" in text
+    from baomi.customers import gate
+
+    po = gate.access_customer(staff, "reception", guest.id)
+    assert po.fields["id_number"] in text  # as the desk sees it: masked
+    assert "id_number" in po.masked
+    assert AuditEvent.objects.filter(action="stay.card_printed", object_id=str(stay.pk)).exists()
+    other, other_staff = staff_client("front_desk", "reception")
+    post(other_staff, "H2")
+    assert other.get(f"/ops/stays/{stay.pk}/card.pdf").status_code == 403

@@ -21,7 +21,7 @@ from baomi.catalog import fields as catalog
 from baomi.catalog.enums import Channel, FieldClass, Gender, IdType, Industry, Purpose, Treatment
 from baomi.consent.models import ConsentMethod
 from baomi.contract import participants
-from baomi.core.i18n import bi
+from baomi.core.i18n import bi, country_name
 from baomi.customers.gate import CustomerView, RecordView
 from baomi.customers.models import ShipmentStatus
 
@@ -138,6 +138,9 @@ def _text(spec: catalog.FieldSpec, value: Any, treatment: Treatment, reason_code
         return cell
     if treatment is Treatment.PLAIN and spec.code in CHOICE_ENUMS:
         cell.text = labels.choice_label(CHOICE_ENUMS[spec.code], value)
+        return cell
+    if treatment is Treatment.PLAIN and spec.code == "nationality":
+        cell.text = country_name(value)  # "中国", not the code "CN"
         return cell
     cell.text = str(value)
     return cell

@@ -32,7 +32,7 @@ from baomi.consent.purposes import BY_CODE as CONSENT_BY_CODE
 from baomi.consent.purposes import GATE_CONSENT
 from baomi.contract import participants
 from baomi.core.errors import BaomiError, Forbidden, ValidationFailed
-from baomi.customers import gate, services
+from baomi.customers import gate, mrz, services
 
 from . import forms, labels, presenters
 
@@ -283,6 +283,13 @@ def customer_new(request: HttpRequest, purpose: Purpose) -> HttpResponse:
         ctx = forms.customer_form(data, errors, notice_version=notice)
         return render(request, "console/customer_new.html", ctx, status=status)
 
+    if request.method == "POST" and request.POST.get("op") == "mrz":
+        # a passport / card reader typed the MRZ: fill the form, nothing is saved yet
+        try:
+            read = mrz.parse(request.POST.get("mrz", ""))
+        except ValidationFailed as exc:
+            return form_page(forms.echo(request.POST), forms.form_errors(exc.issues, None), 422)
+        return form_page({**forms.echo(request.POST), **read}, forms.FormErrors())
     if request.method == "POST":
         data, channel = forms.customer_input(request.POST)
         consent = forms.consent_input(request.POST)

@@ -9,6 +9,8 @@ docs/decisions/0005-bilingual-pairs-for-customer-facing-text.md for why not gett
 
 from __future__ import annotations
 
+from babel import Locale
+from babel.core import get_global
 from django.utils.translation import get_language
 
 
@@ -27,3 +29,23 @@ def half(label: object, lang: str | None = None) -> str:
     if not sep:
         return text
     return zh if is_zh(lang) else en[:1].upper() + en[1:]
+
+
+def country_name(code: object, lang: str | None = None) -> str:
+    """An ISO 3166 country or region code as its name in the active language (CLDR data
+    from Babel): 'CN' → '中国' / 'China', 'HK' → '中国香港特别行政区'. Unknown: the code."""
+    text = str(code or "").strip().upper()
+    if not text:
+        return ""
+    names = Locale.parse("zh_Hans_CN" if is_zh(lang) else "en").territories
+    return str(names.get(text, text))
+
+
+def country_alpha2(code: object) -> str:
+    """An ISO 3166 alpha-3 code (as in a passport MRZ: 'CHN') to alpha-2 ('CN'); '' when
+    unknown. Alpha-2 codes pass through."""
+    text = str(code or "").strip().upper()
+    if len(text) == 2:
+        return text
+    alias = get_global("territory_aliases").get(text)
+    return str(alias[0]) if alias else ""

@@ -15,7 +15,7 @@ from baomi.consent import services as consent_services
 from baomi.core import idempotency
 from baomi.core.errors import BaomiError, FieldIssue, ValidationFailed
 
-from . import gate, services
+from . import gate, mrz, services
 
 router = Router(tags=["customers"])
 
@@ -255,6 +255,17 @@ class SearchIn(Schema):
 
 
 SEARCH_KEYS = frozenset(SearchIn.model_fields)
+
+
+class MrzIn(Schema):
+    mrz: str
+
+
+@router.post("/mrz", response=dict[str, str], summary="Read a passport / card MRZ")
+def read_mrz(request: HttpRequest, body: MrzIn) -> dict[str, str]:
+    """Profile values from a machine-readable zone (check digits verified), for a form to
+    validate as typed; nothing is stored (R-A5)."""
+    return mrz.parse(body.mrz)
 
 
 @router.post("/search", response=CustomerPage, exclude_none=True, summary="Search customers")

@@ -15,7 +15,7 @@ from baomi.catalog.enums import Role
 from baomi.core.downloads import attachment
 from baomi.customers import gate
 
-from . import selectors
+from . import cards, selectors
 from .services import bookings, stays, waybills
 from .services.common import invalid, site_by_code
 
@@ -348,3 +348,13 @@ def list_travellers(request: HttpRequest, booking_id: str) -> dict[str, Any]:
 def remove_traveller(request: HttpRequest, booking_id: str, customer_id: str) -> Status[None]:
     bookings.remove_traveller(_staff(request), purpose_header(request), booking_id, customer_id)
     return Status(204, None)
+
+
+@router.get("/stays/{stay_id}/registration-card")
+def registration_card(request: HttpRequest, stay_id: str) -> HttpResponse:
+    """The hotel registration card (PDF, 旅客住宿登记单) as the desk's duty shows the guest:
+    the ID number masked; for the hotel's own staff only; audited."""
+    card = cards.build(_staff(request), purpose_header(request), stay_id)
+    resp = HttpResponse(cards.pdf(card), content_type="application/pdf")
+    resp["Content-Disposition"] = attachment(f"registration-{card.reference}.pdf")
+    return resp

@@ -65,6 +65,7 @@ class OpsAction(models.TextChoices):
     STAY_CHECKED_IN = "stay.checked_in", "入住 / checked in"
     STAY_ROOM_CHANGED = "stay.room_changed", "换房 / room changed"
     STAY_CHECKED_OUT = "stay.checked_out", "离店 / checked out"
+    CARD_PRINTED = "stay.card_printed", "打印住宿登记单 / registration card printed"
     BOOKING_ADDED = "booking.added", "登记订单 / booking recorded"
     TRAVELLER_ADDED = "booking.traveller_added", "添加同行旅客 / traveller added"
     TRAVELLER_REMOVED = "booking.traveller_removed", "移除同行旅客 / traveller removed"

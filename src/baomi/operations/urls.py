@@ -8,6 +8,7 @@ urlpatterns = [
     path("find/", views.find, name="find"),
     path("stays/<uuid:stay_id>/", views.stay_detail, name="stay"),
     path("stays/<uuid:stay_id>/check-in/", views.stay_check_in, name="stay_check_in"),
+    path("stays/<uuid:stay_id>/card.pdf", views.stay_card, name="stay_card"),
     path("stays/<uuid:stay_id>/room/", views.stay_room, name="stay_room"),
     path("stays/<uuid:stay_id>/check-out/", views.stay_check_out, name="stay_check_out"),
     path("customers/<uuid:customer_id>/edit/", views.customer_edit, name="customer_edit"),

@@ -28,8 +28,8 @@ from baomi.core.i18n import bi
 from baomi.customers import gate
 from baomi.customers import services as customers
 
+from . import cards, selectors
 from . import presenters as P
-from . import selectors
 from .enums import FailReason, ProofKind, ScanStage, SiteKind, VoidReason
 from .privacy import relay_number
 from .services import bookings, stays, waybills
@@ -195,6 +195,18 @@ def _stay_page(
         "errors": errors or {},
     }
     return render(request, "operations/stay.html", ctx, status=status)
+
+
+@purpose_required
+def stay_card(request: HttpRequest, purpose: Purpose, stay_id: Any) -> HttpResponse:
+    """The registration card (PDF) for the guest to check and sign."""
+    try:
+        card = cards.build(request.user, purpose, stay_id)
+    except BaomiError as exc:
+        return _error(request, exc)
+    resp = HttpResponse(cards.pdf(card), content_type="application/pdf")
+    resp["Content-Disposition"] = attachment(f"registration-{card.reference}.pdf")
+    return resp
 
 
 def _stay_action(
