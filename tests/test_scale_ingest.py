@@ -91,3 +91,31 @@ def test_preload_changes_no_answer() -> None:
     validators.preload()
     assert [validators.phone(p) for p in ("13812345678", "+1 212 555 0123")] == before
     assert validators.email("A.B@Example.ORG") == "a.b@example.org"
+
+
+def test_consent_tables_keep_no_prefix_duplicate_indexes(make_customer: Any) -> None:
+    """Migration consent 0003: the single-column key indexes are gone (a composite index
+    starts with each column), the composite ones and the append-only guard stay."""
+    from django.db import DatabaseError, transaction
+
+    with connection.cursor() as cur:
+        ev = connection.introspection.get_constraints(cur, "consent_event")
+        st = connection.introspection.get_constraints(cur, "consent_state")
+
+    def singles(found: dict[str, Any]) -> set[str]:
+        return {
+            c["columns"][0]
+            for c in found.values()
+            if c["index"] and not c["unique"] and not c["primary_key"] and len(c["columns"]) == 1
+        }
+
+    assert not singles(ev) & {"customer_id", "notice_id"}
+    assert "customer_id" not in singles(st)
+    assert ev["consent_ev_cust"]["columns"] == ["customer_id", "purpose", "at"]
+    assert ev["consent_ev_notice"]["columns"] == ["notice_id", "customer_id"]
+    assert any(c["unique"] and c["columns"] == ["customer_id", "purpose"] for c in st.values())
+    from baomi.consent import services
+
+    services.capture_many(None, [(make_customer().id, {"marketing": True})], channel="import")
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cur:
+        cur.execute("UPDATE consent_event SET given = given")  # still append-only

@@ -56,12 +56,18 @@ class PrivacyNotice(models.Model):
 
 class ConsentEvent(models.Model):
     id = models.BigAutoField(primary_key=True)
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
+    # no single-column indexes on the keys: `consent_ev_cust` / `consent_ev_notice` start
+    # with them (each extra index is written on every imported decision, issue #11)
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     purpose = models.CharField(max_length=32, choices=ConsentPurpose.choices)
     given = models.BooleanField()
     channel = models.CharField(max_length=16, choices=Channel.choices)
     method = models.CharField(max_length=16, choices=ConsentMethod.choices)
-    notice = models.ForeignKey(PrivacyNotice, on_delete=models.PROTECT, related_name="+")
+    notice = models.ForeignKey(
+        PrivacyNotice, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     at = models.DateTimeField()
     operator_id = models.BigIntegerField(null=True, blank=True)  # staff id; None: self-service
     operator_role = models.CharField(max_length=32, blank=True)
@@ -83,7 +89,10 @@ class ConsentState(models.Model):
     """Latest decision per customer × purpose (projection of ConsentEvent)."""
 
     id = models.BigAutoField(primary_key=True)
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
+    # no single-column index: the unique (customer, purpose) constraint starts with it
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     purpose = models.CharField(max_length=32, choices=ConsentPurpose.choices)
     given = models.BooleanField()
     event = models.ForeignKey(ConsentEvent, on_delete=models.PROTECT, related_name="+")
