@@ -109,6 +109,11 @@ def test_consent_columns_land_in_the_ledger(tmp_path: Path, synth: Any, make_sta
         "consent.withdrawn"
     ]
     assert not events_naming(cc).filter(action__startswith="consent").exists()
+    # the access copy (R-F1) lists the batch's consent event for a's customer
+    from baomi.rights import services as rights
+
+    copy = rights.access_copy(make_staff("privacy_officer"), ca)
+    assert [e["action"] for e in copy["access_log"]["recent"]].count("consent.given") == 1
     # the import's start event names the consent columns it took
     started = AuditEvent.objects.get(action=Action.IMPORT_STARTED)
     assert "consent.marketing" in started.fields["names"]
