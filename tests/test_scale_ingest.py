@@ -94,7 +94,7 @@ def test_preload_changes_no_answer() -> None:
 
 
 def test_consent_tables_keep_no_prefix_duplicate_indexes(make_customer: Any) -> None:
-    """Migration consent 0003: the single-column key indexes are gone (a composite index
+    """Migration consent 0004: the single-column key indexes are gone (a composite index
     starts with each column), the composite ones and the append-only guard stay."""
     from django.db import DatabaseError, transaction
 

@@ -53,7 +53,7 @@ def backwards(apps: Any, schema_editor: Any) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("consent", "0002_append_only"),
+        ("consent", "0003_notice_platforms"),
         ("customers", "0001_initial"),
     ]
 
