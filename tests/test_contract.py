@@ -263,3 +263,27 @@ def test_the_core_names_no_domain() -> None:
     assert "ApprovalKind.ROLE_CHANGE" not in services.split("def _execute")[1][:600]
     rights = (root / "rights/services.py").read_text()
     assert "baomi.portal" not in rights and "ENTITY_MODELS" not in rights
+
+
+# -- the demo hook (issue #19) ------------------------------------------------------------
+def test_demo_steps_run_in_order_and_live_in_each_apps_demo_module() -> None:
+    steps = participants.demo_steps()
+    assert [s.order for s in steps] == sorted(s.order for s in steps)
+    owners = {p.app: p for p in participants.all_participants() if p.demo}
+    assert {"incidents", "feedback", "sharing", "rights", "reports"} <= set(owners)
+    for app, p in owners.items():
+        for step in p.demo:
+            assert step.run.__module__ == f"baomi.{app}.demo", (app, step.run.__module__)
+
+
+def test_demo_context_moves_the_services_clock_and_puts_it_back() -> None:
+    from datetime import timedelta
+
+    from baomi.core import clock
+
+    ctx = participants.DemoContext(seed=7, staff={}, customer_ids=[])
+    real = clock.now()
+    with ctx.at(real - timedelta(days=400)):
+        inside = clock.now()
+    assert timedelta(days=399) < real - inside < timedelta(days=401)
+    assert abs(clock.now() - real) < timedelta(minutes=1)
