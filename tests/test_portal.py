@@ -369,3 +369,42 @@ def test_chinese_pages_have_no_english_sentences(
             r"<(script|style)[^>]*>.*?</\1>", "", c.get(path).content.decode(), flags=re.S
         )
         assert not english.findall(body), (path, english.findall(body)[:3])
+
+
+def test_consent_is_asked_neutrally_and_a_refusal_is_not_a_withdrawal(
+    me: Client, customer: Customer, make_staff: Any
+) -> None:
+    """Issue #17 §5: a question never answered offers "agree" and "refuse" alike (no primary
+    button); a "no" never preceded by a "yes" — at the counter or here — shows as refused,
+    in the portal and in the access copy; a "no" after a "yes" is a withdrawal."""
+    from baomi.consent import services as consent
+
+    page = me.get("/portal/me/").content.decode()
+    give = page.split('data-testid="give-marketing"')[0].rsplit("<button", 1)[1]
+    refuse = page.split('data-testid="refuse-marketing"')[0].rsplit("<button", 1)[1]
+    assert 'class="secondary"' in give and 'class="secondary"' in refuse
+    desk = make_staff("front_desk")
+    consent.record(
+        desk,
+        customer.id,
+        "profiling",
+        False,
+        channel="store",
+        method="signature",
+        staff_purpose="reception",
+    )
+    r = me.post("/portal/me/consents/", {"purpose": "partner_sharing", "decision": "refuse"})
+    assert r.status_code == 302
+    assert not RightsRequest.objects.filter(kind="withdraw_consent").exists()  # not a withdrawal
+    me.post("/portal/me/consents/", {"purpose": "marketing", "decision": "give"})
+    me.post("/portal/me/consents/", {"purpose": "marketing", "decision": "withdraw"})
+    page = me.get("/portal/me/").content.decode()
+
+    def state(purpose: str) -> str:
+        item = page.split(f'data-purpose="{purpose}"')[1]
+        return item.split('data-testid="consent-state">')[1].split("<")[0]
+
+    assert state("profiling") == "已拒绝" and state("partner_sharing") == "已拒绝"
+    assert state("marketing") == "已撤回"
+    copy = me.get("/portal/me/copy.html").content.decode()
+    assert "已拒绝" in copy and "已撤回" in copy

@@ -46,6 +46,8 @@ class ConsentLine:
     channel: str
     method: str
     notice_version: int | None
+    # a "no" never preceded by a "yes" is a refusal, not a withdrawal (issue #17 §5)
+    refused: bool = False
 
 
 def state_of(customer_id: uuid.UUID | str) -> list[ConsentLine]:
@@ -55,6 +57,11 @@ def state_of(customer_id: uuid.UUID | str) -> list[ConsentLine]:
             "event", "event__notice"
         )
     }
+    ever_given = set(
+        ConsentEvent.objects.filter(customer_id=customer_id, given=True).values_list(
+            "purpose", flat=True
+        )
+    )
     out = []
     for spec in CONSENTS:
         s = rows.get(spec.code.value)
@@ -72,17 +79,28 @@ def state_of(customer_id: uuid.UUID | str) -> list[ConsentLine]:
                 channel="" if s is None else s.event.channel,
                 method="" if s is None else s.event.method,
                 notice_version=None if s is None else s.event.notice.version,
+                refused=s is not None and not s.given and spec.code.value not in ever_given,
             )
         )
     return out
 
 
 def history(customer_id: uuid.UUID | str) -> list[dict[str, Any]]:
-    """Every decision, oldest first: codes, times and evidence — never staff names."""
+    """Every decision, oldest first: codes, times and evidence — never staff names. A "no"
+    before any "yes" for that purpose is `refused`; after one, a withdrawal."""
+    seen: set[str] = set()
+
+    def refused(purpose: str, given: bool) -> bool:
+        if given:
+            seen.add(purpose)
+            return False
+        return purpose not in seen
+
     return [
         {
             "purpose": e.purpose,
             "given": e.given,
+            "refused": refused(e.purpose, e.given),
             "at": e.at.isoformat(),
             "channel": e.channel,
             "method": e.method,

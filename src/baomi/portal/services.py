@@ -301,11 +301,16 @@ def file_complaint(subject: gate.DataSubject, text: str) -> RightsRequest:
 
 
 @transaction.atomic
-def set_consent(subject: gate.DataSubject, purpose: str, given: bool) -> None:
-    """Giving consent is a ledger entry; withdrawing is a withdraw_consent request carried
-    out at once (the withdrawal is in force on the next read)."""
+def set_consent(
+    subject: gate.DataSubject, purpose: str, given: bool, *, refuse: bool = False
+) -> None:
+    """Giving consent is a ledger entry, and so is refusing one never given (`refuse`: a
+    "no" to a question, not a withdrawal); withdrawing a consent given is a
+    withdraw_consent request carried out at once (in force on the next read)."""
     if given:
         consent.give(subject, subject.customer_id, purpose, channel="web", method="portal")
+    elif refuse:
+        consent.withdraw(subject, subject.customer_id, purpose, channel="web", method="portal")
     else:
         consent.clean_purpose(purpose)
         _self_served(subject, RequestKind.WITHDRAW_CONSENT, consents=[purpose], channel="web")

@@ -253,13 +253,17 @@ def _act(request: HttpRequest, action: Callable[[], Any], ok: str) -> HttpRespon
 @subject_required
 def consent(request: HttpRequest, subject: gate.DataSubject) -> HttpResponse:
     purpose = request.POST.get("purpose", "")
-    given = request.POST.get("decision") == "give"
+    decision = request.POST.get("decision")
+    given = decision == "give"
     ok = (
         bi("已记录您的同意。", "Your consent is recorded.")
         if given
+        else bi("已记录您的拒绝。", "Your refusal is recorded.")
+        if decision == "refuse"
         else bi("已撤回，立即生效。", "Withdrawn, effective now.")
     )
-    return _act(request, lambda: services.set_consent(subject, purpose, given), ok)
+    refuse = decision == "refuse"
+    return _act(request, lambda: services.set_consent(subject, purpose, given, refuse=refuse), ok)
 
 
 @require_POST

@@ -165,6 +165,7 @@ def copy_context(copy: dict[str, Any]) -> dict[str, Any]:
         {
             "label": consent_label(c["purpose"]),
             "given": c["given"],
+            "refused": c.get("refused", False),
             "at": c["at"],
             "notice_version": c["notice_version"],
         }
