@@ -350,7 +350,8 @@ def consent_rows(lines: list[ConsentLine], events: list[dict[str, Any]]) -> list
         if current is not None:
             state = current.state
         else:
-            state = NEVER if line.given is None else (GIVEN if line.given else WITHDRAWN)
+            refused = REFUSED if line.refused else WITHDRAWN
+            state = NEVER if line.given is None else (GIVEN if line.given else refused)
         industry = ""
         if line.industry != "all":
             industry = _("Industry: %(industry)s") % {
