@@ -137,6 +137,7 @@ def pdf(rep: Report) -> bytes:
         _table(
             doc, _t(rep.lang, "全部考核指标", "All targets"), head, rows, (14, 68, 26, 22, 24, 16)
         )
+        _trends(doc, rep)
     for t in rep.tables:
         widths = _widths(len(t["head"]))
         _table(doc, t["title"], t["head"], t["rows"], widths)
@@ -171,6 +172,45 @@ def _bars(doc: Any, rep: Report) -> None:
         )
 
 
+def _trends(doc: Any, rep: Report) -> None:
+    """Each indicator's last four periods as small bars (a period without a value: a
+    dash), scaled to the largest of the four and the target; this period's bar green
+    when the target is met, red when not."""
+    rows = [r for r in rep.rows if any(v is not None for v in r.trend)]
+    if not rows:
+        return
+    doc.ln(3)
+    doc.set_font("cjk", size=12)
+    doc.cell(0, 7, _t(rep.lang, "近四期趋势", "Last four periods"), new_x="LMARGIN", new_y="NEXT")
+    doc.set_font("cjk", size=7)
+    x0, bar_w, gap, h = doc.l_margin + 80, 16.0, 4.0, 4.0
+    for r in rows:
+        if doc.get_y() > doc.h - 20:
+            doc.add_page()
+        y = doc.get_y()
+        doc.cell(80, 6, r.name[:40])
+        values = [abs(v) for v in r.trend if v is not None]
+        top = max([*values, abs(r.target), 1e-9])
+        for i, v in enumerate(r.trend):
+            x = x0 + i * (bar_w + gap)
+            doc.set_fill_color(230, 230, 230)
+            doc.rect(x, y + 1, bar_w, h, style="F")
+            if v is None:
+                doc.set_xy(x, y)
+                doc.cell(bar_w, 6, "—", align="C")
+                continue
+            last = i == len(r.trend) - 1
+            if last and r.met is False:
+                doc.set_fill_color(198, 40, 40)
+            elif last:
+                doc.set_fill_color(46, 125, 50)
+            else:
+                doc.set_fill_color(120, 144, 156)
+            doc.rect(x, y + 1, bar_w * min(abs(v) / top, 1.0), h, style="F")
+        doc.set_xy(x0 + 4 * (bar_w + gap), y)
+        doc.cell(0, 6, _fmt(r.trend[-1], r.unit), new_x="LMARGIN", new_y="NEXT")
+
+
 def _table(
     doc: Any, title: str, head: list[str], rows: list[list[str]], widths: tuple[float, ...]
 ) -> None:
@@ -178,6 +218,7 @@ def _table(
     doc.set_font("cjk", size=12)
     doc.cell(0, 7, title, new_x="LMARGIN", new_y="NEXT")
     doc.set_font("cjk", size=8)
+    doc.set_fill_color(255, 255, 255)  # the charts leave their colour set: cells stay white
     from fpdf.fonts import FontFace
 
     heading = FontFace(emphasis="", fill_color=(240, 242, 246))  # one CJK face, no bold
