@@ -97,7 +97,7 @@ def test_consent_columns_land_in_the_ledger(tmp_path: Path, synth: Any, make_sta
             "customers": [str(ca)],
         }
     ]
-    assert given.fields["names"] == ["marketing", "sensitive_processing"]
+    assert not given.fields  # no profile field is read or written: purposes are in detail
     withdrawn = AuditEvent.objects.get(action=Action.CONSENT_WITHDRAWN)
     assert withdrawn.object_id == given.object_id  # the same batch
     assert withdrawn.detail["changes"][0]["customers"] == [str(cb)]

@@ -389,7 +389,6 @@ def _batch_events(
             purpose=str(staff_purpose or ""),
             object_type="consent_batch",
             object_id=batch,
-            fields=sorted({d.split(":")[0] for (ds, _) in by for d in ds}),
             detail={
                 "channel": ch,
                 "notice_version": notice.version,
