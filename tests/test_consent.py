@@ -321,3 +321,26 @@ def test_consent_captured_with_post_customers(api_client: Any, synth: Any) -> No
     r = c.post("/api/v1/customers", bad2, content_type="application/json", headers=h)
     assert r.status_code in (400, 422)
     assert Customer.objects.count() == before
+
+
+def test_the_chinese_notice_names_every_entity_and_retention_in_chinese() -> None:
+    """No table codes or English retention texts in the zh-Hans notice: entities and texts
+    of the newer domains come through the participant contract (entity_labels, texts_zh)."""
+    import json
+    import re
+
+    from baomi.consent import notice
+
+    r = notice.render("zh-hans")
+    shown = [
+        *(s.get("paragraphs") or [] for s in r["sections"]),
+        *(s.get("bullets") or [] for s in r["sections"]),
+        *(
+            [t.get("caption"), *(cell for row in t.get("rows", []) for cell in row)]
+            for s in r["sections"]
+            for t in s.get("tables") or []
+        ),
+    ]
+    text = json.dumps(shown, ensure_ascii=False)
+    assert not re.findall(r"[a-z]+_[a-z_]+", text)  # no codes like feedback_ticket
+    assert not re.findall(r"\b(?:after|years|destroyed|cleared|generated)\b", text)

@@ -385,6 +385,10 @@ class Participant:
     # lifecycle and measurement
     retention: tuple[RetentionRule, ...] = ()
     holds: tuple[HoldSource, ...] = ()
+    # words for the customer-facing privacy notice: the app's entities (code → (中文,
+    # English)) and the Chinese of its catalogue retention texts (English → 中文)
+    entity_labels: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    texts_zh: Mapping[str, str] = field(default_factory=dict)
     retrainers: tuple[Retrainer, ...] = ()
     indicators: tuple[Indicator, ...] = ()
     # `baomi demo`: the app's demo data, through its own services (its `demo.py`)
@@ -534,6 +538,22 @@ def console_urls() -> list[tuple[str, str]]:
 
 def retention_rules() -> list[RetentionRule]:
     return [r for p in _registry.values() for r in p.retention]
+
+
+def entity_label(entity: str) -> tuple[str, str] | None:
+    """(中文, English) name of an entity some app registered, else None."""
+    for p in _registry.values():
+        if entity in p.entity_labels:
+            return tuple(p.entity_labels[entity])  # type: ignore[return-value]
+    return None
+
+
+def text_zh(english: str) -> str | None:
+    """The Chinese some app registered for one of its English texts, else None."""
+    for p in _registry.values():
+        if english in p.texts_zh:
+            return p.texts_zh[english]
+    return None
 
 
 def retrain(staff: Any, reason: str, ref: str) -> list[str]:

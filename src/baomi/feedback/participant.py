@@ -148,6 +148,11 @@ QUALITY = frozenset({Role.MANAGER, Role.INSPECTOR, Role.CUSTOMER_SERVICE, Role.P
 register(
     Participant(
         app="feedback",
+        entity_labels={
+            "feedback_ticket": ("意见与投诉", "Feedback and complaints"),
+            "feedback_survey_response": ("满意度调查回答", "Survey answers"),
+        },
+        texts_zh={R_TICKET: "工单关闭后保存 3 年，期满销毁"},
         fields=FIELDS,
         non_personal=NON_PERSONAL,
         models={"feedback_ticket": Ticket, "feedback_survey_response": SurveyResponse},

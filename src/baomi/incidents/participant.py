@@ -207,6 +207,17 @@ def _indicator(ind: indicators.Indicator) -> kpis.Indicator:
 register(
     Participant(
         app="incidents",
+        entity_labels={
+            "incident": ("安全事件", "Security incidents"),
+            "incident_transition": ("事件处理记录", "Incident handling notes"),
+            "incident_authority": ("与监管机关的联系", "Contacts with the authorities"),
+            "incident_whistle": ("内部举报", "Whistle-blowing reports"),
+            "incident_notice": ("安全事件告知", "Breach notices"),
+        },
+        texts_zh={
+            R_CASE: "结案后保存 3 年（事件处置凭证），期满销毁",
+            R_NOTICE: "结案后保存 3 年（告知凭证），期满销毁",
+        },
         fields=FIELDS,
         non_personal=NON_PERSONAL,
         models={"incident_notice": Notice},

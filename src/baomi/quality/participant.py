@@ -84,6 +84,8 @@ merge_held.connect(held.on_held, dispatch_uid="quality.held")
 register(
     Participant(
         app="quality",
+        entity_labels={"quality_held_value": ("导入待审核的值", "Import values held for review")},
+        texts_zh={"until the data steward decides, then cleared": "数据管理员处理后清除"},
         fields=FIELDS,
         non_personal=NON_PERSONAL,
         models={"quality_held_value": HeldValue},
