@@ -19,21 +19,13 @@ from baomi.contract.participants import (
     ReadCloser,
     register,
 )
-from baomi.core.i18n import bi
+from baomi.core.i18n import Bi
 
 from . import demo, selectors
 from .imports import CONSENT_COLUMNS
 from .indicators import CONSENT_SHARE, NOTICE_UPDATED, NOTICE_VISIBILITY
 from .models import ConsentEvent, NoticeAction
 from .purposes import GATE_CONSENT
-
-
-class _Bi:
-    def __init__(self, zh: str, en: str) -> None:
-        self.zh, self.en = zh, en
-
-    def __str__(self) -> str:
-        return bi(self.zh, self.en)
 
 
 def closed_without_consent(purpose: Purpose, ids: list[uuid.UUID]) -> set[uuid.UUID]:
@@ -97,7 +89,7 @@ register(
         nav=(
             NavEntry(
                 "notice_platforms",
-                _Bi("隐私政策公示", "Notice platforms"),
+                Bi("隐私政策公示", "Notice platforms"),
                 "nav-notice-platforms",
                 frozenset({Role.PRIVACY_OFFICER}),
                 96,

@@ -17,7 +17,8 @@ from baomi.access.enums import Role
 from baomi.catalog.enums import Channel
 from baomi.contract import kpis
 from baomi.core import clock
-from baomi.core.errors import Conflict, FieldIssue, Forbidden, NotFound, ValidationFailed
+from baomi.core.errors import Conflict, Forbidden, NotFound
+from baomi.core.inputs import invalid, text
 
 from .models import NoticeAction, NoticePlatform, NoticePublication, PrivacyNotice
 
@@ -25,36 +26,23 @@ UPDATE_MONTHS = 3
 EDITORS = frozenset({Role.PRIVACY_OFFICER.value})
 
 
-def _invalid(field: str, code: str, en: str, zh: str) -> ValidationFailed:
-    return ValidationFailed([FieldIssue(field, code, en, zh)])
-
-
 def _require(actor: Any) -> None:
     if str(getattr(actor, "role_code", "")) not in EDITORS:
         raise Forbidden("the privacy officer keeps the notice register", code="role_required")
 
 
-def _text(value: object, field: str, zh: str, limit: int) -> str:
-    text = str(value or "").strip()
-    if not text:
-        raise _invalid(field, "required", "required", f"请填写{zh}")
-    if len(text) > limit:
-        raise _invalid(field, "too_long", f"at most {limit} characters", f"{zh}最多 {limit} 个字")
-    return text
-
-
 @transaction.atomic
 def add_platform(actor: Any, *, code: object, channel: object, name: object) -> NoticePlatform:
     _require(actor)
-    c = _text(code, "code", "编号", 32).lower()
+    c = text(code, "code", "编号", 32).lower()
     if str(channel) not in Channel.values:
-        raise _invalid("channel", "invalid_choice", "a channel code", "渠道无效")
+        raise invalid("channel", "invalid_choice", "a channel code", "渠道无效")
     try:
         with transaction.atomic():
             p = NoticePlatform.objects.create(
                 code=c,
                 channel=str(channel),
-                name=_text(name, "name", "名称", 120),
+                name=text(name, "name", "名称", 120),
                 added_at=clock.now(),
             )
     except IntegrityError:
@@ -100,7 +88,7 @@ def record_posting(
         except ValueError:
             notice = None
     if notice is None:
-        raise _invalid(
+        raise invalid(
             "version", "unknown_version", "no such notice version", "没有这个版本的隐私政策"
         )
     when = clock.now()
@@ -109,9 +97,9 @@ def record_posting(
 
         parsed = at if isinstance(at, datetime) else parse_datetime(str(at))
         if parsed is None or parsed.tzinfo is None:
-            raise _invalid("at", "invalid_datetime", "an ISO time with offset", "应为带时区的时间")
+            raise invalid("at", "invalid_datetime", "an ISO time with offset", "应为带时区的时间")
         if parsed > when or parsed < notice.published_at:
-            raise _invalid(
+            raise invalid(
                 "at",
                 "out_of_range",
                 "between the version's publication and now",
@@ -123,7 +111,7 @@ def record_posting(
         notice=notice,
         posted_at=when,
         posted_by_id=getattr(actor, "pk", None),
-        evidence=_text(evidence, "evidence", "证据（网址、照片编号等）", 300),
+        evidence=text(evidence, "evidence", "证据（网址、照片编号等）", 300),
     )
     audit.record(
         NoticeAction.POSTED,

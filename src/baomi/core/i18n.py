@@ -49,3 +49,20 @@ def country_alpha2(code: object) -> str:
         return text
     alias = get_global("territory_aliases").get(text)
     return str(alias[0]) if alias else ""
+
+
+class Bi:
+    """A (Chinese, English) pair that renders in the language active when it is shown —
+    for labels fixed at import time (navigation entries, registrations) whose language is
+    only known per request. `str(Bi("审批", "Approvals"))`."""
+
+    __slots__ = ("en", "zh")
+
+    def __init__(self, zh: str, en: str) -> None:
+        self.zh, self.en = zh, en
+
+    def __str__(self) -> str:
+        return bi(self.zh, self.en)
+
+    def __repr__(self) -> str:
+        return f"Bi({self.zh!r}, {self.en!r})"

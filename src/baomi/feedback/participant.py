@@ -21,7 +21,7 @@ from baomi.contract.participants import (
     RetentionRule,
     register,
 )
-from baomi.core.i18n import bi
+from baomi.core.i18n import Bi
 
 from . import demo, indicators
 from .enums import Channel, FeedbackAction, Kind, State, Topic
@@ -96,16 +96,6 @@ NON_PERSONAL = {
 }
 
 
-class _Bi:
-    """A nav label in the active language (the console renders `str(label)`)."""
-
-    def __init__(self, zh: str, en: str) -> None:
-        self.zh, self.en = zh, en
-
-    def __str__(self) -> str:
-        return bi(self.zh, self.en)
-
-
 def erase(ctx: EraseContext) -> Erasure:
     """Tickets lose their texts (also shredded with the customer's key), survey answers
     their comment and their link to the customer; outbox messages go."""
@@ -170,17 +160,17 @@ register(
         ),
         panels=(CustomerPanel("feedback", "feedback/_panel.html", _panel, 30),),
         nav=(
-            NavEntry("feedback:queue", _Bi("客户反馈", "Feedback"), "nav-feedback", HANDLERS, 30),
+            NavEntry("feedback:queue", Bi("客户反馈", "Feedback"), "nav-feedback", HANDLERS, 30),
             NavEntry(
                 "feedback:new",
-                _Bi("登记反馈", "Record feedback"),
+                Bi("登记反馈", "Record feedback"),
                 "nav-feedback-new",
                 INTAKE_ONLY,
                 31,
             ),
             NavEntry(
                 "feedback:standards",
-                _Bi("服务质量", "Service quality"),
+                Bi("服务质量", "Service quality"),
                 "nav-service-quality",
                 QUALITY,
                 32,

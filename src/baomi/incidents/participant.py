@@ -26,7 +26,7 @@ from baomi.contract.participants import (
     RetentionRule,
     register,
 )
-from baomi.core.i18n import bi
+from baomi.core.i18n import Bi
 
 from . import demo, indicators, notices, selectors, texts
 from .enums import IncidentAction, State
@@ -108,16 +108,6 @@ NON_PERSONAL = {
         }
     ),
 }
-
-
-class _Label:
-    """A nav label in the console's language (bilingual pair, no gettext catalogue)."""
-
-    def __init__(self, zh: str, en: str) -> None:
-        self.zh, self.en = zh, en
-
-    def __str__(self) -> str:
-        return bi(self.zh, self.en)
 
 
 def erase(ctx: EraseContext) -> Erasure:
@@ -229,7 +219,7 @@ register(
         nav=(
             NavEntry(
                 "incidents:dashboard",
-                _Label("事件应急", "Incidents"),
+                Bi("事件应急", "Incidents"),
                 "nav-incidents",
                 CASE_ROLES,
                 90,

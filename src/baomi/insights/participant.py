@@ -16,21 +16,11 @@ from baomi.contract.participants import (
     Participant,
     register,
 )
-from baomi.core.i18n import bi
+from baomi.core.i18n import Bi
 
 from . import demo, indicators, services
 from .enums import InsightsAction
 from .models import CampaignMessage
-
-
-class _Bi:
-    """A nav label in the active language (the console renders `str(label)`)."""
-
-    def __init__(self, zh: str, en: str) -> None:
-        self.zh, self.en = zh, en
-
-    def __str__(self) -> str:
-        return bi(self.zh, self.en)
 
 
 def erase(ctx: EraseContext) -> Erasure:
@@ -68,7 +58,7 @@ register(
         nav=(
             NavEntry(
                 "insights:segments",
-                _Bi("客户洞察", "Insights"),
+                Bi("客户洞察", "Insights"),
                 "nav-insights",
                 frozenset({Role.MARKETING, Role.MANAGER}),
                 70,

@@ -19,7 +19,7 @@ from baomi.contract.participants import (
     RecordOpener,
     register,
 )
-from baomi.core.i18n import bi
+from baomi.core.i18n import Bi
 
 from . import indicators
 from .enums import OpsAction, SiteKind
@@ -27,17 +27,6 @@ from .models import Occupancy, Traveller
 from .services.common import posting
 
 OWN_STAY_FIELDS = frozenset({"room", "check_in", "check_out"})
-
-
-class _Bi:
-    """A nav label in the active language (the console renders `str(label)`)."""
-
-    def __init__(self, zh: str, en: str) -> None:
-        self.zh, self.en = zh, en
-
-    def __str__(self) -> str:
-
-        return bi(self.zh, self.en)
 
 
 def own_hotel_stays(
@@ -89,14 +78,14 @@ register(
         openers=(RecordOpener("own_hotel_stays", "stay", own_hotel_stays),),
         eraser=erase,
         nav=(
-            NavEntry("operations:desk", _Bi("前台", "Front desk"), "nav-desk", FRONT, 20),
+            NavEntry("operations:desk", Bi("前台", "Front desk"), "nav-desk", FRONT, 20),
             NavEntry(
-                "operations:deliveries", _Bi("派送", "Deliveries"), "nav-deliveries", COURIER, 20
+                "operations:deliveries", Bi("派送", "Deliveries"), "nav-deliveries", COURIER, 20
             ),
-            NavEntry("operations:find", _Bi("查单号", "Find a record"), "nav-find", WRITERS, 21),
+            NavEntry("operations:find", Bi("查单号", "Find a record"), "nav-find", WRITERS, 21),
             NavEntry(
                 "operations:register",
-                _Bi("运单登记簿", "Waybill register"),
+                Bi("运单登记簿", "Waybill register"),
                 "nav-waybills",
                 REGISTER,
                 22,

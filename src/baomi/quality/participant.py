@@ -15,7 +15,7 @@ from baomi.contract.participants import (
     ReadCloser,
     register,
 )
-from baomi.core.i18n import bi
+from baomi.core.i18n import Bi
 from baomi.customers.signals import merge_held
 
 from . import demo, indicators
@@ -57,17 +57,6 @@ NON_PERSONAL = {
 }
 
 
-class _Bi:
-    """A nav label in the active language (the console renders `str(label)`)."""
-
-    def __init__(self, zh: str, en: str) -> None:
-        self.zh, self.en = zh, en
-
-    def __str__(self) -> str:
-
-        return bi(self.zh, self.en)
-
-
 def erase(ctx: EraseContext) -> Erasure:
     cleared = duplicates.erase(ctx.customer_id)
     facts = metrics.erase(ctx.customer_id)
@@ -103,14 +92,14 @@ register(
         nav=(
             NavEntry(
                 "quality:queue",
-                _Bi("重复客户", "Duplicates"),
+                Bi("重复客户", "Duplicates"),
                 "nav-duplicates",
                 frozenset({Role.DATA_STEWARD}),
                 80,
             ),
             NavEntry(
                 "quality:metrics",
-                _Bi("数据质量", "Data quality"),
+                Bi("数据质量", "Data quality"),
                 "nav-quality",
                 frozenset({Role.DATA_STEWARD}),
                 79,

@@ -10,7 +10,6 @@ step is audited; the plan records the audit log's size and root when it was made
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from django.db import transaction
@@ -22,7 +21,8 @@ from baomi.access.models import Staff
 from baomi.audit import services as log
 from baomi.contract import kpis
 from baomi.core import clock
-from baomi.core.errors import Conflict, FieldIssue, Forbidden, NotFound, ValidationFailed
+from baomi.core.errors import Conflict, Forbidden, NotFound
+from baomi.core.inputs import invalid, iso_date, text
 
 from .enums import (
     FINDING_MOVES,
@@ -95,35 +95,11 @@ def require(actor: Any, roles: frozenset[str]) -> None:
         raise Forbidden("your role may not do this", code="role_required")
 
 
-def invalid(field: str, code: str, en: str, zh: str) -> ValidationFailed:
-    return ValidationFailed([FieldIssue(field, code, en, zh)])
-
-
-def _text(value: object, field: str, zh: str, limit: int, required: bool = True) -> str:
-    text = str(value or "").strip()
-    if required and not text:
-        raise invalid(field, "required", "required", f"请填写{zh}")
-    if len(text) > limit:
-        raise invalid(field, "too_long", f"at most {limit} characters", f"{zh}最多 {limit} 个字")
-    return text
-
-
 def _staff(username: object, field: str) -> Staff:
     staff = Staff.objects.filter(username=str(username or "").strip(), is_active=True).first()
     if staff is None:
         raise invalid(field, "unknown_account", "no active staff account", "没有这个在职员工账号")
     return staff
-
-
-def _day(value: object, field: str) -> date:
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value or "").strip())
-    except ValueError:
-        raise invalid(
-            field, "invalid_date", "expected YYYY-MM-DD", "日期格式应为 YYYY-MM-DD"
-        ) from None
 
 
 def _pk(value: object, code: str) -> int:
@@ -145,7 +121,7 @@ def plan(actor: Any, *, period: object, scope: object) -> Inspection:
     size = log.tree_size()
     insp = Inspection.objects.create(
         period=p.code,
-        scope=_text(scope, "scope", "检查范围", 300),
+        scope=text(scope, "scope", "检查范围", 300),
         state=InspectionState.PLANNED,
         lead=actor,
         planned_at=clock.now(),
@@ -203,7 +179,7 @@ def record_check(
             "result", "invalid_choice", "pass, fail or na", "结果应为符合、不符合或不适用"
         )
     chk.result = str(result)
-    chk.evidence = _text(evidence, "evidence", "证据", 500, required=chk.result == CheckResult.FAIL)
+    chk.evidence = text(evidence, "evidence", "证据", 500, required=chk.result == CheckResult.FAIL)
     chk.checked_at = clock.now()
     chk.checked_by_id = getattr(actor, "pk", None)
     chk.save(update_fields=["result", "evidence", "checked_at", "checked_by_id"])
@@ -252,14 +228,14 @@ def raise_finding(
         raise invalid("inspection_id", "required", "an inspection or a meeting", "请指定检查或会议")
     if str(severity) not in Severity.values:
         raise invalid("severity", "invalid_choice", "low, medium or high", "严重程度无效")
-    due = _day(due_on, "due_on")
+    due = iso_date(due_on, "due_on")
     if due < timezone.localdate(clock.now()):
         raise invalid("due_on", "in_past", "a due date in the past", "整改期限早于今天")
     f = Finding.objects.create(
         inspection=insp,
         meeting=meeting,
         checklist_item=chk,
-        title=_text(title, "title", "问题", 200),
+        title=text(title, "title", "问题", 200),
         severity=str(severity),
         owner=_staff(owner, "owner"),
         due_on=due,
@@ -299,7 +275,7 @@ def move_finding(actor: Any, finding_id: object, to: object, note: object = "") 
     if target is FindingState.RECTIFIED:
         if getattr(actor, "pk", None) != f.owner_id and _role(actor) not in INSPECTORS:
             raise Forbidden("only the owner reports a rectification", code="not_owner")
-        f.rectification = _text(note, "note", "整改说明", 500)
+        f.rectification = text(note, "note", "整改说明", 500)
         f.rectified_at = clock.now()
     else:
         require(actor, INSPECTORS)
@@ -356,10 +332,10 @@ def record_meeting(actor: Any, data: dict[str, Any]) -> Meeting:
     if not attendees:
         raise invalid("attendees", "required", "who attended", "请填写参会人员")
     m = Meeting.objects.create(
-        held_on=_day(data.get("held_on"), "held_on"),
-        title=_text(data.get("title"), "title", "会议主题", 200),
+        held_on=iso_date(data.get("held_on"), "held_on"),
+        title=text(data.get("title"), "title", "会议主题", 200),
         attendees=attendees,
-        decisions=_text(data.get("decisions"), "decisions", "会议决定", 4000),
+        decisions=text(data.get("decisions"), "decisions", "会议决定", 4000),
         recorded_by_id=getattr(actor, "pk", None),
         recorded_at=clock.now(),
     )

@@ -11,20 +11,12 @@ from baomi.catalog.enums import Role
 from baomi.contract import kpis
 from baomi.contract.participants import Banner, DemoStep, NavEntry, Participant, register
 from baomi.core import clock
-from baomi.core.i18n import bi
+from baomi.core.i18n import Bi
 
 from . import demo
 from .enums import FindingState, InspectionState, ReportsAction
 from .figures import overdue_for
 from .models import Finding, Inspection
-
-
-class _Bi:
-    def __init__(self, zh: str, en: str) -> None:
-        self.zh, self.en = zh, en
-
-    def __str__(self) -> str:
-        return bi(self.zh, self.en)
 
 
 def _inspections(period: kpis.Period) -> kpis.Measurement:
@@ -109,7 +101,7 @@ register(
         nav=(
             NavEntry(
                 "reports:home",
-                _Bi("监督与报告", "Supervision"),
+                Bi("监督与报告", "Supervision"),
                 "nav-supervision",
                 frozenset({Role.INSPECTOR, Role.MANAGER, Role.PRIVACY_OFFICER}),
                 95,

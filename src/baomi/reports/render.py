@@ -17,10 +17,10 @@ from baomi.contract import kpis
 from baomi.core import clock
 from baomi.core.errors import Forbidden
 from baomi.core.fonts import cjk_font
+from baomi.core.inputs import invalid
 
 from .enums import ReportFormat, ReportKind, ReportsAction
 from .figures import Report, _fmt, _t, build
-from .inspections import invalid
 from .models import ReportRun
 
 READERS = frozenset(

@@ -13,11 +13,12 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from baomi.access.enums import Role
+from baomi.console.actions import attempt, refusal_text
 from baomi.console.decorators import error_page, role_required, staff_required
 from baomi.contract import kpis
 from baomi.core import clock
 from baomi.core.downloads import attachment
-from baomi.core.errors import BaomiError, NotFound, ValidationFailed
+from baomi.core.errors import BaomiError, NotFound
 from baomi.core.i18n import bi, half
 
 from . import inspections as svc
@@ -36,21 +37,8 @@ MESSAGES = {
 }
 
 
-def _message(exc: BaomiError) -> str:
-    if isinstance(exc, ValidationFailed):
-        return bi("；".join(i.zh for i in exc.issues), "; ".join(i.en for i in exc.issues))
-    pair = MESSAGES.get(exc.code)
-    return bi(*pair) if pair else bi("操作未完成。", "The action was not completed.")
-
-
-def _try(request: HttpRequest, fn: Callable[[], Any], ok: str) -> Any:
-    try:
-        out = fn()
-    except BaomiError as exc:
-        messages.error(request, _message(exc))
-        return None
-    messages.success(request, ok)
-    return out
+def _do(request: HttpRequest, fn: Callable[[], Any], ok: str) -> Any:
+    return attempt(request, fn, ok, MESSAGES)
 
 
 def _choices(enum: Any) -> list[tuple[str, str]]:
@@ -88,19 +76,19 @@ def home(request: HttpRequest) -> HttpResponse:
         p = request.POST
         op = p.get("op")
         if op == "plan":
-            _try(
+            _do(
                 request,
                 lambda: svc.plan(u, period=p.get("period"), scope=p.get("scope")),
                 bi("已制定检查计划。", "Inspection planned."),
             )
         elif op == "meeting":
-            _try(
+            _do(
                 request,
                 lambda: svc.record_meeting(u, dict(p.items())),
                 bi("会议已记录。", "Meeting recorded."),
             )
         elif op == "move":
-            _try(
+            _do(
                 request,
                 lambda: svc.move_finding(u, p.get("finding"), p.get("to"), p.get("note", "")),
                 bi("已更新。", "Updated."),
@@ -148,7 +136,7 @@ def inspection(request: HttpRequest, inspection_id: int) -> HttpResponse:
         p = request.POST
         op = p.get("op")
         if op == "check":
-            _try(
+            _do(
                 request,
                 lambda: svc.record_check(
                     u, p.get("check"), result=p.get("result"), evidence=p.get("evidence", "")
@@ -156,7 +144,7 @@ def inspection(request: HttpRequest, inspection_id: int) -> HttpResponse:
                 bi("已记录。", "Recorded."),
             )
         elif op == "finding":
-            _try(
+            _do(
                 request,
                 lambda: svc.raise_finding(
                     u,
@@ -170,13 +158,13 @@ def inspection(request: HttpRequest, inspection_id: int) -> HttpResponse:
                 bi("已提出问题。", "Finding raised."),
             )
         elif op == "move":
-            _try(
+            _do(
                 request,
                 lambda: svc.move_finding(u, p.get("finding"), p.get("to"), p.get("note", "")),
                 bi("已更新。", "Updated."),
             )
         elif op == "close":
-            _try(request, lambda: svc.close(u, insp.pk), bi("检查已完成。", "Inspection closed."))
+            _do(request, lambda: svc.close(u, insp.pk), bi("检查已完成。", "Inspection closed."))
         return redirect("reports:inspection", inspection_id=insp.pk)
     lang_zh = not str(getattr(request, "LANGUAGE_CODE", "zh")).startswith("en")
     checks = [
@@ -210,7 +198,7 @@ def download(request: HttpRequest) -> HttpResponse:
             request.user, g.get("kind"), g.get("period"), g.get("format", "pdf"), lang
         )
     except BaomiError as exc:
-        messages.error(request, _message(exc))
+        messages.error(request, refusal_text(exc, MESSAGES))
         return redirect("reports:home")
     resp = HttpResponse(body, content_type=reports.MIME[ReportFormat(run.format)])
     resp["Content-Disposition"] = attachment(name)

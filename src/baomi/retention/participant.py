@@ -7,19 +7,11 @@ from __future__ import annotations
 from baomi.catalog.enums import Role
 from baomi.contract import kpis
 from baomi.contract.participants import DemoStep, HoldSource, NavEntry, Participant, register
-from baomi.core.i18n import bi
+from baomi.core.i18n import Bi
 
 from . import demo, services
 from .enums import RetentionAction
 from .models import RetentionRun
-
-
-class _Bi:
-    def __init__(self, zh: str, en: str) -> None:
-        self.zh, self.en = zh, en
-
-    def __str__(self) -> str:
-        return bi(self.zh, self.en)
 
 
 def _past_due(period: kpis.Period) -> kpis.Measurement:
@@ -97,7 +89,7 @@ register(
         ),
         nav=(
             NavEntry(
-                "retention:home", _Bi("保存与销毁", "Retention"), "nav-retention", _nav_roles(), 85
+                "retention:home", Bi("保存与销毁", "Retention"), "nav-retention", _nav_roles(), 85
             ),
         ),
         urls=(("retention/", "baomi.retention.urls"),),

@@ -28,7 +28,8 @@ from baomi.access.models import Staff
 from baomi.contract import participants
 from baomi.contract.participants import Expiry, RetentionRule
 from baomi.core import clock
-from baomi.core.errors import Conflict, FieldIssue, Forbidden, NotFound, ValidationFailed
+from baomi.core.errors import Conflict, Forbidden, NotFound
+from baomi.core.inputs import invalid, iso_date, text
 from baomi.customers.models import Customer
 
 from .enums import ArchiveKind, DestructionMethod, HoldKind, RetentionAction
@@ -55,10 +56,6 @@ VIEW_ROLES = DRY_RUN_ROLES | HOLD_ROLES
 def require_viewer(actor: Any) -> None:
     """Runs, certificates, holds and the archive register: no personal value in them."""
     _require(actor, VIEW_ROLES)
-
-
-def _invalid(field: str, code: str, en: str, zh: str) -> ValidationFailed:
-    return ValidationFailed([FieldIssue(field, code, en, zh)])
 
 
 def rules() -> list[tuple[str, RetentionRule]]:
@@ -174,7 +171,7 @@ def _customer_id(value: object) -> uuid.UUID:
     try:
         cid = uuid.UUID(str(value).strip())
     except ValueError:
-        raise _invalid("customer_id", "invalid_id", "not a customer id", "客户编号无效") from None
+        raise invalid("customer_id", "invalid_id", "not a customer id", "客户编号无效") from None
     if not Customer.objects.filter(id=cid).exists():
         raise NotFound("no such customer", code="customer_not_found")
     return cid
@@ -185,12 +182,12 @@ def place_hold(actor: Any, customer_id: object, kind: object, reference: object)
     _require(actor, HOLD_ROLES)
     cid = _customer_id(customer_id)
     if str(kind) not in HoldKind.values:
-        raise _invalid(
+        raise invalid(
             "kind", "invalid_choice", "dispute, litigation, authority or other", "类型无效"
         )
     ref = str(reference or "").strip()
     if not ref or len(ref) > 120:
-        raise _invalid(
+        raise invalid(
             "reference",
             "required",
             "a case or file number (≤ 120)",
@@ -247,24 +244,6 @@ def _pk(value: object) -> int:
 
 
 # -- paper archives (R-C9: locked storage, a named keeper, a check-out log, destruction) ---
-def _date(value: object, field: str) -> date:
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value or "").strip())
-    except ValueError:
-        raise _invalid(
-            field, "invalid_date", "expected YYYY-MM-DD", "日期格式应为 YYYY-MM-DD"
-        ) from None
-
-
-def _text(value: object, field: str, zh: str, limit: int = 120) -> str:
-    text = str(value or "").strip()
-    if not text:
-        raise _invalid(field, "required", "required", f"请填写{zh}")
-    if len(text) > limit:
-        raise _invalid(field, "too_long", f"at most {limit} characters", f"{zh}最多 {limit} 个字")
-    return text
 
 
 @transaction.atomic
@@ -272,29 +251,29 @@ def register_archive(actor: Any, data: dict[str, Any]) -> PaperArchive:
     _require(actor, ARCHIVE_ROLES)
     kind = str(data.get("kind") or "")
     if kind not in ArchiveKind.values:
-        raise _invalid("kind", "invalid_choice", "unknown kind of archive", "档案类型无效")
+        raise invalid("kind", "invalid_choice", "unknown kind of archive", "档案类型无效")
     keeper = Staff.objects.filter(username=str(data.get("keeper") or "").strip(), is_active=True)
     keeper_obj = keeper.first()
     if keeper_obj is None:
-        raise _invalid(
+        raise invalid(
             "keeper", "unknown_account", "no active staff account", "没有这个在职员工账号"
         )
-    start = _date(data.get("covers_from"), "covers_from")
-    end = _date(data.get("covers_to"), "covers_to")
-    until = _date(data.get("retain_until"), "retain_until")
+    start = iso_date(data.get("covers_from"), "covers_from")
+    end = iso_date(data.get("covers_to"), "covers_to")
+    until = iso_date(data.get("retain_until"), "retain_until")
     if end < start:
-        raise _invalid("covers_to", "before_start", "ends before it starts", "结束日期早于开始日期")
+        raise invalid("covers_to", "before_start", "ends before it starts", "结束日期早于开始日期")
     if until < end:
-        raise _invalid(
+        raise invalid(
             "retain_until",
             "before_end",
             "kept until before its last record",
             "保存期限早于档案截止日期",
         )
     archive = PaperArchive.objects.create(
-        title=_text(data.get("title"), "title", "名称"),
+        title=text(data.get("title"), "title", "名称"),
         kind=kind,
-        location=_text(data.get("location"), "location", "存放位置"),
+        location=text(data.get("location"), "location", "存放位置"),
         keeper=keeper_obj,
         covers_from=start,
         covers_to=end,
@@ -325,17 +304,17 @@ def destroy_archive(
     if archive.loans.filter(back_at__isnull=True).exists():
         raise Conflict("out of the cabinet: return it first", code="archive_out")
     today = timezone.localdate(clock.now())
-    day = today if on in (None, "") else _date(on, "destroyed_on")
+    day = today if on in (None, "") else iso_date(on, "destroyed_on")
     if day > today:
-        raise _invalid("destroyed_on", "in_future", "a day in the future", "销毁日期晚于今天")
+        raise invalid("destroyed_on", "in_future", "a day in the future", "销毁日期晚于今天")
     if day <= archive.retain_until:
         raise Conflict(f"kept until {archive.retain_until.isoformat()}", code="retention_not_over")
     if str(method) not in DestructionMethod.values:
-        raise _invalid(
+        raise invalid(
             "method", "invalid_choice", "shredding, incineration or pulping", "销毁方式无效"
         )
     archive.method = str(method)
-    archive.witness = _text(witness, "witness", "监销人")
+    archive.witness = text(witness, "witness", "监销人")
     archive.destroyed_on = day
     archive.destroyed_by_id = getattr(actor, "pk", None)
     archive.save(update_fields=["method", "witness", "destroyed_on", "destroyed_by_id"])
@@ -366,7 +345,7 @@ def lend_archive(actor: Any, archive_id: object, reason: object) -> ArchiveLoan:
     if archive.loans.filter(back_at__isnull=True).exists():
         raise Conflict("already out of the cabinet", code="archive_out")
     loan = ArchiveLoan.objects.create(
-        archive=archive, borrower=actor, reason=_text(reason, "reason", "用途"), out_at=clock.now()
+        archive=archive, borrower=actor, reason=text(reason, "reason", "用途"), out_at=clock.now()
     )
     audit.record(
         RetentionAction.ARCHIVE_OUT,

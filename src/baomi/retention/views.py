@@ -12,9 +12,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from baomi.access.enums import Role
+from baomi.console.actions import attempt
 from baomi.console.decorators import error_page, role_required
 from baomi.core import clock
-from baomi.core.errors import BaomiError, NotFound, ValidationFailed
+from baomi.core.errors import NotFound
 from baomi.core.i18n import bi, half
 
 from . import services
@@ -38,6 +39,11 @@ MESSAGES = {
     "retention_not_over": ("保存期限未到，不能销毁。", "Its retention period is not over."),
 }
 
+
+def _do(request: HttpRequest, fn: Callable[[], Any], ok: str) -> Any:
+    return attempt(request, fn, ok, MESSAGES)
+
+
 ENTITY_LABELS = {
     "customer": ("客户档案", "Customer profiles"),
     "stay": ("住宿记录", "Stays"),
@@ -54,23 +60,6 @@ HOLD_LABELS = {
     "lawful_request": ("依法调取", "lawful request"),
     "rights_request": ("权利请求", "rights request"),
 }
-
-
-def _message(exc: BaomiError) -> str:
-    if isinstance(exc, ValidationFailed):
-        return bi("；".join(i.zh for i in exc.issues), "; ".join(i.en for i in exc.issues))
-    pair = MESSAGES.get(exc.code)
-    return bi(*pair) if pair else bi("操作未完成。", "The action was not completed.")
-
-
-def _try(request: HttpRequest, fn: Callable[[], Any], ok: str) -> Any:
-    try:
-        out = fn()
-    except BaomiError as exc:
-        messages.error(request, _message(exc))
-        return None
-    messages.success(request, ok)
-    return out
 
 
 def _entity(code: str) -> str:
@@ -101,7 +90,7 @@ def _post(request: HttpRequest) -> None:
     op = p.get("op", "")
     if op in ("run", "dry_run"):
         dry = op == "dry_run"
-        rec = _try(
+        rec = _do(
             request,
             lambda: services.run(u, dry_run=dry),
             bi("试运行完成，未销毁任何数据。", "Dry run done: nothing was destroyed.")
@@ -114,33 +103,33 @@ def _post(request: HttpRequest) -> None:
                 bi("有规则执行失败，请查看证明。", "Some rules failed: see the certificate."),
             )
     elif op == "hold":
-        _try(
+        _do(
             request,
             lambda: services.place_hold(u, p.get("customer_id"), p.get("kind"), p.get("reference")),
             bi("已设置法定保留。", "Legal hold placed."),
         )
     elif op == "lift":
-        _try(request, lambda: services.lift_hold(u, p.get("hold")), bi("已解除。", "Lifted."))
+        _do(request, lambda: services.lift_hold(u, p.get("hold")), bi("已解除。", "Lifted."))
     elif op == "archive":
-        _try(
+        _do(
             request,
             lambda: services.register_archive(u, dict(p.items())),
             bi("档案已登记。", "Archive registered."),
         )
     elif op == "out":
-        _try(
+        _do(
             request,
             lambda: services.lend_archive(u, p.get("archive"), p.get("reason")),
             bi("已登记借出。", "Taken out (logged)."),
         )
     elif op == "back":
-        _try(
+        _do(
             request,
             lambda: services.return_archive(u, p.get("archive")),
             bi("已归还。", "Returned."),
         )
     elif op == "destroy":
-        _try(
+        _do(
             request,
             lambda: services.destroy_archive(
                 u,

@@ -24,7 +24,7 @@ from baomi.contract.participants import (
     Scope,
     register,
 )
-from baomi.core.i18n import bi
+from baomi.core.i18n import Bi
 
 from . import demo, indicators, selectors
 from .enums import SharingAction
@@ -36,16 +36,6 @@ REGISTER = common.REGISTER_ROLES
 PREPARERS = frozenset(
     {Role.FRONT_DESK, Role.FINANCE, Role.MARKETING, Role.CUSTOMER_SERVICE, Role.COURIER}
 )
-
-
-class _Bi:
-    """A nav label in the active language (the console renders `str(label)`)."""
-
-    def __init__(self, zh: str, en: str) -> None:
-        self.zh, self.en = zh, en
-
-    def __str__(self) -> str:
-        return bi(self.zh, self.en)
 
 
 def _grants(actor: Any, purpose: Any, ids: Any) -> dict[uuid.UUID, Scope]:
@@ -155,14 +145,14 @@ register(
         ),
         nav=(
             NavEntry(
-                "sharing:dashboard", _Bi("第三方", "Third parties"), "nav-sharing", REGISTER, 85
+                "sharing:dashboard", Bi("第三方", "Third parties"), "nav-sharing", REGISTER, 85
             ),
             NavEntry(
-                "sharing:lawful", _Bi("依法调取", "Lawful requests"), "nav-lawful", REGISTER, 86
+                "sharing:lawful", Bi("依法调取", "Lawful requests"), "nav-lawful", REGISTER, 86
             ),
             NavEntry(
                 "sharing:disclose",
-                _Bi("向合作方提供", "Disclose"),
+                Bi("向合作方提供", "Disclose"),
                 "nav-disclose",
                 PREPARERS,
                 87,

@@ -18,21 +18,10 @@ from baomi.contract.participants import (
     StaffWithholder,
     register,
 )
-from baomi.core.i18n import bi
+from baomi.core.i18n import Bi
 
 from . import demo, duties, indicators, selectors, services, standing
 from .enums import TrainingAction
-
-
-class _Bi:
-    """A nav label in the active language (the console renders `str(label)`)."""
-
-    def __init__(self, zh: str, en: str) -> None:
-        self.zh, self.en = zh, en
-
-    def __str__(self) -> str:
-        return bi(self.zh, self.en)
-
 
 EVERYONE = frozenset(Role)
 DUTY_READERS = frozenset({Role.HR, Role.PRIVACY_OFFICER, Role.MANAGER, Role.INSPECTOR})
@@ -87,22 +76,22 @@ register(
             ),
         ),
         nav=(
-            NavEntry("training:me", _Bi("我的培训", "My training"), "nav-training", EVERYONE, 85),
+            NavEntry("training:me", Bi("我的培训", "My training"), "nav-training", EVERYONE, 85),
             NavEntry(
                 "training:manage",
-                _Bi("培训管理", "Training admin"),
+                Bi("培训管理", "Training admin"),
                 "nav-training-admin",
                 frozenset({Role.HR}),
                 86,
             ),
             NavEntry(
                 "training:reports",
-                _Bi("团队培训", "Team training"),
+                Bi("团队培训", "Team training"),
                 "nav-training-team",
                 frozenset({Role.MANAGER}),
                 86,
             ),
-            NavEntry("training:duties", _Bi("职责矩阵", "Duties"), "nav-duties", DUTY_READERS, 87),
+            NavEntry("training:duties", Bi("职责矩阵", "Duties"), "nav-duties", DUTY_READERS, 87),
         ),
         banners=(
             Banner("training_standing", "training/banner.html", EVERYONE, _my_standing),
