@@ -37,6 +37,19 @@ def _rectified(period: kpis.Period) -> kpis.Measurement:
     return kpis.share(done, due.count(), "no_findings_due")
 
 
+def _inspections_drill(period: kpis.Period) -> kpis.Drill:
+    rows = [
+        kpis.DrillRow(
+            id=str(i.pk),
+            cells={"period": i.period, "scope": i.scope, "state": InspectionState(i.state).label},
+            counts=i.state == InspectionState.CLOSED,
+            href=f"/supervision/inspections/{i.pk}/",
+        )
+        for i in Inspection.objects.filter(period=period.code)
+    ]
+    return kpis.Drill(groups=[], rows=rows)
+
+
 def _drill(period: kpis.Period) -> kpis.Drill:
     rows = [
         kpis.DrillRow(
@@ -67,6 +80,12 @@ INDICATORS = (
         unit="count",
         period=kpis.HALF,
         compute=_inspections,
+        drill=_inspections_drill,
+        columns=(
+            ("period", "半年度", "Half-year"),
+            ("scope", "范围", "Scope"),
+            ("state", "状态", "State"),
+        ),
         reasons=(("half_years_only", "按半年度统计", "Counted per half-year"),),
     ),
     kpis.Indicator(
