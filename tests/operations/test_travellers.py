@@ -147,3 +147,14 @@ def test_erasing_a_companion_removes_the_link_only(make_customer: Any, make_staf
     rights.erase_customer(make_staff("privacy_officer"), friend.id, basis="erasure request")
     assert not Traveller.objects.exists()
     assert type(b).objects.filter(pk=b.pk).exists()
+
+
+def test_malformed_ids_are_404_not_500(
+    api_client: Any, make_customer: Any, make_staff: Any
+) -> None:
+    b = _booking(make_staff, make_customer())
+    c, h = api_client("front_desk", "reception")
+    assert c.get("/api/v1/bookings/not-a-uuid/travellers", headers=h).status_code == 404
+    r = c.delete(f"/api/v1/bookings/{b.pk}/travellers/not-a-uuid", headers=h)
+    assert r.status_code == 404 and r.json()["code"] == "traveller_not_found"
+    assert c.get("/api/v1/stays/not-a-uuid/registration-card", headers=h).status_code == 404

@@ -51,17 +51,15 @@ class ConsentLine:
 
 
 def state_of(customer_id: uuid.UUID | str) -> list[ConsentLine]:
+    yes_before = ConsentEvent.objects.filter(
+        customer_id=OuterRef("customer_id"), purpose=OuterRef("purpose"), given=True
+    )
     rows = {
         s.purpose: s
-        for s in ConsentState.objects.filter(customer_id=customer_id).select_related(
-            "event", "event__notice"
-        )
+        for s in ConsentState.objects.filter(customer_id=customer_id)
+        .select_related("event", "event__notice")
+        .annotate(ever_given=Exists(yes_before))  # one query: refused vs withdrawn
     }
-    ever_given = set(
-        ConsentEvent.objects.filter(customer_id=customer_id, given=True).values_list(
-            "purpose", flat=True
-        )
-    )
     out = []
     for spec in CONSENTS:
         s = rows.get(spec.code.value)
@@ -79,7 +77,7 @@ def state_of(customer_id: uuid.UUID | str) -> list[ConsentLine]:
                 channel="" if s is None else s.event.channel,
                 method="" if s is None else s.event.method,
                 notice_version=None if s is None else s.event.notice.version,
-                refused=s is not None and not s.given and spec.code.value not in ever_given,
+                refused=s is not None and not s.given and not s.ever_given,
             )
         )
     return out

@@ -9,6 +9,7 @@ preferences. Printing is audited; the PDF embeds Noto Sans CJK (`core.fonts`).""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +47,10 @@ def _label(enum: Any, code: object) -> str:
 
 
 def build(actor: Any, purpose: Purpose | str | None, stay_id: Any) -> Card:
+    try:
+        stay_id = uuid.UUID(str(stay_id))
+    except ValueError:
+        raise NotFound("no such stay at a hotel", code="stay_unknown") from None
     occ = selectors.occupancy(stay_id)
     if occ is None:
         raise NotFound("no such stay at a hotel", code="stay_unknown")

@@ -121,7 +121,11 @@ def remove_traveller(
 ) -> None:
     p = _writer(actor, purpose)
     booking = _booking(booking_id)
-    n, _ = Traveller.objects.filter(booking=booking, customer_id=str(customer_id)).delete()
+    try:
+        cid = uuid.UUID(str(customer_id))
+    except ValueError:
+        raise NotFound("not on this booking", code="traveller_not_found") from None
+    n, _ = Traveller.objects.filter(booking=booking, customer_id=cid).delete()
     if not n:
         raise NotFound("not on this booking", code="traveller_not_found")
     audit.record(
