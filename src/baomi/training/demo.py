@@ -24,7 +24,7 @@ from baomi.customers.demo import DemoAccount
 from . import exams as exams_service
 from . import services
 from .enums import AssignmentState, CertificateSource, CourseKind, RuleEvent
-from .models import Agreement, Assignment, AssignmentRule, Attempt, Certificate, Employment
+from .models import Agreement, Assignment, AssignmentRule, Attempt, Certificate
 from .services import QuestionData
 from .standing import today
 
@@ -116,18 +116,13 @@ def load() -> DemoAccount:
     )
     long_ago = clock.now() - timedelta(days=60)
     if not AssignmentRule.objects.filter(course=course, event=RuleEvent.YEARLY).exists():
-        rule = services.save_rule(hr, course=course, event=RuleEvent.YEARLY, apply_now=False)
-        AssignmentRule.objects.filter(pk=rule.pk).update(created_at=long_ago)
+        # the course became required 60 days ago: recorded through the service, on the
+        # services' own clock moved back (as the demo steps do), never edited afterwards
+        with DemoContext.at(long_ago):
+            services.save_rule(hr, course=course, event=RuleEvent.YEARLY, apply_now=False)
     untrained = _account(UNTRAINED, Role.FRONT_DESK.value)
     u = Staff.objects.get(username=UNTRAINED)
-    Employment.objects.update_or_create(
-        staff=u,
-        defaults={
-            "hired_on": today() - timedelta(days=60),
-            "department": "front-office",
-            "updated_at": clock.now(),
-        },
-    )
+    services.save_employment(hr, u, department="前台部", hired_on=today() - timedelta(days=60))
     Certificate.objects.filter(staff=u).delete()  # re-running the demo shows the rule again
     everyone = list(Staff.objects.filter(username__startswith="demo_"))
     signed = set(Agreement.objects.filter(staff__in=everyone).values_list("staff_id", flat=True))
