@@ -11,10 +11,10 @@ from .models import NoticePlatform
 
 # (code, channel, name, evidence)
 PLATFORMS = (
-    ("web", "web", "官网隐私政策页 / website privacy page", "https://example.com/privacy"),
-    ("app", "app", "移动应用“我的-隐私” / app: Me › Privacy", "app 5.2 screenshot APP-0412"),
-    ("wechat", "wechat", "微信公众号菜单 / WeChat menu", "WeChat menu screenshot WX-0412"),
-    ("store-sh", "store", "上海门店柜台告示 / Shanghai counter notice", "photo SH-BUND-0412"),
+    ("web", "web", "官网隐私政策页", "https://example.com/privacy"),
+    ("app", "app", "移动应用“我的-隐私”", "App 5.2 截图 APP-0412"),
+    ("wechat", "wechat", "微信公众号菜单", "公众号菜单截图 WX-0412"),
+    ("store-sh", "store", "上海门店柜台告示", "门店照片 SH-BUND-0412"),
 )
 
 

@@ -28,18 +28,18 @@ from .services import standards, surveys, tickets
 
 # (channel, kind, topic, what the customer said)
 TICKETS = (
-    (Channel.COUNTER, "praise", "service", "前台服务很周到 / the front desk was very helpful"),
-    (Channel.CALL_CENTER, "complaint", "booking", "预订确认短信没收到 / no booking text"),
-    (Channel.WECHAT, "inquiry", "stay", "能否延迟退房？/ may I check out late?"),
-    (Channel.OTA, "complaint", "stay", "房间空调太吵 / the air conditioning was noisy"),
-    (Channel.PORTAL, "suggestion", "delivery", "希望能预约派送时间 / a delivery time slot"),
-    (Channel.CALL_CENTER, "inquiry", "billing", "发票什么时候开 / when is the invoice issued"),
-    (Channel.COUNTER, "complaint", "service", "入住排队太久 / a long queue at check-in"),
-    (Channel.WECHAT, "praise", "delivery", "快递员很准时 / the courier was on time"),
-    (Channel.OTA, "praise", "stay", "早餐很好 / a good breakfast"),
-    (Channel.PORTAL, "inquiry", "booking", "如何修改入住日期 / how to change my dates"),
-    (Channel.CALL_CENTER, "complaint", "delivery", "包裹外箱破损 / the parcel box was torn"),
-    (Channel.COUNTER, "suggestion", "stay", "希望增加儿童用品 / more things for children"),
+    (Channel.COUNTER, "praise", "service", "前台服务很周到"),
+    (Channel.CALL_CENTER, "complaint", "booking", "预订确认短信没收到"),
+    (Channel.WECHAT, "inquiry", "stay", "能否延迟退房？"),
+    (Channel.OTA, "complaint", "stay", "房间空调太吵"),
+    (Channel.PORTAL, "suggestion", "delivery", "希望能预约派送时间"),
+    (Channel.CALL_CENTER, "inquiry", "billing", "发票什么时候开"),
+    (Channel.COUNTER, "complaint", "service", "入住排队太久"),
+    (Channel.WECHAT, "praise", "delivery", "快递员很准时"),
+    (Channel.OTA, "praise", "stay", "早餐很好"),
+    (Channel.PORTAL, "inquiry", "booking", "如何修改入住日期"),
+    (Channel.CALL_CENTER, "complaint", "delivery", "包裹外箱破损"),
+    (Channel.COUNTER, "suggestion", "stay", "希望增加儿童用品"),
 )
 SCALE_QUESTIONS = [
     {"code": "overall", "kind": "scale", "text_zh": "总体满意度", "text_en": "Overall"},
@@ -97,9 +97,9 @@ def _tickets(ctx: DemoContext, rng: random.Random, now: datetime) -> None:
                 by, customer_id=cid, channel=channel, kind=kind, topic=topic, text=text
             )
         with ctx.at(at + step):
-            tickets.transition(cs, t.pk, State.IN_PROGRESS, text="已收到，正在处理 / on it")
+            tickets.transition(cs, t.pk, State.IN_PROGRESS, text="已收到，正在处理")
         with ctx.at(at + 2 * step):
-            tickets.transition(cs, t.pk, State.RESOLVED, text="已处理 / done, thank you")
+            tickets.transition(cs, t.pk, State.RESOLVED, text="已处理")
         with ctx.at(at + 3 * step):
             tickets.transition(cs, t.pk, State.CLOSED)
         with ctx.at(at + 4 * step):
@@ -171,7 +171,7 @@ def _standard(ctx: DemoContext, now: datetime) -> None:
                     "criterion": "screen",
                     "passed": False,
                     "score": 60,
-                    "finding": "2 号台屏幕朝向排队客人 / desk 2 screen faces the queue",
+                    "finding": "2 号台屏幕朝向排队客人",
                 },
                 {"standard": "CHECKIN-PRIVACY", "criterion": "notice", "passed": True},
             ],
@@ -179,7 +179,7 @@ def _standard(ctx: DemoContext, now: datetime) -> None:
     with ctx.at(closed):
         for item in Rectification.objects.filter(check_row__evaluation=ev):
             standards.close_rectification(
-                manager, item.pk, "已加装防窥膜并调整屏幕方向，照片 SH-BUND-RECT-01 / filter fitted"
+                manager, item.pk, "已加装防窥膜并调整屏幕方向，照片 SH-BUND-RECT-01"
             )
 
 

@@ -28,12 +28,10 @@ from .models import Incident
 
 PLAN_BODY = (
     "发现 → 24 小时内研判 → 控制 → 72 小时内通知受影响客户 → 按规定向主管部门报告 → 结案复盘。"
-    " / Detect → triage within 24 h → contain → notify affected customers within 72 h → "
-    "report to the authorities as the rules require → close and review."
 )
 LAST_YEAR = (
-    ("loss_theft", "遗失一台未登录的收银平板 / a locked till tablet lost", 200),
-    ("unauthorised_access", "离职员工账号未及时停用 / a leaver's account not disabled", 100),
+    ("loss_theft", "遗失一台未登录的收银平板", 200),
+    ("unauthorised_access", "离职员工账号未及时停用", 100),
 )
 
 
@@ -44,21 +42,19 @@ def _close_without_notice(ctx: DemoContext, kind: str, title: str, detected: dat
             admin, title=title, kind=kind, severity="low", detected_at=detected.isoformat()
         )
     with ctx.at(detected + timedelta(hours=4)):
-        services.transition(admin, inc.pk, State.TRIAGED, "已研判 / triaged")
+        services.transition(admin, inc.pk, State.TRIAGED, "已研判")
     with ctx.at(detected + timedelta(hours=8)):
-        services.add_containment(
-            admin, inc.pk, "停用设备与账号 / device and account disabled", "信息安全部"
-        )
-        services.transition(admin, inc.pk, State.CONTAINED, "已控制 / contained")
+        services.add_containment(admin, inc.pk, "停用设备与账号", "信息安全部")
+        services.transition(admin, inc.pk, State.CONTAINED, "已控制")
     with ctx.at(detected + timedelta(hours=20)):
         services.decide_notice(
             officer,
             inc.pk,
             "not_required",
-            "数据加密且密钥未泄露，无客户受影响 / data sealed, keys not exposed: nobody affected",
+            "数据加密且密钥未泄露，无客户受影响",
         )
     with ctx.at(detected + timedelta(days=3)):
-        services.transition(officer, inc.pk, State.CLOSED, "已复盘 / reviewed")
+        services.transition(officer, inc.pk, State.CLOSED, "已复盘")
 
 
 def _this_quarter(ctx: DemoContext, rng: random.Random, now: datetime, start: datetime) -> None:
@@ -72,19 +68,17 @@ def _this_quarter(ctx: DemoContext, rng: random.Random, now: datetime, start: da
     with ctx.at(at(1)):
         inc = services.open_incident(
             officer,
-            title="宾客名单误发至外部邮箱 / guest list e-mailed to a wrong address",
+            title="宾客名单误发至外部邮箱",
             kind="disclosure_mistake",
             severity="low",
             detected_at=detected.isoformat(),
             summary="前台将三位宾客的姓名和电话误发给外部地址，对方已确认删除。",
         )
     with ctx.at(at(3)):
-        services.transition(officer, inc.pk, State.TRIAGED, "确认为误发 / a mistaken e-mail")
+        services.transition(officer, inc.pk, State.TRIAGED, "确认为误发")
     with ctx.at(at(4)):
-        services.add_containment(
-            officer, inc.pk, "收件人书面确认删除 / recipient confirmed deletion", "前厅部"
-        )
-        services.transition(officer, inc.pk, State.CONTAINED, "已控制 / contained")
+        services.add_containment(officer, inc.pk, "收件人书面确认删除", "前厅部")
+        services.transition(officer, inc.pk, State.CONTAINED, "已控制")
     who = rng.sample(list(ctx.customer_ids), min(3, len(ctx.customer_ids)))
     with ctx.at(at(5)):
         scoping.scope_incident(
@@ -106,9 +100,9 @@ def _this_quarter(ctx: DemoContext, rng: random.Random, now: datetime, start: da
         notices.prepare(officer, inc.pk)
         notices.send(officer, inc.pk)
     with ctx.at(at(21)):
-        services.transition(officer, inc.pk, State.NOTIFIED, "已通知 / customers notified")
+        services.transition(officer, inc.pk, State.NOTIFIED, "已通知")
     with ctx.at(at(30)):
-        services.transition(officer, inc.pk, State.CLOSED, "已复盘 / reviewed")
+        services.transition(officer, inc.pk, State.CLOSED, "已复盘")
 
 
 def run(ctx: DemoContext) -> None:
@@ -134,12 +128,11 @@ def run(ctx: DemoContext) -> None:
         officer,
         held_on=drill_day,
         kind="tabletop",
-        scenario="合作方报告数据泄露，按预案研判与通知 / a partner reports a leak: triage and "
-        "notice by the plan",
+        scenario="合作方报告数据泄露，按预案研判与通知",
         participants=["隐私官", "信息安全部", "前厅部", "客服中心"],
         initial_handling_minutes=95,
         notice_minutes=1500,
-        lessons="通知模板需要英文版本 / the notice template needs an English version",
+        lessons="通知模板需要英文版本",
     )
     _this_quarter(ctx, rng, now, quarter.start)
     programme.storage_assessment(

@@ -32,47 +32,46 @@ def run(ctx: DemoContext) -> None:
             officer,
             {
                 "held_on": timezone.localdate(held).isoformat(),
-                "title": "隐私工作例会 / privacy working meeting",
+                "title": "隐私工作例会",
                 "attendees": [officer.username, inspector.username, manager.username],
-                "decisions": "前台屏幕加装防窥膜；外发邮件增加收件人核对。 / Privacy filters on "
+                "decisions": "前台屏幕加装防窥膜；外发邮件增加收件人核对。"
                 "front-desk screens; a recipient check on outgoing e-mail.",
             },
         )
         f = inspections.raise_finding(
             officer,
             meeting_id=m.pk,
-            title="前台屏幕加装防窥膜 / privacy filters on front-desk screens",
+            title="前台屏幕加装防窥膜",
             severity="medium",
             owner=manager.username,
             due_on=due.isoformat(),
         )
     with ctx.at(held + (now - held) / 4):
-        inspections.move_finding(
-            manager, f.pk, "rectified", "已为全部前台屏幕加装 / fitted on every front-desk screen"
-        )
+        inspections.move_finding(manager, f.pk, "rectified", "已为全部前台屏幕加装")
     with ctx.at(held + (now - held) / 3):
-        inspections.move_finding(inspector, f.pk, "verified", "现场复查通过 / re-checked on site")
-    insp = inspections.plan(
-        inspector, period=half.code, scope="全部门店与系统 / every site and system"
-    )
+        inspections.move_finding(inspector, f.pk, "verified", "现场复查通过")
+    insp = inspections.plan(inspector, period=half.code, scope="全部门店与系统")
     checks = {c.code: c for c in insp.checks.all()}
     inspections.record_check(
-        inspector, checks["audit_verified"].pk, result="pass", evidence="baomi audit verify: ok"
+        inspector,
+        checks["audit_verified"].pk,
+        result="pass",
+        evidence="审计日志完整性验证通过（baomi audit verify）",
     )
     inspections.record_check(
-        inspector, checks["notice_published"].pk, result="pass", evidence="notice register"
+        inspector, checks["notice_published"].pk, result="pass", evidence="隐私政策公示登记簿"
     )
     failed = inspections.record_check(
         inspector,
         checks["paper_records"].pk,
         result="fail",
-        evidence="SH-BUND 档案柜未上锁 / the SH-BUND cabinet was unlocked",
+        evidence="外滩酒店（SH-BUND）档案柜未上锁",
     )
     inspections.raise_finding(
         inspector,
         inspection_id=insp.pk,
         check_id=failed.pk,
-        title="档案柜上锁并登记钥匙 / lock the cabinet and log its key",
+        title="档案柜上锁并登记钥匙",
         severity="low",
         owner=manager.username,
         due_on=(timezone.localdate(now) + timedelta(days=14)).isoformat(),

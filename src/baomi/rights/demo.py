@@ -19,7 +19,7 @@ from .models import RequestKind, RequestState
 # (kind, detail, calendar days the answer took)
 ANSWERED = (
     (RequestKind.ACCESS, "", 4),
-    (RequestKind.COMPLAINT, "客户投诉营销短信过多 / too many marketing texts", 7),
+    (RequestKind.COMPLAINT, "客户投诉营销短信过多", 7),
     (RequestKind.ACCESS, "", 9),
 )
 
@@ -52,6 +52,6 @@ def run(ctx: DemoContext) -> None:
         with ctx.at(received + timedelta(days=1)):
             services.transition(officer, req.pk, RequestState.IN_PROGRESS)
         with ctx.at(received + timedelta(days=took)):
-            services.transition(officer, req.pk, RequestState.COMPLETED, "已答复 / answered")
+            services.transition(officer, req.pk, RequestState.COMPLETED, "已答复")
     with ctx.at(now - timedelta(days=2)):
         services.create_request(desk, who[-1], RequestKind.ACCESS, channel="call_center")

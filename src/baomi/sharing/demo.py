@@ -15,7 +15,7 @@ from .models import Partner
 from .services import disclosures, partners
 from .services.common import today
 
-NAME = "东方航空（演示）/ Eastern Air (demo)"
+NAME = "东方航空（演示）"
 OBLIGATIONS = ["仅用于约定目的", "不得再向第三方提供", "事件24小时内通报", "合同终止后删除"]
 
 
@@ -34,7 +34,7 @@ def run(ctx: DemoContext) -> None:
             "kind": "airline",
             "data_location": "mainland",
             "public_key": public,
-            "incident_contact": "安全事件热线 400-000-0000 / incident line",
+            "incident_contact": "安全事件热线 400-000-0000",
             "agreement": {
                 "document_ref": "DPA-DEMO-001",
                 "signed_on": (day - timedelta(days=120)).isoformat(),
@@ -51,7 +51,7 @@ def run(ctx: DemoContext) -> None:
         partner.pk,
         {
             "audited_on": (day - timedelta(days=20)).isoformat(),
-            "auditor": "法务部 / legal department",
+            "auditor": "法务部",
             "checklist": [{"item": o, "ok": True, "note": ""} for o in OBLIGATIONS],
             "result": "passed",
         },
