@@ -166,3 +166,41 @@ def test_link_missing_file(tmp_path: Path, db: Any) -> None:
         call_command(
             "link", str(tmp_path / "x.csv"), "--id-column", "id", "--out", str(tmp_path / "o.csv")
         )
+
+
+def test_em_without_duplicates_keeps_the_defaults_instead_of_flooding_the_queue() -> None:
+    """Stored customers blocked together by a common name but different in everything else
+    hold no true duplicates: unsupervised EM can then settle on "every candidate is a
+    match" (measured: 77,993 of 77,993 candidates at probability 1.0 on 20,000 distinct
+    synthetic customers). A model that calls an all-different pair a match is refused and
+    the defaults stay, so those pairs score low."""
+    import random
+
+    rng = random.Random(5)
+    fields = [
+        Comparator("name", FieldKind.NAME),
+        Comparator("phone", FieldKind.NUMBER),
+        Comparator("birth", FieldKind.DATE),
+        Comparator("city", FieldKind.TEXT),
+    ]
+    names = ["王伟", "李娜", "张伟", "刘洋", "陈静"]
+    rows = [
+        [
+            rng.choice(names),
+            f"139{rng.randrange(10**8):08d}",
+            f"19{rng.randrange(50, 99)}-0{rng.randrange(1, 9)}-1{rng.randrange(0, 9)}",
+            rng.choice(["北京市朝阳区", "上海市浦东新区", "广州市天河区", "成都市武侯区"]) + str(i),
+        ]
+        for i in range(800)
+    ]
+    pairs = [
+        (i, j)
+        for i in range(len(rows))
+        for j in range(i + 1, len(rows))
+        if rows[i][0] == rows[j][0]
+    ]
+    scored, model = engine.score_pairs(rows, None, fields, pairs)
+    assert model.plausible()
+    assert len(scored) < len(pairs) / 100  # not the whole candidate set
+    all_different = (3, 3, 3, 3)
+    assert model.probability(all_different) < 0.5

@@ -191,6 +191,12 @@ class LinkModel:
         w = self.weight(levels)
         return 1.0 / (1.0 + 2.0 ** (-w)) if w > -1000 else 0.0
 
+    def plausible(self) -> bool:
+        """A match model must call a pair that agrees on nothing a non-match and a pair
+        that agrees exactly on everything a match."""
+        n = len(self.fields)
+        return self.probability((LEVELS - 1,) * n) < 0.5 < self.probability((0,) * n)
+
     # -- training -----------------------------------------------------------------------
     def estimate_u(self, sample: Iterable[tuple[int, ...]]) -> None:
         """u from comparison patterns of random pairs (nearly all non-matches)."""
@@ -352,7 +358,14 @@ def train(
             continue
         sample.append(memo.levels(left[i], other[j]))
     model.estimate_u(sample)
+    before_m, before_prior = [list(r) for r in model.m], model.prior
     model.estimate_m(patterns)
+    if not model.plausible():
+        # EM without labels can settle on "every candidate is a match" when the candidates
+        # hold (almost) no true duplicates — e.g. customers blocked together by a common
+        # name: everything would score 1.0 and flood the steward's queue. Keep the
+        # defaults (with the data's u) instead.
+        model.m, model.prior, model.trained_on = before_m, before_prior, 0
     return model
 
 
