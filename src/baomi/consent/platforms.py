@@ -5,7 +5,6 @@ this register and the notice's own version history — as of the period's end.""
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -148,17 +147,10 @@ class Standing:
         return self.up_to_date or (self.due_by is not None and as_of <= self.due_by)
 
 
-def _add_months(dt: datetime, months: int) -> datetime:
-    """The same day `months` later (the month's last day when it is shorter)."""
-    idx = dt.year * 12 + dt.month - 1 + months
-    y, m = divmod(idx, 12)
-    return dt.replace(year=y, month=m + 1, day=min(dt.day, calendar.monthrange(y, m + 1)[1]))
-
-
 def standing(as_of: datetime | None = None) -> list[Standing]:
     at = as_of or clock.now()
     current = PrivacyNotice.objects.filter(published_at__lte=at).order_by("-version").first()
-    due = _add_months(current.published_at, UPDATE_MONTHS) if current else None
+    due = clock.add_months(current.published_at, UPDATE_MONTHS) if current else None
     out = []
     for p in NoticePlatform.objects.filter(added_at__lte=at).order_by("code"):
         if not p.active:

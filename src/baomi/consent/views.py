@@ -110,7 +110,7 @@ def platforms_page(request: HttpRequest) -> HttpResponse:
     ctx = {
         "rows": rows,
         "current": current,
-        "due_by": platforms._add_months(current.published_at, platforms.UPDATE_MONTHS),
+        "due_by": clock.add_months(current.published_at, platforms.UPDATE_MONTHS),
         "channels": [(c.value, half(c.label)) for c in Channel if c not in (Channel.IMPORT,)],
     }
     return render(request, "consent/platforms.html", ctx)

@@ -465,12 +465,6 @@ def assign_plan_version(version: str, *, actor: Any = None) -> list[Assignment]:
 
 
 # -- certificates ------------------------------------------------------------------------------
-def add_months(d: date, months: int) -> date:
-    """The same day `months` later (the month's last day when it is shorter)."""
-    idx = d.year * 12 + d.month - 1 + months
-    y, m = divmod(idx, 12)
-    nxt = date(y + (m + 1) // 12, (m + 1) % 12 + 1, 1)
-    return date(y, m + 1, min(d.day, (nxt - timedelta(days=1)).day))
 
 
 def certify(
@@ -486,7 +480,7 @@ def certify(
         source=source,
         attempt=attempt,
         issued_on=on,
-        expires_on=add_months(on, course.certificate_months),
+        expires_on=clock.add_months(on, course.certificate_months),
     )
     Assignment.objects.filter(staff=staff, course=course, state=AssignmentState.OPEN).update(
         state=AssignmentState.PASSED, completed_at=clock.now()
