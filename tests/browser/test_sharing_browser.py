@@ -135,7 +135,8 @@ def test_register_disclose_and_lawful_desk(page: Any, make_customer: Any) -> Non
     page.goto("/sharing/lawful/")
     assert page.get_by_test_id("lawful-row").count() == 1
     shot(page, "sharing-lawful-1280.png")
-    page.get_by_test_id("lawful-row").locator("a").click()
+    with page.expect_navigation():  # is_visible does not wait: read the new page, not the list
+        page.get_by_test_id("lawful-row").locator("a").click()
     assert page.get_by_test_id("decision-form").is_visible()
     shot(page, "sharing-lawful-detail-1280.png")
     page.set_viewport_size({"width": 390, "height": 844})
