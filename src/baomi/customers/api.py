@@ -14,6 +14,7 @@ from baomi.api.auth import purpose_header
 from baomi.consent import services as consent_services
 from baomi.core import idempotency
 from baomi.core.errors import BaomiError, FieldIssue, ValidationFailed
+from baomi.operations.services import stays as operations_stays
 
 from . import gate, mrz, services
 
@@ -327,9 +328,43 @@ def add_booking(request: HttpRequest, customer_id: str, body: RecordIn) -> Statu
     return _add(request, customer_id, "booking", body)
 
 
-@router.post("/{customer_id}/stays", response={201: CreatedOut})
+class StayCreatedOut(Schema):
+    id: str
+    property: str | None = None
+
+
+@router.post("/{customer_id}/stays", response={201: StayCreatedOut})
 def add_stay(request: HttpRequest, customer_id: str, body: RecordIn) -> Status[Any]:
-    return _add(request, customer_id, "stay", body)
+    """A stay; with `property` (a hotel's site code) it is recorded at that hotel, as the
+    console does — dates required, the caller posted there — and shows on the hotel's
+    board (`GET /stays?property=`). Without it the stay belongs to no hotel (a past stay
+    on record)."""
+    data = raw_body(request)
+    site = data.pop("property", None)
+    if site in (None, ""):
+        return _add(request, customer_id, "stay", body)
+    channel = str(data.pop("channel", "store"))
+    reference = data.pop("reference", None)
+
+    def write() -> idempotency.Answer:
+        stay = operations_stays.book_stay(
+            _actor(request),
+            purpose_header(request),
+            customer_id,
+            str(site),
+            data,
+            channel=channel,
+            reference=reference,
+        )
+        return idempotency.Answer(201, "stay", str(stay.pk))
+
+    return _idempotent(
+        request,
+        "POST /customers/{id}/stay",
+        write,
+        lambda i: {"id": i, "property": str(site).strip().upper()},
+        customer_id,
+    )
 
 
 @router.post("/{customer_id}/shipments", response={201: CreatedOut})

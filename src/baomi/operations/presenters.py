@@ -21,6 +21,7 @@ ERRORS = {
     ),
     "site_unknown": ("没有这个门店或网点。", "No such site."),
     "stay_unknown": ("没有这条住宿记录。", "No such stay."),
+    "stay_has_site": ("这条住宿记录已属于一家酒店。", "This stay is already at a hotel."),
     "stay_reserved": ("客人尚未入住。", "The guest has not checked in yet."),
     "stay_in_house": ("客人已在住。", "The guest is already in house."),
     "stay_checked_out": ("客人已离店。", "The guest has already checked out."),

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from baomi import audit
+from baomi.audit.services import SystemActor
 from baomi.catalog import validators
 from baomi.catalog.enums import Purpose
 from baomi.core import clock
@@ -69,33 +70,81 @@ def book_stay(
     channel: str = "store",
     reference: str | None = None,
 ) -> Stay:
-    """A stay at a hotel: dates required, room optional until check-in."""
-    site = site_by_code(site_code, SiteKind.HOTEL)
+    """A stay at a hotel: dates required, room optional until check-in. The one way a
+    new stay gets its hotel from the console, `POST /stays` and
+    `POST /customers/{id}/stays` with a `property`. An unknown hotel is a 422 on the
+    `property` field (`site_unknown`): the caller named it in the body."""
+    try:
+        site = site_by_code(site_code, SiteKind.HOTEL)
+    except NotFound:
+        raise invalid("property", "site_unknown", "no such hotel", "没有这家酒店") from None
     require_posting(actor, site, "stay")
     payload = {k: v for k, v in data.items() if v not in (None, "")}
     arrive, leave = clean_dates(payload)
     stay = customers.add_record(
         actor, purpose, customer_id, "stay", payload, channel=channel, reference=reference
     )
-    room = payload.get("room")
-    Occupancy.objects.create(
-        stay=stay,
-        site=site,
-        state=StayState.RESERVED,
-        arrival_key=day_key("arrival", site.code, arrive),
-        departure_key=day_key("departure", site.code, leave),
-        room_key=room_key(site.code, room) if room else "",
+    record_at_site(
+        actor, purpose, stay, site, check_in=arrive, check_out=leave, room=payload.get("room")
     )
+    return stay
 
+
+@transaction.atomic
+def record_at_site(
+    actor: Any,
+    purpose: Purpose | str | None,
+    stay: Stay,
+    site: Site | str,
+    *,
+    check_in: dt.date,
+    check_out: dt.date,
+    room: object = None,
+    state: StayState = StayState.RESERVED,
+) -> Occupancy:
+    """Record an existing stay (already sealed by `customers.add_record` or the importer)
+    at a hotel, so it shows on that hotel's board (arrivals / in house / departures) and
+    is found by its room — the stay's own values stay sealed; only keyed digests land here.
+
+    `site` is a `Site` or a site code (unknown or not a hotel: 404 `site_unknown`). Staff
+    must be posted at that hotel (403 `not_posted_here`, audited); the system actor (`baomi
+    import` run by an operator on the server) may record at any hotel. A stay already at a
+    hotel is refused (409 `stay_has_site`). One `stay.booked` event, in the caller's
+    transaction. Shared by the stay API, the console and the file import (decision 0041).
+    """
+    hotel = site if isinstance(site, Site) else site_by_code(site, SiteKind.HOTEL)
+    if hotel.kind != SiteKind.HOTEL:
+        raise NotFound("no such hotel", code="site_unknown")
+    system = actor is None or isinstance(actor, SystemActor)
+    if not system:
+        require_posting(actor, hotel, "stay")
+    if check_out <= check_in:
+        raise invalid(
+            "check_out", "check_out_order", "must be after check-in", "离店日期须晚于入住日期"
+        )
+    if Occupancy.objects.filter(stay_id=stay.pk).exists():
+        raise Conflict("the stay is already at a hotel", code="stay_has_site")
+    room_text = _room(room) if str(room or "").strip() else ""
+    occ = Occupancy.objects.create(
+        stay=stay,
+        site=hotel,
+        state=state,
+        arrival_key=day_key("arrival", hotel.code, check_in),
+        departure_key=day_key("departure", hotel.code, check_out),
+        # a guest who has left is no longer found by the room (as at check-out)
+        room_key=room_key(hotel.code, room_text)
+        if room_text and state != StayState.CHECKED_OUT
+        else "",
+    )
     audit.record(
         OpsAction.STAY_BOOKED,
         actor,
-        purpose=gate_purpose(actor, purpose),
+        purpose=str(purpose or "") if system else gate_purpose(actor, purpose),
         object_type="stay",
         object_id=stay.pk,
-        detail={"customer": str(stay.customer_id), "site": site.code},
+        detail={"customer": str(stay.customer_id), "site": hotel.code, "state": str(state)},
     )
-    return stay
+    return occ
 
 
 def gate_purpose(actor: Any, purpose: Purpose | str | None) -> Purpose:
