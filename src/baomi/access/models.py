@@ -260,3 +260,22 @@ class SignInThrottle(models.Model):
 
     class Meta:
         db_table = "access_sign_in_throttle"
+
+
+class RecentCustomer(models.Model):
+    """The customers a member of staff opened lately (issue #17 §4: re-open today's guest
+    in one tap). Only ids and a time — no value; names are read through the gate, under
+    the purpose in force, each time the list is shown. Kept to the last `recent.KEEP`
+    per member of staff; deleted with the customer by the access app's eraser."""
+
+    id = models.BigAutoField(primary_key=True)
+    staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="recent_customers")
+    customer_id = models.UUIDField(db_index=True)
+    opened_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "access_recent_customer"
+        constraints = [
+            models.UniqueConstraint(fields=["staff", "customer_id"], name="access_recent_once")
+        ]
+        indexes = [models.Index(fields=["staff", "-opened_at"], name="access_recent_by_staff")]

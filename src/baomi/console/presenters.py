@@ -401,6 +401,27 @@ def search_rows(views: list[CustomerView]) -> list[SearchRow]:
     return out
 
 
+@dataclass
+class RecentRow:
+    id: str
+    name: Cell
+    phone: Cell
+    opened_at: datetime
+
+
+def recent_rows(items: list[tuple[CustomerView, datetime]]) -> list[RecentRow]:
+    """The recent-customers list: name and phone as the gate's view shows them."""
+    return [
+        RecentRow(
+            v.id,
+            _text(catalog.spec("customer", "name"), v.fields.get("name"), v.treatment("name")),
+            _text(catalog.spec("customer", "phone"), v.fields.get("phone"), v.treatment("phone")),
+            at,
+        )
+        for v, at in items
+    ]
+
+
 def search_columns() -> list[tuple[str, str]]:
     return [(c, labels.spec_label(catalog.spec("customer", c))) for c in SEARCH_COLUMNS]
 

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from baomi import audit
+from baomi.access import recent
 from baomi.access import services as access
 from baomi.access.models import BreakGlassReason
 from baomi.access.policy import may_write
@@ -89,6 +90,7 @@ def customer_search(request: HttpRequest, purpose: Purpose) -> HttpResponse:
     criteria = {k: request.POST.get(k, "").strip() for k in services.SEARCH_FIELDS}
     ctx: dict[str, Any] = {"q": criteria, "errors": {}, "columns": presenters.search_columns()}
     if request.method != "POST":
+        ctx["recent"] = _recent_customers(request, purpose)
         return render(request, "console/customer_search.html", ctx)
     try:
         page = services.search_customers(
@@ -115,10 +117,23 @@ def customer_search(request: HttpRequest, purpose: Purpose) -> HttpResponse:
     return render(request, "console/customer_search.html", ctx)
 
 
+def _recent_customers(request: HttpRequest, purpose: Purpose) -> list[presenters.RecentRow]:
+    """The viewer's last customers opened, as the gate shows them under this purpose (one
+    bulk read, audited); erased customers drop out."""
+    opened = recent.recent(request.user)
+    if not opened:
+        return []
+    views = {v.id: v for v in gate.access_customers(request.user, purpose, [c for c, _ in opened])}
+    return presenters.recent_rows([(views[str(c)], at) for c, at in opened if str(c) in views])
+
+
 @purpose_required
 @require_http_methods(["GET"])
 def customer_detail(request: HttpRequest, purpose: Purpose, customer_id: Any) -> HttpResponse:
-    return _customer_360(request, purpose, customer_id)
+    response = _customer_360(request, purpose, customer_id)
+    if response.status_code == 200:  # the gate let the viewer read the customer
+        recent.remember(request.user, customer_id)
+    return response
 
 
 def _customer_360(

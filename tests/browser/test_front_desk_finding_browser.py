@@ -1,0 +1,54 @@
+"""Finding today's guest again at the front desk, in Chromium, in Chinese, at 1280 and
+390 px (issue #17 §4; R-A4, R-D2): the customer search page lists the customers the
+signed-in member of staff opened lately (names as the gate shows them under the purpose)
+and one tap re-opens one; nothing is wider than a phone or left in English."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from .helpers import choose_purpose, mfa_staff, shot, sign_in
+
+pytestmark = pytest.mark.browser
+PHONE = {"width": 390, "height": 844}
+LATIN = re.compile(r"[A-Za-z]{3,}")
+
+
+def _fits(page: Any) -> None:
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= page.viewport_size["width"] + 1, f"page is {width}px wide"
+
+
+def _chinese_only(text: str) -> None:
+    assert not LATIN.search(text), LATIN.search(text)
+
+
+def test_recent_customers_reopen_in_one_tap(page: Any, make_customer: Any) -> None:
+    desk = mfa_staff("front_desk")
+    first = make_customer(name="王小明", phone="13812345678")
+    second = make_customer(name="李雷", phone="13912345678")
+    sign_in(page, desk)
+    page.goto("/customers/")
+    choose_purpose(page, "reception")
+    for c in (first, second):
+        page.goto(f"/customers/{c.id}/")
+    page.goto("/customers/")
+    recent = page.get_by_test_id("recent-customers")
+    assert recent.get_by_test_id("recent-customer").count() == 2
+    text = recent.inner_text()
+    assert text.index("李雷") < text.index("王小明")  # the latest first
+    _chinese_only(text)
+    shot(page, "recent-customers-1280.png")
+    page.set_viewport_size(PHONE)
+    page.goto("/customers/")
+    _fits(page)
+    shot(page, "recent-customers-390.png")
+    link = page.get_by_test_id("recent-customer").nth(1)
+    box = link.bounding_box()
+    assert box is not None and box["height"] >= 44 and box["y"] + box["height"] <= 844
+    link.click()
+    page.wait_for_url(f"**/customers/{first.id}/")
+    _fits(page)
