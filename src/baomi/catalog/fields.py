@@ -500,6 +500,21 @@ def spec(entity: str, code: str) -> FieldSpec:
     return BY_KEY[f"{entity}.{code}"]
 
 
+def industry_of(column: str) -> Industry | None:
+    """The industry pack an import column belongs to: its catalogue field's (`stay.room` →
+    hotel); for another column of an entity (a record's key `stay.reference`, an app's
+    `stay.site`), the one pack every catalogued field of that entity shares; else None (the
+    profile, consent columns, anything outside the packs)."""
+    spec_ = BY_KEY.get(column)
+    if spec_ is not None:
+        return spec_.industry
+    entity, dot, _ = column.partition(".")
+    if not dot:
+        return None
+    packs = {f.industry for f in FIELDS if f.entity == entity}
+    return packs.pop() if len(packs) == 1 else None
+
+
 CUSTOMER_FIELDS = tuple(f.code for f in fields_of("customer"))
 INDEXED_CUSTOMER_FIELDS = tuple(f.code for f in fields_of("customer") if f.indexed)
 

@@ -1,5 +1,6 @@
 """The customers app in the participant contract: the profile and its records (the
-catalogue's core entities), and the eraser that clears them."""
+catalogue's core entities), the eraser that clears them, and the records' import columns
+(`record_columns`, decision 0039)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from baomi.contract.participants import (
 from baomi.core import clock
 
 from .models import ENTITY_MODELS
+from .record_columns import RECORD_COLUMNS
 from .retention import RULES
 
 
@@ -36,4 +38,12 @@ def erase(ctx: EraseContext) -> Erasure:
     return Erasure(cleared=cleared, kept=kept_under_holds(cleared))
 
 
-register(Participant(app="customers", models=ENTITY_MODELS, eraser=erase, retention=RULES))
+register(
+    Participant(
+        app="customers",
+        models=ENTITY_MODELS,
+        eraser=erase,
+        retention=RULES,
+        intake=RECORD_COLUMNS,  # stay.* / booking.* / shipment.* import columns (0039)
+    )
+)

@@ -294,6 +294,31 @@ def seal_existing_subjects(
     return out
 
 
+def seal_rows(
+    table: str,
+    items: Sequence[tuple[uuid.UUID, object, Sequence[tuple[str, str | None]]]],
+) -> list[list[bytes | None] | None]:
+    """Seal the fields of rows that belong to stored subjects but are not the subject's
+    own row — a customer's stays, bookings, shipments (the importer's record columns,
+    decision 0039): each item is (subject, row id, [(field, plaintext or None)]), sealed
+    under the subject's live key with the row id in the associated data, as
+    `SubjectKey.seal(table, field, text, row_id)` binds it. One key fetch per 500
+    subjects; None for a subject whose key is destroyed (erased)."""
+    keys: dict[str, SubjectKey] = {}
+    ids = list(dict.fromkeys(s for s, _, _ in items))
+    for n in range(0, len(ids), IN_SIZE):
+        keys.update(subject_keys(ids[n : n + IN_SIZE]))
+    out: list[list[bytes | None] | None] = []
+    for subject_id, row_id, fields in items:
+        key = keys.get(str(subject_id))
+        out.append(
+            None
+            if key is None
+            else [None if v is None else key.seal(table, f, v, row_id) for f, v in fields]
+        )
+    return out
+
+
 def add_index_rows(rows: Iterable[tuple[str, int, uuid.UUID]]) -> None:
     """Insert blind-index rows (field, bucket, subject) in one statement."""
 

@@ -43,6 +43,7 @@ class Importer:
         batch_size: int = 2000,
         workers: int | None = None,
         extensions: Sequence[ColumnExtension] = (),
+        industry: str | None = None,
         _crypto: bool = True,
     ) -> None:
         self.actor = actor
@@ -61,14 +62,17 @@ class Importer:
         self.width = 0
         self.extensions = tuple(extensions)
         self.ext_columns: list[tuple[int, str, int]] = []  # (position, column, extension)
+        self.ext_reads: list[tuple[int, str, int]] = []  # read by an extension, not owned
+        self.industry = industry or None  # one industry pack's columns only (None: all)
         self.run_id = ""
         self.source = "import"
 
     # -- header ---------------------------------------------------------------------------
     def check_header(self, header: list[str]) -> None:
         """Refuse the whole file before any row is read (`reading.check_header`)."""
-        cols = check_header(header, self.mapping, self.extensions)
+        cols = check_header(header, self.mapping, self.extensions, self.industry)
         self.columns, self.width, self.ext_columns = cols.columns, cols.width, cols.ext_columns
+        self.ext_reads, self.extensions = cols.ext_reads, cols.extensions
 
     # -- the run ----------------------------------------------------------------------------
     def run(self, path: Path, progress: Callable[[int], None] | None = None) -> ImportSummary:
@@ -103,9 +107,13 @@ class Importer:
             with rejects_path.open("w", encoding="utf-8", newline="") as rej_fh:
                 rej = csvsafe.writer(rej_fh)
                 rej.writerow(["row", "field", "code", "message"])
-                spec = Spec(self.columns, self.width, self.ext_columns, self.extensions)
+                spec = Spec(
+                    self.columns, self.width, self.ext_columns, self.extensions, self.ext_reads
+                )
                 for k in sorted({k for _, _, k in self.ext_columns}):
-                    summary.extra[self.extensions[k].name] = 0  # reported even when 0
+                    ext = self.extensions[k]
+                    for key in getattr(ext, "counts", (ext.name,)):
+                        summary.extra[key] = 0  # reported even when 0
                 for chunk, results in validated(spec, self._chunks(rows), workers):
                     valid = []
                     attached: dict[int, list[Any]] = {}
@@ -221,7 +229,9 @@ class Importer:
         for ext, items in zip(self.extensions, ext_items, strict=True):
             if items:
                 wrote = ext.write(self.actor, self.purpose, self.channel, items)
-                summary.extra[ext.name] = summary.extra.get(ext.name, 0) + wrote
+                counts = {ext.name: wrote} if isinstance(wrote, int) else wrote
+                for key, n in counts.items():
+                    summary.extra[key] = summary.extra.get(key, 0) + n
 
 
 def import_file(
@@ -235,6 +245,7 @@ def import_file(
     batch_size: int = 2000,
     workers: int | None = None,
     extensions: Sequence[ColumnExtension] = (),
+    industry: str | None = None,
 ) -> ImportSummary:
     p = Path(path)
     if not p.exists():
@@ -247,5 +258,6 @@ def import_file(
         batch_size=batch_size,
         workers=workers,
         extensions=extensions,
+        industry=industry,
     )
     return imp.run(p, progress)

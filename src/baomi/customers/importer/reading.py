@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from baomi.catalog import fields as catalog
 from baomi.catalog import validators
 
 from ..validation import CUSTOMER_INPUT
@@ -257,16 +258,44 @@ class Columns:
     columns: list[tuple[int, str]]  # (position in row, catalogue field)
     width: int  # header width
     ext_columns: list[tuple[int, str, int]] = field(default_factory=list)  # (pos, col, ext)
+    # columns an extension reads without owning them (`ColumnExtension.reads`)
+    ext_reads: list[tuple[int, str, int]] = field(default_factory=list)  # (pos, col, ext)
+    # the extensions as their `check_header` answered (prepared for this file)
+    extensions: tuple[ColumnExtension, ...] = ()
+
+
+def _industry_refusal(header: list[str], mapped: list[str], industry: str) -> None:
+    """`--industry X`: refuse a column whose catalogue entity belongs to another industry
+    pack (`catalog.industry_of`: `stay.*` hotel, `booking.*` travel, `shipment.*`
+    courier), naming it — before anything else is checked or written."""
+    other = []
+    for h, m in zip(header, mapped, strict=True):
+        pack = catalog.industry_of(m) if h else None
+        if pack is not None and pack != industry:
+            other.append(f"{h} ({pack})" if h == m else f"{h} → {m} ({pack})")
+    if other:
+        raise ImportRefused(
+            f"--industry {industry} takes only {industry} records; the file has columns of "
+            f"another industry: {', '.join(other[:10])} — remove them, or import with "
+            "--industry all (or theirs)",
+            code="column_industry",
+        )
 
 
 def check_header(
-    header: list[str], mapping: dict[str, str], extensions: Sequence[ColumnExtension]
+    header: list[str],
+    mapping: dict[str, str],
+    extensions: Sequence[ColumnExtension],
+    industry: str | None = None,
 ) -> Columns:
-    """Refuse the whole file before any row is read: CVV columns (R-C4), columns outside
-    the catalogue, duplicated columns, or no name column. Nothing is written."""
+    """Refuse the whole file before any row is read: CVV columns (R-C4), columns of
+    another industry pack than `industry` (None: all), columns outside the catalogue,
+    duplicated columns, or no name column. Nothing is written."""
     mapped = [mapping.get(h, h) for h in header]
     if any(is_cvv_header(h) or is_cvv_header(m) for h, m in zip(header, mapped, strict=True)):
         raise _cvv_refusal()
+    if industry:
+        _industry_refusal(header, mapped, industry)
     owner = {
         i: k
         for i, m in enumerate(mapped)
@@ -296,9 +325,19 @@ def check_header(
             "taken by `baomi import`, or recorded through /api/v1/consents)",
             code="column_not_importable",
         )
+    prepared = list(extensions)
     for k, ext in enumerate(extensions):
-        ext.check_header([mapped[i] for i, o in owner.items() if o == k])
+        ready = ext.check_header([mapped[i] for i, o in owner.items() if o == k])
+        if ready is not None:
+            prepared[k] = ready
     ext_columns = [(i, mapped[i], k) for i, k in owner.items()]
+    ext_reads = [
+        (i, mapped[i], k)
+        for k, ext in enumerate(extensions)
+        if k in owner.values() and (reads := getattr(ext, "reads", None)) is not None
+        for i, m in enumerate(mapped)
+        if header[i] != "" and owner.get(i) != k and m != "ignore" and reads(m)
+    ]
     claimed = {mapped[i] for i in owner}
     twice = sorted(
         {m for i, m in enumerate(mapped) if i in owner and mapped.count(m) > 1} & claimed
@@ -323,4 +362,4 @@ def check_header(
         )
     if "name" not in seen:
         raise ImportRefused("the file needs a name column", code="column_missing")
-    return Columns(columns, len(header), ext_columns)
+    return Columns(columns, len(header), ext_columns, ext_reads, tuple(prepared))

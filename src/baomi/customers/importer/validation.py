@@ -26,6 +26,7 @@ class Spec:
     width: int  # header width
     ext_columns: list[tuple[int, str, int]] = field(default_factory=list)  # (pos, col, ext)
     extensions: tuple[ColumnExtension, ...] = ()
+    ext_reads: list[tuple[int, str, int]] = field(default_factory=list)  # read, not owned
 
 
 # (profile values, one payload per extension, issues or None)
@@ -68,7 +69,7 @@ def validate_chunk(spec: Spec, chunk: list[tuple[int, Sequence[Any]]]) -> list[R
         payloads: list[Any] = []
         if exts:
             cells: list[dict[str, str]] = [{} for _ in exts]
-            for i, col, k in spec.ext_columns:
+            for i, col, k in (*spec.ext_columns, *spec.ext_reads):
                 if i < m:
                     v = cell_text(raw[i])
                     if v:

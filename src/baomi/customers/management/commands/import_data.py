@@ -25,18 +25,37 @@ class Command(BaseCommand):
     help = (
         "Import customers from CSV or XLSX (column headers = catalogue field names unless "
         "--mapping says otherwise). Consent columns (consent.<purpose> = yes/no, "
-        "consent_method, consent_evidence) go to the consent ledger. Rejected rows go to "
+        "consent_method, consent_evidence) go to the consent ledger. Industry records, at "
+        "most one of each kind per row, attach to the row's customer: stays (stay.reference, "
+        "stay.check_in, stay.check_out required; stay.room, stay.spend, "
+        "stay.special_requests, stay.site = a hotel's site code), bookings "
+        "(booking.reference, booking.start_date, booking.end_date required; booking.product, "
+        "booking.destination, booking.travellers, booking.amount), shipments "
+        "(shipment.waybill_no, shipment.recipient_name, shipment.recipient_address required; "
+        "shipment.sender_*, shipment.recipient_phone, shipment.item_type, shipment.status); "
+        "a record already stored (same reference for the customer, same waybill number) is "
+        "not imported again. Rejected rows go to "
         "FILE.rejects.csv with reasons (row number, field, code — never the values). "
-        "Prints a JSON summary. Exit status: 0 every row imported; 3 some rows rejected "
-        "(summary still printed, reasons in the rejects file); 1 nothing imported (no data "
-        "rows, or every row rejected) or an error (the file or mapping refused)."
+        "Prints a JSON summary (rows, created, merged, held, rejected, then per column kind: "
+        "consents; stays / stays_present, bookings / bookings_present, shipments / "
+        "shipments_present / shipments_conflict; seconds). Exit status: 0 every row "
+        "imported; 3 some rows rejected (summary still printed, reasons in the rejects "
+        "file); 1 nothing imported (no data rows, or every row rejected) or an error (the "
+        "file or mapping refused)."
     )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("file")
         parser.add_argument("--channel", required=True, choices=Channel.values)
         parser.add_argument("--mapping", help="YAML file: source column → field name")
-        parser.add_argument("--industry", choices=[*Industry.values, "all"], default="all")
+        parser.add_argument(
+            "--industry",
+            choices=[*Industry.values, "all"],
+            default="all",
+            help="take only this industry's record columns: hotel = stay.*, travel = "
+            "booking.*, courier = shipment.*; a record column of another industry refuses "
+            "the file (exit 1, nothing written). Default: all",
+        )
         parser.add_argument(
             "--batch-size",
             type=int,
@@ -72,6 +91,7 @@ class Command(BaseCommand):
                     batch_size=opts["batch_size"],
                     workers=opts["workers"],
                     extensions=_extensions(),
+                    industry=None if opts["industry"] == "all" else opts["industry"],
                 )
         except BaomiError as exc:
             raise CommandError(f"{exc.code}: {exc.detail}") from None
