@@ -23,6 +23,7 @@ from baomi.core.i18n import Bi
 
 from . import indicators
 from .enums import OpsAction, SiteKind
+from .imports import STAY_SITE_COLUMN
 from .models import Occupancy, Traveller
 from .services.common import posting
 
@@ -77,6 +78,7 @@ register(
         actions=(OpsAction,),
         openers=(RecordOpener("own_hotel_stays", "stay", own_hotel_stays),),
         eraser=erase,
+        intake=(STAY_SITE_COLUMN,),  # stay.site in `baomi import` files (decision 0039)
         nav=(
             NavEntry("operations:desk", Bi("前台", "Front desk"), "nav-desk", FRONT, 20),
             NavEntry(
