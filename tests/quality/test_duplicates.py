@@ -68,6 +68,10 @@ def test_scan_finds_the_twin_from_keyed_hashes(api_client: Any, people: dict[str
     assert pair["levels"]["phone"] == "agree" and pair["levels"]["email"] == "differ"
     # blocking keys are bucket numbers; nothing in the queue's tables holds a value
     assert BlockingKey.objects.filter(kind="name_pinyin").count() == 4
+    # name and birth date together: the block that still works when a common name alone
+    # is shared by more customers than a block may hold (10^6 customers)
+    keys = BlockingKey.objects.filter(kind="name_birth")
+    assert keys.count() == BlockingKey.objects.filter(kind="birth_date").count() > 0
     stored = json.dumps(list(DuplicatePair.objects.values()), default=str, ensure_ascii=False)
     for value in (people["base"]["phone"], "张三丰", "張三豐", people["base"]["birth_date"]):
         assert value not in stored

@@ -53,7 +53,9 @@ MATCH_FIELDS = tuple(c.name for c in COMPARATORS)
 REVIEW_THRESHOLD = 0.5
 MAX_BUCKET = 50  # a bucket shared by more customers identifies nobody: not a block
 INDEX_FIELDS = ("id_number", "phone", "email", "name")
-OWN_KEYS = ("name_pinyin", "birth_date")
+# name and birth date together: the block that still works where a common name or a
+# common birth date alone is shared by more than MAX_BUCKET customers (10^6 customers)
+OWN_KEYS = ("name_pinyin", "birth_date", "name_birth")
 REMEMBERED = (PairState.DISMISSED, PairState.MERGED, PairState.UNMERGED)
 
 
@@ -71,6 +73,8 @@ def _own_keys(values: Mapping[str, Any]) -> dict[str, str]:
     birth = engine.normalise(values.get("birth_date"))
     if birth:
         out["birth_date"] = birth
+    if name and birth:
+        out["name_birth"] = out["name_pinyin"] + "\x1f" + birth
     return out
 
 
