@@ -52,3 +52,37 @@ def test_recent_customers_reopen_in_one_tap(page: Any, make_customer: Any) -> No
     link.click()
     page.wait_for_url(f"**/customers/{first.id}/")
     _fits(page)
+
+
+def test_scanned_e_ticket_opens_the_booking(page: Any, make_customer: Any, make_staff: Any) -> None:
+    """A keyboard-wedge scanner types the QR code's link and Enter into the 查单号 box."""
+    from baomi.customers import services as customers
+
+    ref = "BK5C0FFEE123"
+    guest = make_customer(name="张伟")
+    data = {"product": "黄山三日游", "destination": "黄山", "start_date": "2026-12-20"}
+    booking = customers.add_record(
+        make_staff("front_desk"), "reception", guest.id, "booking", data, reference=ref
+    )
+    desk = mfa_staff("front_desk")
+    sign_in(page, desk)
+    page.goto("/customers/")
+    choose_purpose(page, "reception")
+    page.set_viewport_size(PHONE)
+    page.goto("/ops/find/")
+    _fits(page)
+    _chinese_only(page.locator("main").inner_text())
+    shot(page, "find-scan-390.png")
+    box = page.get_by_test_id("ref-input")
+    assert box.evaluate("e => e === document.activeElement")  # the scanner types right here
+    page.keyboard.type("https://wx.example.cn/qr?scene=ref%3Dbk5c0ffee123")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/ops/bookings/{booking.pk}/")
+    page.goto("/ops/find/")
+    page.keyboard.type('{"type":"wechat","msg":"hello"}')
+    page.keyboard.press("Enter")
+    page.get_by_test_id("scan-unreadable").wait_for()
+    _fits(page)
+    _chinese_only(page.locator("main").inner_text())
+    page.set_viewport_size({"width": 1280, "height": 900})
+    shot(page, "find-scan-unreadable-1280.png")

@@ -16,7 +16,7 @@ from baomi.core.downloads import attachment
 from baomi.customers import gate
 
 from . import cards, selectors
-from .services import bookings, stays, waybills
+from .services import bookings, scanning, stays, waybills
 from .services.common import invalid, site_by_code
 
 router = Router(tags=["operations"], auth=bearer)
@@ -348,6 +348,59 @@ def list_travellers(request: HttpRequest, booking_id: str) -> dict[str, Any]:
 def remove_traveller(request: HttpRequest, booking_id: str, customer_id: str) -> Status[None]:
     bookings.remove_traveller(_staff(request), purpose_header(request), booking_id, customer_id)
     return Status(204, None)
+
+
+# -- finding records by reference, typed or scanned (issue #17 §1, §4) -------------------------
+class FindIn(Schema):
+    ref: str | None = None  # a typed booking / stay reference or waybill number
+    scan: str | None = None  # what a QR scanner read (link, JSON, or the bare reference)
+
+
+class FoundOut(Schema):
+    entity: str
+    id: str
+    customer_id: str
+    reference: str
+
+
+class FindOut(Schema):
+    reference: str
+    shape: str  # typed | plain | url | json
+    found: list[FoundOut]
+
+
+@router.post("/find", response=FindOut, summary="Find a record by reference or scanned QR")
+def find(request: HttpRequest, body: FindIn) -> dict[str, Any]:
+    """Bookings, stays and shipments with this reference (references are not personal
+    values: ids only come back; read the records through the gate). `scan` takes a QR
+    payload as a scanner typed it — a link with `ref=` / `booking=` / `order=` (also a
+    WeChat `scene`), a JSON object with a reference key, or the bare reference; a payload
+    that names none is a 422 `scan_unreadable`. The link is never opened."""
+    gate.check_purpose(_staff(request), purpose_header(request))
+    if body.scan:
+        scan = scanning.read(body.scan)
+        if scan is None:
+            raise invalid(
+                "scan",
+                "scan_unreadable",
+                "the scanned code holds no booking reference",
+                "扫码内容中没有找到单号",
+            )
+        ref, shape = scan.reference, scan.shape
+    elif body.ref and body.ref.strip():
+        ref, shape = body.ref.strip().upper()[:32], "typed"
+    else:
+        raise invalid("ref", "required", "give ref or scan", "请填写单号或扫码")
+    found = [
+        {
+            "entity": f.entity,
+            "id": f.record_id,
+            "customer_id": f.customer_id,
+            "reference": f.reference,
+        }
+        for f in selectors.by_reference(ref)
+    ]
+    return {"reference": ref, "shape": shape, "found": found}
 
 
 @router.get("/stays/{stay_id}/registration-card")

@@ -32,7 +32,7 @@ from . import cards, selectors
 from . import presenters as P
 from .enums import FailReason, ProofKind, ScanStage, SiteKind, VoidReason
 from .privacy import relay_number
-from .services import bookings, stays, waybills
+from .services import bookings, scanning, stays, waybills
 from .services.common import posting
 
 Input = console_forms.Input
@@ -460,9 +460,16 @@ def customer_edit(request: HttpRequest, purpose: Purpose, customer_id: Any) -> H
 @purpose_required
 @require_http_methods(["GET", "POST"])
 def find(request: HttpRequest, purpose: Purpose) -> HttpResponse:
-    """Booking reference, stay reference or waybill number (not personal: plain columns).
-    Criteria travel in the POST body."""
-    ref = request.POST.get("ref", "").strip() if request.method == "POST" else ""
+    """Booking reference, stay reference or waybill number (not personal: plain columns),
+    typed or scanned: a QR code's payload (a link with `ref=` / `booking=` / `order=`, a
+    JSON object, the bare reference) is read by `scanning.read`. Criteria travel in the
+    POST body; a scanned link is never opened."""
+    raw = request.POST.get("ref", "") if request.method == "POST" else ""
+    scan = scanning.read(raw) if raw.strip() else None
+    if raw.strip() and scan is None and scanning.looks_scanned(raw):
+        ctx = {"ref": "", "unreadable": True}
+        return render(request, "operations/find.html", ctx, status=422)
+    ref = scan.reference if scan else raw.strip()
     found = selectors.by_reference(ref) if ref else []
     if len(found) == 1:
         f = found[0]
@@ -473,7 +480,7 @@ def find(request: HttpRequest, purpose: Purpose) -> HttpResponse:
         if f.entity == "booking":
             return redirect("operations:booking", booking_id=f.record_id)
         return redirect("console:customer_detail", customer_id=f.customer_id)
-    ctx = {"ref": ref, "searched": bool(ref), "found": found}
+    ctx = {"ref": ref[:40], "searched": bool(ref), "found": found}
     return render(request, "operations/find.html", ctx, status=200 if found or not ref else 404)
 
 
