@@ -41,11 +41,13 @@ def test_check_deploy_has_no_warnings(tmp_path: Path) -> None:
     year = datetime.date.today().year
     cal = tmp_path / "workdays.yaml"
     cal.write_text("".join(f"{y}:\n  holidays: []\n" for y in (year, year + 1)))
+    # and names its operator and privacy contact (baomi.W102 otherwise, decision 0041)
     r = _run(
         _env(
             tmp_path,
             BAOMI_SECRET_KEY=secrets.token_urlsafe(50),
             BAOMI_WORKDAY_CALENDAR=str(cal),
+            **OPERATOR_ENV,
         ),
         "check",
         "--deploy",
@@ -54,6 +56,21 @@ def test_check_deploy_has_no_warnings(tmp_path: Path) -> None:
     )
     assert r.returncode == 0, r.stdout + r.stderr
     assert "no issues" in r.stdout
+
+
+OPERATOR_ENV = {
+    "BAOMI_OPERATOR_NAME_ZH": "杭州西湖旅业有限公司",
+    "BAOMI_OPERATOR_NAME_EN": "Hangzhou West Lake Travel Co., Ltd.",
+    "BAOMI_PRIVACY_EMAIL": "dpo@westlake.example.cn",
+}
+
+
+def test_check_deploy_warns_while_the_operator_is_unnamed(tmp_path: Path) -> None:
+    env = _env(tmp_path, BAOMI_SECRET_KEY=secrets.token_urlsafe(50))
+    r = _run(env, "check", "--deploy", "--tag", "baomi")
+    assert "baomi.W102" in r.stdout + r.stderr
+    r = _run({**env, **OPERATOR_ENV, "BAOMI_PRIVACY_EMAIL": "not-an-address"}, "check", "--deploy")
+    assert "BAOMI_PRIVACY_EMAIL is not an e-mail address" in r.stdout + r.stderr
 
 
 def test_prod_refuses_default_secret(tmp_path: Path) -> None:

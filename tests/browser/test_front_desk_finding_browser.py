@@ -86,3 +86,32 @@ def test_scanned_e_ticket_opens_the_booking(page: Any, make_customer: Any, make_
     _chinese_only(page.locator("main").inner_text())
     page.set_viewport_size({"width": 1280, "height": 900})
     shot(page, "find-scan-unreadable-1280.png")
+
+
+def test_privacy_notice_and_portal_name_the_operator(page: Any) -> None:
+    """The public pages carry the deployment's operator and privacy contact (zh), not
+    "baomi"; the footer fits a phone."""
+    from django.conf import settings
+
+    op = settings.BAOMI_OPERATOR
+    for width, name in ((1280, "privacy-operator-1280.png"), (390, "privacy-operator-390.png")):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto("/privacy")
+        _fits(page)
+        assert page.get_by_test_id("operator-brand").inner_text().strip().endswith(op["short_zh"])
+        footer = page.get_by_test_id("operator-footer")
+        assert op["name_zh"] in footer.inner_text() and op["address_zh"] in footer.inner_text()
+        contact = page.locator("section#contact").inner_text()
+        assert op["email"] in contact and op["phone"] in contact
+        words = page.locator("main").inner_text() + footer.inner_text()
+        # the notice's own loanwords (App, CVV) and its portal path are common Chinese usage
+        for ok in (op["email"], "App", "CVV", "/portal/"):
+            words = words.replace(ok, "")
+        _chinese_only(words)
+        assert "baomi" not in page.locator("header").inner_text().lower()
+        page.locator("section#contact").scroll_into_view_if_needed()
+        shot(page, name)
+    page.goto("/portal/")
+    _fits(page)
+    assert page.get_by_test_id("operator-email").get_attribute("href") == f"mailto:{op['email']}"
+    shot(page, "portal-operator-390.png")

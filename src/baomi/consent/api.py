@@ -31,6 +31,9 @@ class NoticeOut(Schema):
     lang: str
     title: str
     sections: list[dict[str, Any]]
+    # who publishes the notice: {name, address, email, phone} (decision 0041 §4); null for
+    # versions published before the operator was named, or while it is not configured
+    operator: dict[str, str] | None = None
 
 
 def notice_body(row: PrivacyNotice, lang: str) -> dict[str, Any]:
@@ -43,6 +46,7 @@ def notice_body(row: PrivacyNotice, lang: str) -> dict[str, Any]:
         "lang": key,
         "title": content["title"],
         "sections": content["sections"],
+        "operator": content.get("operator"),
     }
 
 

@@ -20,6 +20,7 @@ from baomi.catalog import fields as catalog
 from baomi.catalog.enums import FieldClass, Purpose
 from baomi.contract import participants
 from baomi.core.i18n import half, is_zh
+from baomi.core.operator import Operator, operator
 from baomi.core.workdays import sla_working_days
 
 from .purposes import CONSENTS
@@ -178,11 +179,25 @@ def render(lang: str) -> dict[str, Any]:
     ]
     sep = "、" if is_zh(lang) else ", "
     days = sla_working_days()
+    op = operator()
     sections: list[dict[str, Any]] = [
         {
             "id": "intro",
             "heading": _t("我们是谁，本说明适用于什么", "Who we are and what this covers", lang),
             "paragraphs": [
+                _t(
+                    f"本说明由{op.name_zh}（以下简称“我们”）发布，我们是处理您个人信息的"
+                    "个人信息处理者。联系方式见本说明最后一节。",
+                    f"This notice is published by {op.name_en} (“we”), the handler of your "
+                    "personal information. How to reach us is in the last section.",
+                    lang,
+                )
+                if op.configured
+                else _t(
+                    "本服务的运营方尚未配置名称与联系方式。",
+                    "The operator of this service has not configured its name and contact.",
+                    lang,
+                ),
                 _t(
                     "本说明告诉您：我们在网站、App、微信公众号与小程序、门店柜台、呼叫中心"
                     "以及合作渠道收集哪些个人信息、为什么收集、保存多久、可能提供给谁，"
@@ -347,6 +362,7 @@ def render(lang: str) -> dict[str, Any]:
                 )
             ],
         },
+        _contact_section(op, lang),
     ]
     for sec in sections:  # every section has every key (templates, apps)
         sec.setdefault("paragraphs", [])
@@ -356,6 +372,50 @@ def render(lang: str) -> dict[str, Any]:
         "lang": lang,
         "title": _t("个人信息保护说明", "Privacy notice", lang),
         "sections": sections,
+        "operator": op.as_dict(lang) if op.configured else None,
+    }
+
+
+def _contact_section(op: Operator, lang: str) -> dict[str, Any]:
+    """Who we are and how to reach the person in charge of personal information (PIPL
+    art. 17): the deployment's configured operator (`baomi.core.operator`)."""
+    if not op.configured:
+        return {
+            "id": "contact",
+            "heading": _t("如何联系我们", "How to contact us", lang),
+            "paragraphs": [
+                _t(
+                    "运营方尚未配置联系方式，请到门店柜台或致电客服提出。",
+                    "The operator has not configured its contact yet: ask at a counter "
+                    "or call the customer service line.",
+                    lang,
+                )
+            ],
+        }
+    zh = is_zh(lang)
+    bullets = [
+        ("运营方：" if zh else "Operator: ") + op.name(lang),
+    ]
+    if op.address(lang):
+        bullets.append(("地址：" if zh else "Address: ") + op.address(lang))
+    if op.email:
+        bullets.append(("个人信息保护联系邮箱：" if zh else "Privacy e-mail: ") + op.email)
+    if op.phone:
+        bullets.append(("个人信息保护联系电话：" if zh else "Privacy phone: ") + op.phone)
+    return {
+        "id": "contact",
+        "heading": _t("如何联系我们", "How to contact us", lang),
+        "paragraphs": [
+            _t(
+                "对本说明或您的个人信息有任何问题、意见或投诉，可以通过以下方式联系我们的"
+                f"个人信息保护负责人；我们在 {sla_working_days()} 个工作日内答复。",
+                "For any question, comment or complaint about this notice or your personal "
+                "information, contact the person in charge of personal information "
+                f"protection; we answer within {sla_working_days()} working days.",
+                lang,
+            )
+        ],
+        "bullets": bullets,
     }
 
 

@@ -99,6 +99,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "baomi.console.context.console",
+                "baomi.core.operator.context",  # the operator on public pages (decision 0041)
             ]
         },
     }
@@ -252,3 +253,28 @@ LOGGING = {
 }
 # insights (issue #18): groups smaller than this are never shown to aggregate viewers
 BAOMI_INSIGHTS_K = int(os.environ.get("BAOMI_INSIGHTS_K", "10"))
+# The operator of this deployment (the personal-information handler the privacy notice and
+# the portal name, PIPL art. 17; baomi.core.operator, decision 0041 §4). Empty here: a
+# deployment sets them (`check --deploy` warns baomi.W102 otherwise); dev.py and test.py
+# fill in a demo company.
+BAOMI_OPERATOR = {
+    "name_zh": os.environ.get("BAOMI_OPERATOR_NAME_ZH", ""),
+    "name_en": os.environ.get("BAOMI_OPERATOR_NAME_EN", ""),
+    "short_zh": os.environ.get("BAOMI_OPERATOR_SHORT_ZH", ""),
+    "short_en": os.environ.get("BAOMI_OPERATOR_SHORT_EN", ""),
+    "address_zh": os.environ.get("BAOMI_OPERATOR_ADDRESS_ZH", ""),
+    "address_en": os.environ.get("BAOMI_OPERATOR_ADDRESS_EN", ""),
+    "email": os.environ.get("BAOMI_PRIVACY_EMAIL", ""),
+    "phone": os.environ.get("BAOMI_PRIVACY_PHONE", ""),
+}
+# the demo company (`make demo`, tests) — a deployment's own values always win
+DEMO_OPERATOR = {
+    "name_zh": "上海外滩示范旅业有限公司",
+    "name_en": "Shanghai Bund Demo Travel & Hospitality Co., Ltd.",
+    "short_zh": "外滩旅业",
+    "short_en": "Bund Travel",
+    "address_zh": "上海市黄浦区中山东一路 18 号",
+    "address_en": "18 Zhongshan East 1st Road, Huangpu District, Shanghai",
+    "email": "privacy@bund-demo.example.cn",
+    "phone": "021-5555 0100",
+}

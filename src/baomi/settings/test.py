@@ -33,3 +33,7 @@ SECRET_KEY = "test-only-secret-key-" + "t" * 40
 BAOMI_EXPECTED_CUSTOMERS = 1000
 DEBUG = False
 STATIC_ROOT = Path(tempfile.mkdtemp(prefix="baomi-static-"))  # WhiteNoise wants it to exist
+from .base import BAOMI_OPERATOR, DEMO_OPERATOR  # noqa: E402
+
+# the demo company unless the environment names the operator (never a mix of the two)
+BAOMI_OPERATOR = BAOMI_OPERATOR if any(BAOMI_OPERATOR.values()) else dict(DEMO_OPERATOR)
