@@ -26,19 +26,23 @@ KEEP = 10
 
 @transaction.atomic
 def remember(actor: Any, customer_id: uuid.UUID | str) -> None:
-    """The actor opened the customer's page now: put it first, keep the last `KEEP`."""
+    """The actor opened the customer's page now: put it first, keep the last `KEEP`. Two
+    queries whether the customer was on the list or not (an upsert, then one delete)."""
     staff_id = getattr(actor, "pk", None)
     if staff_id is None or not hasattr(actor, "role"):  # staff only (not the portal)
         return
-    RecentCustomer.objects.update_or_create(
-        staff_id=staff_id,
-        customer_id=uuid.UUID(str(customer_id)),
-        defaults={"opened_at": clock.now()},
+    row = RecentCustomer(
+        staff_id=staff_id, customer_id=uuid.UUID(str(customer_id)), opened_at=clock.now()
     )
-    old = RecentCustomer.objects.filter(staff_id=staff_id).order_by("-opened_at", "-id")[KEEP:]
-    stale = list(old.values_list("id", flat=True))
-    if stale:
-        RecentCustomer.objects.filter(id__in=stale).delete()
+    RecentCustomer.objects.bulk_create(
+        [row],
+        update_conflicts=True,
+        unique_fields=["staff", "customer_id"],
+        update_fields=["opened_at"],
+    )
+    mine = RecentCustomer.objects.filter(staff_id=staff_id)
+    keep = mine.order_by("-opened_at", "-id").values("id")[:KEEP]
+    mine.exclude(id__in=keep).delete()
 
 
 def recent(actor: Any, limit: int = KEEP) -> list[tuple[uuid.UUID, Any]]:
