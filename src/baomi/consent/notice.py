@@ -23,7 +23,7 @@ from baomi.core.i18n import half, is_zh
 from baomi.core.operator import Operator, operator
 from baomi.core.workdays import sla_working_days
 
-from .purposes import CONSENTS
+from .purposes import asked
 
 LANGS = ("zh-hans", "en")
 
@@ -284,7 +284,7 @@ def render(lang: str) -> dict[str, Any]:
                             c.text_zh if is_zh(lang) else c.text_en,
                             _t("是", "yes", lang) if c.separate else _t("否", "no", lang),
                         ]
-                        for c in CONSENTS
+                        for c in asked()  # this deployment's industries only
                     ],
                 }
             ],

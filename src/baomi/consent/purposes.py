@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from baomi.catalog import deployment
 from baomi.catalog.enums import Industry, Purpose
 
 from .models import ConsentPurpose
@@ -90,3 +91,10 @@ CONSENTS: tuple[ConsentSpec, ...] = (
 )
 BY_CODE: dict[str, ConsentSpec] = {c.code.value: c for c in CONSENTS}
 GATE_CONSENT: dict[Purpose, ConsentPurpose] = {c.gate: c.code for c in CONSENTS if c.gate}
+
+
+def asked() -> tuple[ConsentSpec, ...]:
+    """The consent items this deployment asks: every general one, and those of the
+    industries it runs (`BAOMI_INDUSTRIES`; a hotel deployment asks no travel or courier
+    item). The ledger still accepts any known purpose (imports, older decisions)."""
+    return tuple(c for c in CONSENTS if deployment.runs(c.industry))

@@ -13,7 +13,7 @@ from baomi.catalog.enums import Channel, Purpose
 from baomi.customers.models import Customer
 
 from .models import ConsentEvent, ConsentPurpose, ConsentState, PrivacyNotice
-from .purposes import CONSENTS, GATE_CONSENT
+from .purposes import CONSENTS, GATE_CONSENT, asked
 
 KPI_TARGET = 0.95  # R-B3: at least 95 % of customers confirmed
 
@@ -61,8 +61,11 @@ def state_of(customer_id: uuid.UUID | str) -> list[ConsentLine]:
         .annotate(ever_given=Exists(yes_before))  # one query: refused vs withdrawn
     }
     out = []
+    offered = asked()
     for spec in CONSENTS:
         s = rows.get(spec.code.value)
+        if spec not in offered and s is None:  # not asked here, nothing on record
+            continue
         out.append(
             ConsentLine(
                 purpose=spec.code.value,

@@ -17,7 +17,7 @@ from baomi.catalog import fields as catalog
 from baomi.catalog.enums import Channel, Gender, IdType, Industry
 from baomi.consent.models import ConsentMethod
 from baomi.consent.purposes import BY_CODE as CONSENT_BY_CODE
-from baomi.consent.purposes import CONSENTS
+from baomi.consent.purposes import asked
 from baomi.consent.services import clean_purpose, how_issues
 from baomi.core.errors import FieldIssue, ValidationFailed
 
@@ -257,10 +257,11 @@ class ConsentGroup:
 def consent_form(
     data: Mapping[str, str], errors: FormErrors, notice_version: int
 ) -> dict[str, Any]:
-    """Template context for the consent box: every purpose of `consent.purposes.CONSENTS`,
-    general ones first, industry ones grouped under their industry (none is hidden: a travel
-    agency may also deliver parcels). The method defaults to a signed form, the usual proof
-    at a counter (registration card, travel contract), which the evidence input numbers."""
+    """Template context for the consent box: every purpose this deployment asks
+    (`consent.purposes.asked`: the general ones first, then those of the industries it
+    runs, grouped under their industry — a hotel deployment asks no travel or courier item).
+    The method defaults to a signed form, the usual proof at a counter (registration card,
+    travel contract), which the evidence input numbers."""
     from django.utils.translation import gettext as _
 
     zh = labels.is_zh()
@@ -271,7 +272,7 @@ def consent_form(
             _("Industry: %(industry)s") % {"industry": labels.choice_label(Industry, ind)},
             [],
         )
-    for spec in CONSENTS:
+    for spec in asked():
         name = CONSENT_PREFIX + spec.code.value
         value = data.get(name, NOT_ASKED)
         groups[spec.industry.value if spec.industry else ""].items.append(
@@ -451,7 +452,7 @@ def consent_decision_form(data: Mapping[str, str], errors: FormErrors) -> dict[s
         _("Consent item"),
         kind="select",
         value=data.get(DECISION_CONSENT, ""),
-        options=[(s.code.value, s.label_zh if zh else s.label_en) for s in CONSENTS],
+        options=[(s.code.value, s.label_zh if zh else s.label_en) for s in asked()],
         errors=errors.by_input.get(DECISION_CONSENT, []),
         required=True,
     )

@@ -278,3 +278,6 @@ DEMO_OPERATOR = {
     "email": "privacy@bund-demo.example.cn",
     "phone": "021-5555 0100",
 }
+# The industry packs this deployment runs (travel, hotel, courier; default all): consent
+# items of other industries are not asked (baomi.catalog.deployment, decision 0041 §5)
+BAOMI_INDUSTRIES = env_list("BAOMI_INDUSTRIES", "travel,hotel,courier")
