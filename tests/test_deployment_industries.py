@@ -76,6 +76,8 @@ def test_hotel_deployments_notice_lists_only_its_items() -> None:
 
 
 def test_unknown_industry_is_a_configuration_error() -> None:
-    with override_settings(BAOMI_INDUSTRIES=["hotel", "airline"]):
-        with pytest.raises(SystemCheckError, match="baomi.E103"):
-            call_command("check", "--tag", "baomi")
+    with (
+        override_settings(BAOMI_INDUSTRIES=["hotel", "airline"]),
+        pytest.raises(SystemCheckError, match=r"baomi\.E103"),
+    ):
+        call_command("check", "--tag", "baomi")

@@ -115,3 +115,22 @@ def test_privacy_notice_and_portal_name_the_operator(page: Any) -> None:
     _fits(page)
     assert page.get_by_test_id("operator-email").get_attribute("href") == f"mailto:{op['email']}"
     shot(page, "portal-operator-390.png")
+
+
+def test_hotel_deployment_new_guest_form_asks_hotel_items_only(page: Any) -> None:
+    from django.test import override_settings
+
+    desk = mfa_staff("front_desk")
+    with override_settings(BAOMI_INDUSTRIES=["hotel"]):
+        sign_in(page, desk)
+        page.goto("/customers/")
+        choose_purpose(page, "reception")
+        page.set_viewport_size(PHONE)
+        page.goto("/customers/new/")
+        _fits(page)
+        form = page.locator("main")
+        assert form.locator("[name=consent_hotel_preferences]").count() > 0
+        assert form.locator("[name=consent_travel_companions]").count() == 0
+        assert form.locator("[name=consent_courier_address_book]").count() == 0
+        page.locator("[name=consent_hotel_preferences]").first.scroll_into_view_if_needed()
+        shot(page, "new-guest-hotel-consents-390.png")
