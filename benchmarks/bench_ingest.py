@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/bench_ingest.py                      # 100,000 rows, SQLite
     .venv/bin/python benchmarks/bench_ingest.py --rows 20000 --engine both
     .venv/bin/python benchmarks/bench_ingest.py --rows 1000000 --no-consent
+    .venv/bin/python benchmarks/bench_ingest.py --rows 20000 --no-consent --industry all
 
 For each engine, on a throwaway database and keys (never ./var), synthetic rows only:
 
@@ -13,7 +14,13 @@ For each engine, on a throwaway database and keys (never ./var), synthetic rows 
 * **baseline** — the same CSV loaded *plaintext with validation*: the same importer
   (`Importer(_crypto=False)`: read, validate, in-file de-duplication, insert, audit) with
   no keys, no sealing, no blind indexes and no stored-duplicate check;
-* **consent** — the vault import of the same rows plus three consent columns.
+* **consent** — the vault import of the same rows plus three consent columns;
+* **records** (`--industry hotel|travel|courier|all`) — the vault import of the same rows
+  plus one industry record per row, every catalogue field of its kind filled (a stay:
+  reference, dates, room, spend, special requests; a booking: reference, dates, product,
+  destination, travellers, amount; a shipment: waybill number, sender and recipient name,
+  phone and address, item type, status), as `baomi import --industry X` (decision 0039);
+  compared with the customer-only vault import of the same run (rows/s and per CPU-s).
 
 Prints one line per run (rows/s wall, rows per CPU-second, peak RSS — each child's own,
 from `wait4`) and the ratio vault / baseline, plus one JSON object (`--json` only the
@@ -78,6 +85,63 @@ def _child(
     }
 
 
+RECORD_HEADERS = {
+    "hotel": [
+        "stay.reference",
+        "stay.check_in",
+        "stay.check_out",
+        "stay.room",
+        "stay.spend",
+        "stay.special_requests",
+    ],
+    "travel": [
+        "booking.reference",
+        "booking.start_date",
+        "booking.end_date",
+        "booking.product",
+        "booking.destination",
+        "booking.travellers",
+        "booking.amount",
+    ],
+    "courier": [
+        "shipment.waybill_no",
+        "shipment.sender_name",
+        "shipment.sender_phone",
+        "shipment.sender_address",
+        "shipment.recipient_name",
+        "shipment.recipient_phone",
+        "shipment.recipient_address",
+        "shipment.item_type",
+        "shipment.status",
+    ],
+}
+
+
+def write_records_csv(path: Path, n: int, seed: int, industry: str) -> Path:
+    """The customer rows of `write_csv` (same seed: the same people) plus one record of
+    `industry` per row: values from a pool of 400 synthetic records, the reference / waybill
+    number unique per row."""
+    import csv
+
+    from baomi.customers.management.commands.bench import HEADER, RowFactory
+    from baomi.customers.synthetic import Synth
+
+    synth = Synth(seed)
+    kind = {"hotel": "stay", "travel": "booking", "courier": "shipment"}[industry]
+    pool = [getattr(synth, kind)() for _ in range(400)]
+    cols = RECORD_HEADERS[industry]
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(HEADER + cols)
+        for i, r in enumerate(RowFactory(seed).rows(n)):
+            rec = pool[(i * 7) % len(pool)]
+            key = {"hotel": f"ST{i:010d}", "travel": f"BK{i:010d}", "courier": f"BMW{i:012d}"}
+            values = {**{f"{kind}.{k}": v for k, v in rec.items()}, cols[0]: key[industry]}
+            values["shipment.status"] = "delivered"
+            w.writerow([r[h] for h in HEADER] + [values[c] for c in cols])
+    return path
+
+
 def _run(engine: str, root: Path, kind: str, path: Path) -> dict[str, Any]:
     box = Box(root / f"{engine}-{kind}", engine).setup()
     try:
@@ -85,6 +149,11 @@ def _run(engine: str, root: Path, kind: str, path: Path) -> dict[str, Any]:
             cmd = [sys.executable, "-c", _PLAIN, str(path)]
         else:
             cmd = [sys.executable, "-m", "baomi.cli", "import", str(path), "--channel", "import"]
+            if kind in RECORD_HEADERS:
+                cmd += [
+                    "--industry",
+                    kind,
+                ]  # as an operator imports a hotel / travel / courier file
         t = time.perf_counter()
         summary, usage = _child(cmd, box.env(), root / "child.log")
         wall = time.perf_counter() - t
@@ -100,7 +169,9 @@ def _run(engine: str, root: Path, kind: str, path: Path) -> dict[str, Any]:
     }
 
 
-def bench(engine: str, rows: int, seed: int, consent: bool, root: Path) -> dict[str, Any]:
+def bench(
+    engine: str, rows: int, seed: int, consent: bool, root: Path, industries: tuple[str, ...] = ()
+) -> dict[str, Any]:
     from baomi.customers.management.commands.bench import write_csv
 
     plain_csv = root / f"rows-{rows}.csv"
@@ -115,6 +186,20 @@ def bench(engine: str, rows: int, seed: int, consent: bool, root: Path) -> dict[
         if not consent_csv.exists():
             write_csv(consent_csv, rows, seed, consent=True)
         out["with_consent"] = _run(engine, root, "consent", consent_csv)
+    for industry in industries:
+        rec_csv = root / f"rows-{rows}-{industry}.csv"
+        if not rec_csv.exists():
+            write_records_csv(rec_csv, rows, seed, industry)
+        run = _run(engine, root, industry, rec_csv)
+        run["ratio_to_vault"] = (
+            round(run["rows_per_s"] / vault["rows_per_s"], 3) if vault["rows_per_s"] else None
+        )
+        run["ratio_to_vault_cpu"] = (
+            round(run["rows_per_cpu_s"] / vault["rows_per_cpu_s"], 3)
+            if vault["rows_per_cpu_s"]
+            else None
+        )
+        out.setdefault("with_records", {})[industry] = run
     out["ratio"] = (
         round(vault["rows_per_s"] / base["rows_per_s"], 3) if base["rows_per_s"] else None
     )
@@ -153,6 +238,13 @@ def line(r: dict[str, Any]) -> str:
             f" | +3 consent columns {c['rows_per_s']:,.0f} rows/s "
             f"({c['rows_per_cpu_s']:,.0f}/CPU-s, {c['peak_rss_mb']:.0f} MB)"
         )
+    for industry, c in r.get("with_records", {}).items():
+        text += (
+            f"\n{'':<10} {'':>9}      + one {industry} record per row "
+            f"{c['rows_per_s']:>8,.0f} rows/s ({c['rows_per_cpu_s']:,.0f}/CPU-s, "
+            f"{c['peak_rss_mb']:.0f} MB) | vs customer-only vault {c['ratio_to_vault']:.2f} "
+            f"(CPU {c['ratio_to_vault_cpu']:.2f})"
+        )
     la = r["loadavg"]
     return text + f" | load {la['start'][0]:.1f} → {la['end'][0]:.1f}"
 
@@ -163,6 +255,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--engine", choices=["sqlite", "postgresql", "both"], default="sqlite")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--no-consent", action="store_true", help="skip the consent-column run")
+    ap.add_argument(
+        "--industry",
+        choices=["hotel", "travel", "courier", "all"],
+        help="also import the same rows with one record of this industry per row "
+        "(all: each of the three), compared with the customer-only vault import",
+    )
     ap.add_argument("--json", action="store_true", help="print only the JSON")
     args = ap.parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "baomi.settings.base")
@@ -173,7 +271,12 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     with tempfile.TemporaryDirectory(prefix="baomi-bench-ingest-") as tmp:
         for engine in engines:
-            r = bench(engine, args.rows, args.seed, not args.no_consent, Path(tmp))
+            industries: tuple[str, ...] = (
+                ("hotel", "travel", "courier")
+                if args.industry == "all"
+                else ((args.industry,) if args.industry else ())
+            )
+            r = bench(engine, args.rows, args.seed, not args.no_consent, Path(tmp), industries)
             results.append(r)
             if not args.json:
                 print(line(r), flush=True)

@@ -74,6 +74,19 @@ class RecordRow:
     status: str = ""
 
 
+def _specs(entity: str) -> tuple[catalog.FieldSpec, ...]:
+    """The entity's catalogue fields, looked up once per process and catalogue size (the
+    catalogue only grows, while apps load)."""
+    key = (entity, len(catalog.FIELDS))
+    found = _SPECS.get(key)
+    if found is None:
+        found = _SPECS[key] = tuple(catalog.fields_of(entity))
+    return found
+
+
+_SPECS: dict[tuple[str, int], tuple[catalog.FieldSpec, ...]] = {}
+
+
 def _required(column: str) -> FieldIssue:
     return FieldIssue(column, "required", "is required", "必填")
 
@@ -143,7 +156,7 @@ class RecordColumns:
                 )
             )
         values: dict[str, str] = {}
-        for spec in catalog.fields_of(self.entity):
+        for spec in _specs(self.entity):
             raw = cells.get(spec.key)
             if raw is None:
                 if spec.code in self.required:
@@ -208,34 +221,32 @@ class RecordColumns:
         return counts
 
     def _stored(self, items: list[tuple[uuid.UUID, RecordRow]]) -> dict[Any, uuid.UUID]:
-        """Natural key → owning customer, for the keys of this batch already stored."""
-        model = self.model
+        """Natural key → owning customer, for the keys of this batch already stored: by the
+        key's own index (references are nearly unique across customers), one query per 500
+        keys; the customer is compared here."""
         out: dict[Any, uuid.UUID] = {}
-        if self.key_per_customer:
-            cids = list(dict.fromkeys(c for c, _ in items))
-            for n in range(0, len(cids), _CHUNK):
-                part = set(cids[n : n + _CHUNK])
-                keys = list({row.key for c, row in items if c in part})
-                rows = model.objects.filter(
-                    customer_id__in=list(part), **{f"{self.key}__in": keys}
-                ).values_list("customer_id", self.key)
-                out.update({(_uuid(c), k): _uuid(c) for c, k in rows})
-        else:
-            keys_l = list(dict.fromkeys(row.key for _, row in items))
-            for n in range(0, len(keys_l), _CHUNK):
-                rows = model.objects.filter(
-                    **{f"{self.key}__in": keys_l[n : n + _CHUNK]}
-                ).values_list(self.key, "customer_id")
-                out.update({k: _uuid(c) for k, c in rows})
+        keys = list(dict.fromkeys(row.key for _, row in items))
+        wanted = {(cid, row.key) for cid, row in items}
+        lookup = f"{self.key}__in"
+        for n in range(0, len(keys), _CHUNK):
+            part = keys[n : n + _CHUNK]
+            rows = self.model.objects.filter(**{lookup: part}).values_list(self.key, "customer_id")
+            for k, c in rows:
+                cid = _uuid(c)
+                if not self.key_per_customer:
+                    out[k] = cid
+                elif (cid, k) in wanted:
+                    out[(cid, k)] = cid
         return out
 
     def _insert(self, channel: str, fresh: list[tuple[uuid.UUID, uuid.UUID, RecordRow]]) -> None:
         model = self.model
-        codes = tuple(f.code for f in catalog.fields_of(self.entity))
-        sealed = vault.seal_rows(
-            self.entity,
-            [(cid, rid, [(c, dict(row.values).get(c)) for c in codes]) for cid, rid, row in fresh],
-        )
+        codes = tuple(f.code for f in _specs(self.entity))
+        rows: list[tuple[uuid.UUID, uuid.UUID, list[tuple[str, str | None]]]] = []
+        for cid, rid, row in fresh:
+            values = dict(row.values)
+            rows.append((cid, rid, [(c, values.get(c)) for c in codes]))
+        sealed = vault.seal_rows(self.entity, rows)
         now = clock.now()
         created = db_value(model, "created_at", now)
         id_db, cust_db = db_converter(model, "id"), db_converter(model, "customer")

@@ -83,16 +83,28 @@ def subject_keys(subject_ids: Iterable[uuid.UUID]) -> dict[str, SubjectKey]:
     found: dict[str, SubjectKey] = {}
     if not wanted:
         return found
-    for row in DataKey.objects.filter(subject_id__in=wanted):
-        sid = str(row.subject_id)
-        if row.destroyed_at is not None:
+    # plain tuples, not model instances (a bulk caller asks for 500 at a time): the row is
+    # built only when its key must be unwrapped
+    rows = DataKey.objects.filter(subject_id__in=wanted).values_list(
+        "subject_id", "dek_version", "kek_version", "wrapped", "destroyed_at"
+    )
+    for subject_id, dek_version, kek_version, wrapped, destroyed_at in rows:
+        sid = str(subject_id)
+        if destroyed_at is not None:
             with _cache_lock:
                 _cache.pop(sid, None)
             continue
         with _cache_lock:
             k = _cache.get(sid)
-        if k is None or k.dek_version != row.dek_version:
-            k = _unwrap(row)
+        if k is None or k.dek_version != dek_version:
+            k = _unwrap(
+                DataKey(
+                    subject_id=subject_id,
+                    dek_version=dek_version,
+                    kek_version=kek_version,
+                    wrapped=wrapped,
+                )
+            )
         _remember(k)
         found[sid] = k
     return found
@@ -271,6 +283,10 @@ def seal_new_subjects(
         version, wrapped = ring.wrap(raw, dek_aad(sid, 1))
         rows.append((to_db(subject_id), 1, version, wrapped, created))
         key = SubjectKey(sid, 1, raw)
+        # kept in this process's cache (as `new_data_key` does): the batch's records are
+        # sealed under it next (`seal_rows`) without unwrapping it again. A rolled-back
+        # batch leaves an entry no DataKey row matches: `subject_keys` never returns it.
+        _remember(key)
         out.append([None if v is None else key.seal(table, f, v) for f, v in fields])
     if rows:
         with connection.cursor() as cur:
@@ -294,6 +310,40 @@ def seal_existing_subjects(
     return out
 
 
+def _live_keys(subject_ids: Iterable[uuid.UUID]) -> dict[str, SubjectKey]:
+    """`subject_keys` for a bulk writer: the live (not destroyed) key version of each
+    subject read with one padded statement per 500 — no model instances, no wrapped key
+    fetched — and the cached key used when its version matches (the keys `seal_new_subjects`
+    just made in this batch always do); the others through `subject_keys` (unwrapped)."""
+    ids = list(dict.fromkeys(str(s) for s in subject_ids))
+    to_db = db_converter(DataKey, "subject_id")
+    qn = connection.ops.quote_name
+    live: dict[str, int] = {}
+    with connection.cursor() as cur:
+        for n in range(0, len(ids), IN_SIZE):
+            part = _padded([to_db(s) for s in ids[n : n + IN_SIZE]])
+            cur.execute(
+                f"SELECT {qn('subject_id')}, {qn('dek_version')} FROM "  # noqa: S608 (model names)
+                f"{qn(DataKey._meta.db_table)} WHERE {qn('destroyed_at')} IS NULL AND "
+                f"{qn('subject_id')} IN ({', '.join(['%s'] * len(part))})",
+                part,
+            )
+            for sid, version in cur.fetchall():
+                live[str(sid if isinstance(sid, uuid.UUID) else uuid.UUID(str(sid)))] = version
+    found: dict[str, SubjectKey] = {}
+    missing: list[uuid.UUID] = []
+    with _cache_lock:
+        for sid, version in live.items():
+            k = _cache.get(sid)
+            if k is not None and k.dek_version == version:
+                found[sid] = k
+            else:
+                missing.append(uuid.UUID(sid))
+    for n in range(0, len(missing), IN_SIZE):
+        found.update(subject_keys(missing[n : n + IN_SIZE]))
+    return found
+
+
 def seal_rows(
     table: str,
     items: Sequence[tuple[uuid.UUID, object, Sequence[tuple[str, str | None]]]],
@@ -304,17 +354,15 @@ def seal_rows(
     under the subject's live key with the row id in the associated data, as
     `SubjectKey.seal(table, field, text, row_id)` binds it. One key fetch per 500
     subjects; None for a subject whose key is destroyed (erased)."""
-    keys: dict[str, SubjectKey] = {}
-    ids = list(dict.fromkeys(s for s, _, _ in items))
-    for n in range(0, len(ids), IN_SIZE):
-        keys.update(subject_keys(ids[n : n + IN_SIZE]))
+    keys = _live_keys([s for s, _, _ in items])
     out: list[list[bytes | None] | None] = []
     for subject_id, row_id, fields in items:
         key = keys.get(str(subject_id))
+        row = str(row_id)  # once per row, not once per field
         out.append(
             None
             if key is None
-            else [None if v is None else key.seal(table, f, v, row_id) for f, v in fields]
+            else [None if v is None else key.seal(table, f, v, row) for f, v in fields]
         )
     return out
 

@@ -44,6 +44,8 @@ _CELL_TOO_LONG = FieldIssue(
 
 def validate_chunk(spec: Spec, chunk: list[tuple[int, Sequence[Any]]]) -> list[Result]:
     columns, width, exts = spec.columns, spec.width, spec.extensions
+    active = sorted({k for _, _, k in spec.ext_columns})
+    routed = (*spec.ext_columns, *spec.ext_reads)
     out: list[Result] = []
     for _, raw in chunk:
         if len(raw) > width and any(cell_text(v) for v in raw[width:]):
@@ -67,16 +69,16 @@ def validate_chunk(spec: Spec, chunk: list[tuple[int, Sequence[Any]]]) -> list[R
             values = {}
             issues.extend(exc.issues)
         payloads: list[Any] = []
-        if exts:
+        if active:
             cells: list[dict[str, str]] = [{} for _ in exts]
-            for i, col, k in (*spec.ext_columns, *spec.ext_reads):
+            for i, col, k in routed:
                 if i < m:
                     v = cell_text(raw[i])
                     if v:
                         cells[k][col] = v
-            for ext, c in zip(exts, cells, strict=True):
-                payload, problems = ext.parse(c)
-                payloads.append(payload)
+            payloads = [None] * len(exts)
+            for k in active:  # an extension with no column in this file has nothing to parse
+                payloads[k], problems = exts[k].parse(cells[k])
                 issues.extend(problems)
         out.append((values, payloads, issues or None))
     return out
