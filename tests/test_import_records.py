@@ -349,3 +349,22 @@ def test_bookings_count_per_customer_natural_key(tmp_path: Path, synth: Any) -> 
     summary = import_cli(write(tmp_path / "k.csv", BASE + BOOKING, rows))
     assert (summary["merged"], summary["bookings"]) == (1, 2)
     assert Booking.objects.count() == 2
+
+
+@pytest.mark.parametrize("industry", ["hotel", "travel", "courier"])
+def test_the_benchmark_files_import_whole(tmp_path: Path, industry: str) -> None:
+    """`benchmarks/bench_ingest.py --industry` measures what it says: its synthetic rows
+    (customers + one record each) all pass validation and land."""
+    import importlib.util
+
+    root = Path(__file__).resolve().parent.parent
+    spec = importlib.util.spec_from_file_location(
+        "bench_ingest", root / "benchmarks" / "bench_ingest.py"
+    )
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    path = bench.write_records_csv(tmp_path / f"{industry}.csv", 40, 7, industry)
+    summary = import_cli(path, "--industry", industry)
+    kind = {"hotel": "stays", "travel": "bookings", "courier": "shipments"}[industry]
+    assert (summary["rows"], summary["rejected"], summary[kind]) == (40, 0, 40)
