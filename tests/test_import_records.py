@@ -368,3 +368,25 @@ def test_the_benchmark_files_import_whole(tmp_path: Path, industry: str) -> None
     summary = import_cli(path, "--industry", industry)
     kind = {"hotel": "stays", "travel": "bookings", "courier": "shipments"}[industry]
     assert (summary["rows"], summary["rejected"], summary[kind]) == (40, 0, 40)
+
+
+@pytest.mark.parametrize("industry", [None, "courier"])
+def test_a_hotel_deployment_imports_no_parcels(
+    tmp_path: Path, synth: Any, industry: str | None
+) -> None:
+    """BAOMI_INDUSTRIES=hotel: shipment columns are refused with --industry all (the
+    default) and with --industry courier alike — the deployment collects none (R-B1)."""
+    from django.test import override_settings
+
+    header = BASE + SHIPMENT[:3]
+    path = write(tmp_path / "p.csv", header, [[*base(synth), "W-1", "乙", "上海市黄浦区2号"]])
+    args = ("--industry", industry) if industry else ()
+    with override_settings(BAOMI_INDUSTRIES=["hotel"]):
+        with pytest.raises(CommandError, match="this deployment runs hotel") as exc:
+            import_cli(path, *args)
+        assert "shipment.waybill_no (courier)" in str(exc.value)
+        stays = write(
+            tmp_path / "s.csv", BASE + STAY[:3], [[*base(synth), "S-1", "2026-01-01", "2026-01-02"]]
+        )
+        assert import_cli(stays)["stays"] == 1
+    assert Shipment.objects.count() == 0

@@ -14,8 +14,8 @@ from typing import Any
 
 import yaml
 
+from baomi.catalog import deployment, validators
 from baomi.catalog import fields as catalog
-from baomi.catalog import validators
 
 from ..validation import CUSTOMER_INPUT
 from .base import ColumnExtension, ImportRefused
@@ -264,22 +264,31 @@ class Columns:
     extensions: tuple[ColumnExtension, ...] = ()
 
 
-def _industry_refusal(header: list[str], mapped: list[str], industry: str) -> None:
-    """`--industry X`: refuse a column whose catalogue entity belongs to another industry
-    pack (`catalog.industry_of`: `stay.*` hotel, `booking.*` travel, `shipment.*`
-    courier), naming it — before anything else is checked or written."""
+def _industry_refusal(header: list[str], mapped: list[str], industry: str | None) -> None:
+    """Refuse a column whose catalogue entity belongs to another industry pack
+    (`catalog.industry_of`: `stay.*` hotel, `booking.*` travel, `shipment.*` courier) than
+    `--industry X`, or — with `all` (None) — to a pack this deployment does not run
+    (`BAOMI_INDUSTRIES`: a hotel deployment collects no parcels, R-B1), naming each column
+    and its pack — before anything else is checked or written."""
+    runs = {str(i) for i in deployment.industries()}
+    allowed = ({industry} if industry else runs) & runs
     other = []
     for h, m in zip(header, mapped, strict=True):
         pack = catalog.industry_of(m) if h else None
-        if pack is not None and pack != industry:
+        if pack is not None and pack not in allowed:
             other.append(f"{h} ({pack})" if h == m else f"{h} → {m} ({pack})")
-    if other:
-        raise ImportRefused(
-            f"--industry {industry} takes only {industry} records; the file has columns of "
-            f"another industry: {', '.join(other[:10])} — remove them, or import with "
-            "--industry all (or theirs)",
-            code="column_industry",
-        )
+    if not other:
+        return
+    if industry and industry in runs:
+        why = f"--industry {industry} takes only {industry} records"
+        fix = "remove them, or import with --industry all (or theirs)"
+    else:
+        why = f"this deployment runs {', '.join(sorted(runs))} (BAOMI_INDUSTRIES)"
+        fix = "remove them (nothing an industry pack the deployment does not run is collected)"
+    raise ImportRefused(
+        f"{why}; the file has columns of another industry: {', '.join(other[:10])} — {fix}",
+        code="column_industry",
+    )
 
 
 def check_header(
@@ -294,8 +303,7 @@ def check_header(
     mapped = [mapping.get(h, h) for h in header]
     if any(is_cvv_header(h) or is_cvv_header(m) for h, m in zip(header, mapped, strict=True)):
         raise _cvv_refusal()
-    if industry:
-        _industry_refusal(header, mapped, industry)
+    _industry_refusal(header, mapped, industry)
     owner = {
         i: k
         for i, m in enumerate(mapped)
