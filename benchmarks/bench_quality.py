@@ -47,6 +47,29 @@ TARGETS = {"dedupe_s": 600.0, "metrics_full_s": 60.0}
 STEWARD = "bench_steward"
 
 
+def _feistel(x: int, half: int = 10**4, rounds: int = 4) -> int:
+    """A bijection of [0, half²) that scatters neighbours: the ingest bench derives phones
+    and passport numbers from the row number by arithmetic, so namesakes (rows a pool
+    apart) hold numbers a digit or two apart — which no real file does and which a
+    matcher rightly reads as a typo. Scrambled, they are as far apart as strangers'."""
+    left, right = divmod(x, half)
+    for r in range(rounds):
+        h = ((right * 2654435761 + r * 40503) >> 7) % half
+        left, right = right, (left + h) % half
+    return left * half + right
+
+
+def _scrambled(r: dict[str, str], i: int) -> None:
+    if r["nationality"] == "CN":
+        r["phone"] = r["phone"][:3] + f"{_feistel(int(r['phone'][3:])):08d}"
+    else:
+        n = _feistel(i)
+        while n >= 8_000_000:  # cycle-walking: a bijection of [0, 8·10^6), the phone space
+            n = _feistel(n)
+        r["phone"] = f"+1 212 {200 + n % 800} {n // 800 % 10000:04d}"
+        r["id_number"] = f"E{10**8 + n}"
+
+
 def write_csv(path: Path, n: int, seed: int, dup_rate: float) -> int:
     """`n` distinct rows plus planted near-duplicates of every k-th row (k = 1 / dup_rate);
     returns how many were planted. A planted copy keeps name, birth date, gender,
@@ -66,6 +89,7 @@ def write_csv(path: Path, n: int, seed: int, dup_rate: float) -> int:
         w.writerow(["row", *HEADER])
         copies: list[dict[str, str]] = []
         for i, r in enumerate(factory.rows(n)):
+            _scrambled(r, i)
             k, q = i // pool, (i * 7 + (i // pool) * 131 + 17) % pool  # the name's is i mod pool
             if r["nationality"] == "CN":
                 r["address"] = factory.zh_streets[q]
@@ -77,7 +101,7 @@ def write_csv(path: Path, n: int, seed: int, dup_rate: float) -> int:
                 c = dict(r)
                 c["id_type"] = ""
                 c["id_number"] = ""
-                c["phone"] = f"199{(n + planted) % 10**8:08d}"
+                c["phone"] = f"199{_feistel((n + planted) % 10**8):08d}"
                 c["email"] = f"dup{planted}.{seed}@example.net"
                 copies.append(c)
                 planted += 1

@@ -64,6 +64,10 @@ def test_name_levels(a: str, b: str, level: int) -> None:
         (FieldKind.EMAIL, "zhangwei123@qq.com", "zhangwei57@qq.com", 3),
         (FieldKind.EMAIL, "zhangwei123@qq.com", "zhangwei523@qq.com", 2),
         (FieldKind.EMAIL, "zhangwei@qq.com", "zhangwie@qq.com", 1),  # a typo stays close
+        # identifiers: compared within one scheme only; a passport says nothing of an ID card
+        (FieldKind.IDENTIFIER, "passport:e12345678", "cn_resident_id:11010519491231002x", -1),
+        (FieldKind.IDENTIFIER, "passport:e12345678", "passport:e12345679", 1),
+        (FieldKind.IDENTIFIER, "passport:e12345678", "passport:g98765432", 3),
     ],
 )
 def test_other_levels(kind: FieldKind, a: str, b: str, level: int) -> None:
@@ -263,3 +267,23 @@ def test_em_refuses_a_model_that_takes_relatives_for_one_person() -> None:
     found = {(p.left, p.right) for p in scored}
     assert all(p in found for p in planted)
     assert len(scored) <= 2 * len(planted)
+
+
+def test_two_id_numbers_outweigh_a_shared_name_and_birth_date() -> None:
+    """Namesakes born on the same day (张伟, at 10^6 customers) are two people when their
+    resident ID numbers differ: an identifier's "different" level is rare for one person
+    (m ≤ 1 %, also after EM), a typo in it stays evidence for."""
+    fields = [
+        Comparator("name", FieldKind.NAME),
+        Comparator("phone", FieldKind.NUMBER),
+        Comparator("id_number", FieldKind.IDENTIFIER),
+        Comparator("birth_date", FieldKind.DATE),
+        Comparator("address", FieldKind.TEXT),
+    ]
+    model = engine.LinkModel.default(fields)
+    namesakes = (0, 3, 3, 0, 3)  # same name and birth date; phone, ID, address different
+    assert model.probability(namesakes) < 0.5
+    typo = (0, 3, 1, 0, 3)  # the same, but the ID number one character off
+    assert model.probability(typo) > 0.5
+    model.estimate_m({namesakes: 1000, (0, 0, 0, 0, 0): 10})
+    assert model.m[2][3] <= 0.01 + 1e-9

@@ -46,6 +46,10 @@ class FieldKind(StrEnum):
     NUMBER = "number"  # digit strings: phones, ID numbers, postcodes, house numbers
     DATE = "date"  # dates: typos, day/month swaps
     EMAIL = "email"
+    # a number issued to one person (resident ID, passport): equal = one person, one or two
+    # characters off = a typo, otherwise two people. A value may carry its scheme
+    # ("cn_resident_id:1101…", "passport:E123…"): numbers of two schemes are not compared
+    IDENTIFIER = "identifier"
 
 
 _SPACES = re.compile(r"\s+")
@@ -122,6 +126,11 @@ def compare(kind: FieldKind, a: str, b: str) -> int:
         if da == db and DamerauLevenshtein.distance(la, lb) <= 1:
             return 1
         return _text_level(JaroWinkler.normalized_similarity(a, b)) if da == db else 3
+    if kind is FieldKind.IDENTIFIER:
+        sa, _, a = a.rpartition(":")
+        sb, _, b = b.rpartition(":")
+        if sa != sb:
+            return NULL  # a passport and a resident ID number say nothing of each other
     da, db = _digits(a), _digits(b)
     if da == db:
         return 0
@@ -156,6 +165,9 @@ class Pair:
 
 # default m / u when there is too little data to estimate them (a handful of customers)
 _DEFAULT_M = (0.88, 0.07, 0.03, 0.02)
+# an identifier differs for one person only by a typo (close or fuzzy): "different" is rare
+_IDENTIFIER_M = (0.96, 0.03, 0.009, 0.001)
+_IDENTIFIER_MAX_DIFFER = 0.01  # EM may not learn that one person holds two ID numbers
 _DEFAULT_U = {
     FieldKind.NAME: (0.002, 0.004, 0.03, 0.964),
     FieldKind.TEXT: (0.002, 0.004, 0.03, 0.964),
@@ -163,9 +175,12 @@ _DEFAULT_U = {
     FieldKind.NUMBER: (0.0005, 0.001, 0.005, 0.9935),
     FieldKind.DATE: (0.0005, 0.002, 0.02, 0.9775),
     FieldKind.EMAIL: (0.0005, 0.001, 0.005, 0.9935),
+    FieldKind.IDENTIFIER: (0.0001, 0.0005, 0.001, 0.9984),
 }
 _FLOOR = 1e-6
-_IDENTIFYING = frozenset({FieldKind.NUMBER, FieldKind.DATE, FieldKind.EMAIL})
+_IDENTIFYING = frozenset(
+    {FieldKind.NUMBER, FieldKind.DATE, FieldKind.EMAIL, FieldKind.IDENTIFIER}
+)
 _RARE = 1e-3  # chance agreement of an identifier
 
 
@@ -184,7 +199,7 @@ class LinkModel:
     def default(cls, fields: Sequence[Comparator]) -> LinkModel:
         return cls(
             tuple(fields),
-            [list(_DEFAULT_M) for _ in fields],
+            [list(_IDENTIFIER_M if f.kind is FieldKind.IDENTIFIER else _DEFAULT_M) for f in fields],
             [list(_DEFAULT_U[f.kind]) for f in fields],
         )
 
@@ -270,6 +285,12 @@ class LinkModel:
                 [max(a / sum(row), _FLOOR) for a in row] if sum(row) > 0 else list(self.m[i])
                 for i, row in enumerate(acc)
             ]
+            for f, row in zip(self.fields, new_m, strict=True):
+                if f.kind is FieldKind.IDENTIFIER and row[-1] > _IDENTIFIER_MAX_DIFFER:
+                    rest = sum(row[:-1]) or 1.0
+                    scale = (1 - _IDENTIFIER_MAX_DIFFER) / rest
+                    row[:-1] = [x * scale for x in row[:-1]]
+                    row[-1] = _IDENTIFIER_MAX_DIFFER
             delta = abs(new_prior - self.prior) + max(
                 abs(x - y)
                 for r1, r2 in zip(new_m, self.m, strict=True)

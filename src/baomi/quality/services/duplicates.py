@@ -43,7 +43,7 @@ COMPARATORS = (
     Comparator("name", FieldKind.NAME),
     Comparator("phone", FieldKind.NUMBER),
     Comparator("email", FieldKind.EMAIL),
-    Comparator("id_number", FieldKind.NUMBER),
+    Comparator("id_number", FieldKind.IDENTIFIER),  # compared as "id_type:id_number"
     Comparator("birth_date", FieldKind.DATE),
     Comparator("gender", FieldKind.CODE),
     Comparator("nationality", FieldKind.CODE),
@@ -144,6 +144,14 @@ class ScanResult:
         return dict(self.__dict__)
 
 
+def _match_values(values: Mapping[str, Any]) -> list[str]:
+    out = [engine.normalise(values.get(f)) for f in MATCH_FIELDS]
+    i = MATCH_FIELDS.index("id_number")
+    if out[i]:  # a number is compared with numbers of its own scheme only
+        out[i] = f"{engine.normalise(values.get('id_type')) or 'unknown'}:{out[i]}"
+    return out
+
+
 def _score(
     values: Mapping[uuid.UUID, Mapping[str, Any]],
     pairs: Sequence[tuple[uuid.UUID, uuid.UUID]],
@@ -151,7 +159,7 @@ def _score(
 ) -> tuple[list[tuple[uuid.UUID, uuid.UUID, engine.Pair]], bool]:
     ids = list(values)
     pos = {cid: i for i, cid in enumerate(ids)}
-    rows = [tuple(engine.normalise(values[c].get(f)) for f in MATCH_FIELDS) for c in ids]
+    rows = [tuple(_match_values(values[c])) for c in ids]
     idx = [(pos[a], pos[b]) for a, b in pairs if a in pos and b in pos]
     scored, model = engine.score_pairs(rows, None, COMPARATORS, idx, threshold=REVIEW_THRESHOLD)
     return [(ids[p.left], ids[p.right], p) for p in scored], model.trained_on > 0
@@ -168,7 +176,7 @@ def scan(actor: Any) -> ScanResult:
     sample = rng.sample(live, min(len(live), 2000))  # random pairs for u, when enough
     wanted = sorted(involved | set(sample))
     scored, trained = gate.process_customers(
-        actor, P, wanted, list(MATCH_FIELDS), lambda v: _score(v, pairs, sample)
+        actor, P, wanted, [*MATCH_FIELDS, "id_type"], lambda v: _score(v, pairs, sample)
     )
     now = clock.now()
     existing = {

@@ -24,11 +24,12 @@ Definitions (each a share of a count, in %):
 from __future__ import annotations
 
 import uuid
+from collections import deque
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
 
 from baomi import audit
@@ -37,6 +38,7 @@ from baomi.catalog import fields as catalog
 from baomi.catalog.enums import Purpose, Role
 from baomi.core import clock
 from baomi.core.errors import ValidationFailed
+from baomi.core.workers import offload, spare
 from baomi.customers import gate
 from baomi.customers.models import Customer
 from baomi.customers.services import CONFIRMED_BASES
@@ -70,12 +72,13 @@ REQUIRED = tuple(f for f in FIELDS if catalog.spec("customer", f).required)
 CHUNK = 2000
 
 
-def _facts(cid: uuid.UUID, values: Mapping[str, Any]) -> tuple[int, int, bool | None]:
+def _facts(values: Mapping[str, Any]) -> tuple[int, int, bool | None]:
     present = valid = 0
     given = {k: v for k, v in values.items() if v not in (None, "")}
     bad: set[str] = set()
     try:
-        clean_customer(given, partial=True)
+        # the keys are FIELDS (catalogued, checked here once), the values the gate's text
+        clean_customer(given, partial=True, keys_checked=True)
     except ValidationFailed as exc:
         bad = {i.field for i in exc.issues}
     for i, f in enumerate(FIELDS):
@@ -96,8 +99,32 @@ def _facts(cid: uuid.UUID, values: Mapping[str, Any]) -> tuple[int, int, bool | 
     return present, valid, consistent
 
 
-def refresh_facts(actor: Any) -> int:
-    """Facts of customers changed since their facts were computed (all, the first time)."""
+def _facts_of(
+    values: Mapping[uuid.UUID, Mapping[str, Any]],
+) -> list[tuple[uuid.UUID, int, int, bool | None]]:
+    """One chunk's facts (pure: it may run in a worker process; only bits come back)."""
+    return [(cid, *_facts(v)) for cid, v in values.items()]
+
+
+def _write_facts(
+    chunk: list[uuid.UUID], facts: list[tuple[uuid.UUID, int, int, bool | None]], now: datetime
+) -> None:
+    stamp = CustomerFacts._meta.get_field("computed_at").get_db_prep_save(now, connection)
+    uid = CustomerFacts._meta.get_field("customer").target_field
+    with transaction.atomic(), connection.cursor() as cur:
+        CustomerFacts.objects.filter(customer_id__in=chunk).delete()
+        cur.executemany(
+            "INSERT INTO quality_customer_facts"
+            " (customer_id, present, valid, consistent, computed_at) "
+            "VALUES (%s, %s, %s, %s, %s)",
+            [(uid.get_db_prep_save(c, connection), p, v, k, stamp) for c, p, v, k in facts],
+        )
+
+
+def refresh_facts(actor: Any, workers: int | None = None) -> int:
+    """Facts of customers changed since their facts were computed (all, the first time).
+    The gate opens each chunk in this process; the checks run in worker processes for
+    large runs (`core.workers`), at most 2 chunks per worker in flight."""
     fresh = CustomerFacts.objects.filter(
         customer_id=OuterRef("pk"), computed_at__gte=OuterRef("updated_at")
     )
@@ -107,21 +134,21 @@ def refresh_facts(actor: Any) -> int:
         .values_list("id", flat=True)
     )
     now = clock.now()
-    for n in range(0, len(stale), CHUNK):
-        chunk = stale[n : n + CHUNK]
-        facts = gate.process_customers(
-            actor,
-            P,
-            chunk,
-            list(FIELDS),
-            lambda values: {cid: _facts(cid, v) for cid, v in values.items()},
-        )
-        with transaction.atomic():
-            CustomerFacts.objects.filter(customer_id__in=chunk).delete()
-            CustomerFacts.objects.bulk_create(
-                CustomerFacts(customer_id=cid, present=p, valid=v, consistent=c, computed_at=now)
-                for cid, (p, v, c) in facts.items()
+    n_workers = spare(len(stale)) if workers is None else workers
+    with offload(n_workers) as submit:
+        pending: deque[tuple[list[uuid.UUID], Any]] = deque()
+        for n in range(0, len(stale), CHUNK):
+            chunk = stale[n : n + CHUNK]
+            result = gate.process_customers(
+                actor, P, chunk, list(FIELDS), lambda values: submit(_facts_of, values)
             )
+            pending.append((chunk, result))
+            if len(pending) > 2 * max(n_workers, 0):
+                done, res = pending.popleft()
+                _write_facts(done, res.get(), now)
+        while pending:
+            done, res = pending.popleft()
+            _write_facts(done, res.get(), now)
     return len(stale)
 
 

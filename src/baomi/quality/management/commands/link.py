@@ -34,7 +34,8 @@ class Command(BaseCommand):
             action="append",
             default=[],
             metavar="COL:KIND",
-            help="a column's kind: name, text, code, number, date, email (else guessed)",
+            help="a column's kind: name, text, code, number, date, email, identifier "
+            "(else guessed)",
         )
         parser.add_argument(
             "--ignore", action="append", default=[], metavar="COL", help="a column to leave out"
