@@ -134,3 +134,39 @@ def test_hotel_deployment_new_guest_form_asks_hotel_items_only(page: Any) -> Non
         assert form.locator("[name=consent_courier_address_book]").count() == 0
         page.locator("[name=consent_hotel_preferences]").first.scroll_into_view_if_needed()
         shot(page, "new-guest-hotel-consents-390.png")
+
+
+def test_guest_completes_birthday_and_preferences_in_the_portal(
+    page: Any, make_customer: Any
+) -> None:
+    """On a phone, in Chinese: the guest sets a birthday and hotel preferences; saved at
+    once as customer-confirmed; nothing wider than the screen, no English option."""
+    from baomi.customers.models import Customer
+    from baomi.portal import selectors as outbox
+
+    guest = make_customer(
+        phone="13712345678", id_type="passport", id_number="E2468013", birth_date=None
+    )
+    page.set_viewport_size(PHONE)
+    page.goto("/portal/")
+    page.get_by_test_id("start-form").locator("input[name=address]").fill("13712345678")
+    page.get_by_test_id("send-code").click()
+    page.wait_for_url("**/portal/verify/")
+    page.locator("input[name=code]").fill(outbox.latest_code("137****5678") or "")
+    page.get_by_test_id("verify-code").click()
+    page.wait_for_url("**/portal/me/")
+    form = page.get_by_test_id("own-details")
+    _chinese_only(form.inner_text())
+    page.get_by_test_id("own-birth-date").fill("1988-08-08")
+    page.get_by_test_id("pref-floor").select_option("high")
+    page.get_by_test_id("pref-pillow").select_option("buckwheat")
+    _chinese_only(page.get_by_test_id("pref-pillow").inner_text())
+    page.get_by_test_id("details-submit").click()
+    page.wait_for_url("**/portal/me/*")
+    assert page.get_by_test_id("own-birth-date").input_value() == "1988-08-08"
+    assert page.get_by_test_id("pref-floor").input_value() == "high"
+    _fits(page)
+    form.scroll_into_view_if_needed()
+    shot(page, "portal-own-details-390.png")
+    lineage = Customer.objects.get(id=guest.id).lineage
+    assert lineage["birth_date"]["basis"] == lineage["preferences"]["basis"] == "customer_confirmed"

@@ -40,8 +40,8 @@ from .models import (
     ShipmentStatus,
     Stay,
 )
+from .validation import birth_date_of, clean_customer, clean_record, reject_cvv
 from .validation import channel as clean_channel
-from .validation import clean_customer, clean_record, reject_cvv
 
 
 def index_values(values: Mapping[str, str]) -> dict[str, str]:
@@ -276,6 +276,68 @@ def _update_customer(
         )
     basis = "rights_request" if p is Purpose.RIGHTS_REQUEST else None
     return _store_update(actor, p, customer, values, ch, basis, {"channel": ch})
+
+
+# fields a customer keeps up to date themself in the portal (issue #17 §1): no staff,
+# no request — the value is theirs; lineage basis `customer_confirmed`
+SELF_SERVICE_FIELDS = ("birth_date", "preferences")
+
+
+def confirm_own_details(subject: gate.DataSubject, data: Mapping[str, Any]) -> Customer:
+    """The signed-in customer sets their own birthday and preferences (portal). Only
+    `SELF_SERVICE_FIELDS`, only their own profile; validated as any input; sealed with
+    lineage basis `customer_confirmed` (an import merge never overwrites it, issue #16);
+    one `customer.updated` event under `rights_request` (actor: the data subject). A
+    birthday that contradicts a mainland resident ID on file is refused — that takes a
+    correction request, checked by staff. `preferences` replaces the whole object (the
+    caller merges: the portal form keeps the keys it does not show)."""
+    if not isinstance(subject, gate.DataSubject):
+        raise Forbidden("only the customer themself edits these", code="write_forbidden")
+    other = sorted(set(data) - set(SELF_SERVICE_FIELDS))
+    if other:
+        raise ValidationFailed(
+            [
+                FieldIssue(
+                    k[:40], "field_not_self_service", "not editable here", "此项不能自行修改"
+                )
+                for k in other
+            ]
+        )
+    with transaction.atomic():
+        customer = _live(subject.customer_id)
+        values = clean_customer(dict(data), partial=True)
+        if not values:
+            raise ValidationFailed(
+                [FieldIssue("*", "nothing_to_change", "no field to change", "没有需要修改的字段")]
+            )
+        if "birth_date" in values:  # the ID on file, read as the customer reads it
+            view = gate.access_customer(subject, Purpose.RIGHTS_REQUEST, customer.id, related=False)
+            number = str(view.fields.get("id_number") or "")
+            if (
+                view.fields.get("id_type") == "cn_resident_id"
+                and number
+                and birth_date_of(number) != values["birth_date"]
+            ):
+                raise ValidationFailed(
+                    [
+                        FieldIssue(
+                            "birth_date",
+                            "birth_date_mismatch",
+                            "does not match the birth date in your ID number: ask for a "
+                            "correction instead",
+                            "与您身份证号码中的出生日期不一致，如需更正请提交更正申请",
+                        )
+                    ]
+                )
+        return _store_update(
+            subject,
+            Purpose.RIGHTS_REQUEST,
+            customer,
+            values,
+            "web",
+            "customer_confirmed",
+            {"channel": "web", "via": "portal", "basis": "customer_confirmed"},
+        )
 
 
 def _store_update(

@@ -93,7 +93,7 @@ def preferences(value: Any) -> str:
     return json.dumps(out, ensure_ascii=False, sort_keys=True)
 
 
-def _birth_date_of(resident_id: str) -> str:
+def birth_date_of(resident_id: str) -> str:
     """The ISO birth date in a validated 18-character mainland resident ID."""
     if len(resident_id) == 18:
         return f"{resident_id[6:10]}-{resident_id[10:12]}-{resident_id[12:14]}"
@@ -167,7 +167,7 @@ def clean_customer(
         out.get("id_type") == IdType.CN_RESIDENT_ID
         and "id_number" in out
         and "birth_date" in out
-        and _birth_date_of(out["id_number"]) != out["birth_date"]
+        and birth_date_of(out["id_number"]) != out["birth_date"]
     ):
         issues.append(
             FieldIssue(

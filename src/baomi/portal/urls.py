@@ -10,6 +10,7 @@ urlpatterns = [
     path("me/copy.json", views.copy_json, name="copy_json"),
     path("me/copy.html", views.copy_html, name="copy_html"),
     path("me/consents/", views.consent, name="consent"),
+    path("me/details/", views.details, name="details"),
     path("me/rectify/", views.rectify, name="rectify"),
     path("me/erase/", views.erase, name="erase"),
     path("me/complaint/", views.complaint, name="complaint"),

@@ -19,13 +19,15 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from baomi.catalog.enums import Purpose
 from baomi.consent import selectors as consents
+from baomi.console.labels import PREFERENCE_CHOICES
 from baomi.core.downloads import attachment
 from baomi.core.errors import BaomiError, ValidationFailed
-from baomi.core.i18n import bi
+from baomi.core.i18n import bi, is_zh
 from baomi.core.middleware import client_ip
 from baomi.customers import gate
 from baomi.rights import presenters
@@ -195,7 +197,22 @@ def home(request: HttpRequest, subject: gate.DataSubject) -> HttpResponse:
         }
         for i in mine
     ]
+    stored = view.fields.get("preferences")
+    prefs: dict[str, Any] = stored if isinstance(stored, dict) else {}
+    own = {
+        "birth_date": view.fields.get("birth_date") or "",
+        "preferences": [
+            {
+                "code": k.code,
+                "label": k.label_zh if is_zh() else k.label_en,
+                "value": services.shown_value(prefs.get(k.code)),
+                "choices": [(c, str(PREFERENCE_CHOICES.get(c, c))) for c in k.choices],
+            }
+            for k in services.own_preference_keys()
+        ],
+    }
     ctx = {
+        "own": own,
         "profile": presenters.field_rows("customer", view.fields),
         "editable": [
             (code, presenters.field_label("customer", code), view.fields.get(code) or "")
@@ -264,6 +281,25 @@ def consent(request: HttpRequest, subject: gate.DataSubject) -> HttpResponse:
     )
     refuse = decision == "refuse"
     return _act(request, lambda: services.set_consent(subject, purpose, given, refuse=refuse), ok)
+
+
+@require_POST
+@subject_required
+def details(request: HttpRequest, subject: gate.DataSubject) -> HttpResponse:
+    """The customer's own birthday and preferences, saved at once (customer-confirmed)."""
+    prefs = {k.code: request.POST.get(f"pref_{k.code}", "") for k in services.own_preference_keys()}
+    try:
+        changed = services.update_own_details(subject, request.POST.get("birth_date", ""), prefs)
+    except BaomiError as exc:
+        if exc.status == 410:
+            return _gone(request)
+        messages.error(request, _error_text(exc))
+    else:
+        if changed:
+            messages.success(request, bi("已保存。", "Saved."))
+        else:
+            messages.info(request, bi("没有需要保存的修改。", "Nothing to save."))
+    return redirect(reverse("portal:home") + "#h-own")
 
 
 @require_POST
