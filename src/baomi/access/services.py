@@ -17,7 +17,7 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Max, Q
 
 from baomi import audit
@@ -37,6 +37,7 @@ from baomi.core.errors import (
     NotFound,
     ValidationFailed,
 )
+from baomi.core.sql import Loader, db_value
 
 from . import mfa, throttle
 from .enums import ADMIN_ROLES, PRIVILEGED_ROLES, Role
@@ -398,21 +399,41 @@ def issue_token(staff: Staff) -> IssuedToken:
     return IssuedToken(token, expires)
 
 
+_TOKEN = Loader(ApiToken, ["id", "created_at", "last_used_at"])
+_STAFF = Loader(Staff)
+
+
 def staff_for_token(token: str) -> Staff | None:
-    row = (
-        ApiToken.objects.select_related("staff")
-        .filter(digest=_digest(token), revoked_at__isnull=True, expires_at__gt=clock.now())
-        .first()
+    """The staff member of a live token: one indexed statement per request (the token's
+    digest, joined to its staff row), prepared once — no ORM query compiled per request
+    (decision 0040). Read every time: revocation, expiry, deactivation and a role change
+    take effect on the next request, in every process."""
+    qn = connection.ops.quote_name
+    t, st = ApiToken._meta, Staff._meta
+    sql = (  # names from the models; values are parameters
+        f"SELECT {_TOKEN.columns('t')}, {_STAFF.columns('s')} "  # noqa: S608
+        f"FROM {qn(t.db_table)} t JOIN {qn(st.db_table)} s "
+        f"ON s.{qn(st.pk.column)} = t.{qn(t.get_field('staff').column)} "
+        f"WHERE t.{qn(t.get_field('digest').column)} = %s "
+        f"AND t.{qn(t.get_field('revoked_at').column)} IS NULL "
+        f"AND t.{qn(t.get_field('expires_at').column)} > %s"
     )
-    if row is None or not row.staff.is_active:
-        return None
     now = clock.now()
-    last = row.last_used_at or row.created_at
+    with connection.cursor() as cur:
+        cur.execute(sql, [_digest(token), db_value(ApiToken, "expires_at", now)])
+        raw = cur.fetchone()
+    if raw is None:
+        return None
+    pk, created_at, last_used_at = _TOKEN.values(raw)
+    staff: Staff = _STAFF.load(raw[_TOKEN.width :])
+    if not staff.is_active:
+        return None
+    last = last_used_at or created_at
     if (now - last).total_seconds() > settings.BAOMI_TOKEN_IDLE_SECONDS:
         return None  # idle timeout (ASVS V7.3.1)
-    if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 60:
-        ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
-    return row.staff
+    if last_used_at is None or (now - last_used_at).total_seconds() > 60:
+        ApiToken.objects.filter(pk=pk).update(last_used_at=now)
+    return staff
 
 
 def tokens_of(staff: Staff) -> list[ApiToken]:

@@ -123,8 +123,10 @@ def record_many(events: list[AuditEvent]) -> None:
 
 
 def _append_committed(events: list[AuditEvent]) -> None:
-    with transaction.atomic():
-        append(events)
+    """The group commit's leader, outside any transaction: `append`'s own atomic block is
+    the transaction (no savepoint inside a second block: two statements less per shared
+    commit, decision 0040)."""
+    append(events)
 
 
 _reads = GroupCommit(_append_committed)

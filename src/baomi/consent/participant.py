@@ -20,11 +20,12 @@ from baomi.contract.participants import (
     register,
 )
 from baomi.core.i18n import Bi
+from baomi.core.sql import exists_naming
 
 from . import demo, selectors
 from .imports import CONSENT_COLUMNS
 from .indicators import CONSENT_SHARE, NOTICE_UPDATED, NOTICE_VISIBILITY
-from .models import ConsentEvent, NoticeAction
+from .models import ConsentEvent, ConsentState, NoticeAction
 from .purposes import GATE_CONSENT
 
 
@@ -33,6 +34,15 @@ def closed_without_consent(purpose: Purpose, ids: list[uuid.UUID]) -> set[uuid.U
     if purpose not in GATE_CONSENT:
         return set()
     return set(ids) - selectors.consented(ids, purpose)
+
+
+def consent_sql(purpose: Purpose) -> tuple[str, list[Any]] | None:
+    """`closed_without_consent` inside the gate's one query per read (decision 0040)."""
+    code = GATE_CONSENT.get(purpose)
+    if code is None:
+        return None
+    given = exists_naming(ConsentState, "customer", ["purpose = %s", "given = %s"])
+    return f"NOT {given}", [str(getattr(code, "value", code)), True]
 
 
 def erase(ctx: EraseContext) -> Erasure:
@@ -71,7 +81,7 @@ def _notice_version(actor: Any, customer_id: uuid.UUID) -> int:
 register(
     Participant(
         app="consent",
-        closers=(ReadCloser("no_consent", closed_without_consent),),
+        closers=(ReadCloser("no_consent", closed_without_consent, sql=consent_sql),),
         eraser=erase,
         access_copy=(
             AccessCopySection("consents", "同意记录", "Consents", _consents, 40),

@@ -52,13 +52,22 @@ class ReadCloser:
 
     `closes(purpose, ids)` answers the subset of `ids` closed for `purpose` in one query.
     With `refuse_single`, a single read (`access_customer`) answers 403 with `code`
-    instead of an all-withheld view (a restricted customer is not shown at all)."""
+    instead of an all-withheld view (a restricted customer is not shown at all).
+
+    `sql(purpose)`, optional, answers the same question inside the gate's one query per
+    read (decision 0040): `None` when the closer closes nobody for this purpose, else
+    `(expression, params)` — an SQL boolean expression, true when the customer whose id
+    column is written `{id}` is closed (e.g. an `EXISTS (…)` on the domain's own table,
+    names from its models). It must agree with `closes` (tests/test_gate_statements.py
+    checks every registered closer on both databases); without it the gate calls
+    `closes` — one more query per read."""
 
     code: str
     closes: Callable[[Purpose, list[uuid.UUID]], set[uuid.UUID]]
     refuse_single: bool = False
     refusal_code: str = ""
     refusal_message: str = ""
+    sql: Callable[[Purpose], tuple[str, list[Any]] | None] | None = None
 
 
 @dataclass(frozen=True)

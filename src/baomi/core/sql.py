@@ -59,3 +59,86 @@ def db_converter(model: type[Model], name: str) -> Callable[[Any], Any]:
     if isinstance(target, UUIDField):
         return _uuid_native if conn.features.has_native_uuid_field else _uuid_hex
     return lambda value: field.get_db_prep_save(value, conn)
+
+
+# -- reads on the hot path (the gate, token authentication; decision 0040) -----------------
+def col(model: type[Model], name: str) -> str:
+    """The quoted column of a model field (for a prepared statement's text)."""
+    return str(connection.ops.quote_name(model_field(model, name).column))
+
+
+def in_marks(n: int) -> str:
+    """`%s, %s, …` for an IN list of n values (n ≥ 1)."""
+    return ", ".join(["%s"] * n)
+
+
+def uuid_param() -> Callable[[Any], Any]:
+    """A UUID as the default database wants it in a raw statement (native or 32-hex)."""
+    conn = connections[DEFAULT_DB_ALIAS]
+    return _uuid_native if conn.features.has_native_uuid_field else _uuid_hex
+
+
+class Loader:
+    """Model instances from the columns of a raw SELECT, converted by the ORM's own
+    converters (`from_db_value`, the backend's datetime / boolean / UUID converters) and
+    built with `Model.from_db` — what a queryset does per row, without compiling a query
+    per call. `columns(alias)` is the select list; `load(values)` takes that many values."""
+
+    def __init__(self, model: type[Model], names: Sequence[str] | None = None) -> None:
+        opts = model._meta
+        wanted = {model_field(model, n).attname for n in names} if names else None
+        # in the model's column order: `from_db` fills the fields left out as deferred
+        fields: list[Any] = [
+            f for f in opts.concrete_fields if wanted is None or f.attname in wanted
+        ]
+        self.model = model
+        self.fields = fields
+        self.attnames = [f.attname for f in fields]
+        self.width = len(fields)
+        self._conv: list[tuple[int, list[Any], Any]] | None = None
+        self._vendor = ""
+
+    def columns(self, alias: str) -> str:
+        qn = connection.ops.quote_name
+        return ", ".join(f"{alias}.{qn(f.column)}" for f in self.fields)
+
+    def _converters(self) -> list[tuple[int, list[Any], Any]]:
+        conn = connections[DEFAULT_DB_ALIAS]
+        if self._conv is None or self._vendor != conn.vendor:
+            table = self.model._meta.db_table
+            conv = []
+            for i, f in enumerate(self.fields):
+                col = f.get_col(table)
+                fns = conn.ops.get_db_converters(col) + f.get_db_converters(conn)
+                if fns:
+                    conv.append((i, fns, col))
+            self._conv, self._vendor = conv, conn.vendor
+        return self._conv
+
+    def values(self, row: Sequence[Any]) -> list[Any]:
+        """The row's values as the model's fields hold them."""
+        conn = connections[DEFAULT_DB_ALIAS]
+        out = list(row[: self.width])
+        for i, fns, col in self._converters():
+            v = out[i]
+            for fn in fns:
+                v = fn(v, col, conn)
+            out[i] = v
+        return out
+
+    def load(self, row: Sequence[Any]) -> Any:
+        return self.model.from_db(DEFAULT_DB_ALIAS, self.attnames, self.values(row))
+
+
+def exists_naming(model: type[Model], customer: str, where: Sequence[str] = ()) -> str:
+    """`EXISTS (SELECT 1 FROM <table> x WHERE x.<customer column> = {id} AND …)` for a
+    read closer's `sql` (contract; decision 0040): `where` are further conditions on the
+    model's fields, written `name IS NULL` or `name = %s` with the field *name* first."""
+    qn = connection.ops.quote_name
+    conds = [f"x.{qn(model_field(model, customer).column)} = {{id}}"]
+    for cond in where:
+        name, _, rest = cond.partition(" ")
+        conds.append(f"x.{qn(model_field(model, name).column)} {rest}")
+    return (  # names from the model; values are parameters
+        f"EXISTS (SELECT 1 FROM {qn(model._meta.db_table)} x WHERE {' AND '.join(conds)})"  # noqa: S608
+    )

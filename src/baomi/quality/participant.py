@@ -86,6 +86,7 @@ register(
                 refuse_single=True,
                 refusal_code="customer_merged",
                 refusal_message="this customer record was merged into another one",
+                sql=duplicates.merged_sql,
             ),
         ),
         eraser=erase,

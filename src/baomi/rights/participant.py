@@ -23,6 +23,7 @@ from baomi.contract.participants import (
     ReadCloser,
     register,
 )
+from baomi.core.sql import exists_naming
 
 from . import demo, indicators, retention, selectors
 from .models import Restriction, RightsRequest, RightsTransition
@@ -147,6 +148,13 @@ def closed_by_restriction(purpose: Purpose, ids: list[uuid.UUID]) -> set[uuid.UU
     return set() if purpose in RESTRICTION_EXEMPT else selectors.restricted(ids)
 
 
+def restriction_sql(purpose: Purpose) -> tuple[str, list[Any]] | None:
+    """`closed_by_restriction` inside the gate's one query per read (decision 0040)."""
+    if purpose in RESTRICTION_EXEMPT:
+        return None
+    return exists_naming(Restriction, "customer", ["lifted_at IS NULL"]), []
+
+
 def erase(ctx: EraseContext) -> Erasure:
     """The customer's request texts and restriction reasons (the moves' reasons stay as
     ciphertext under the destroyed key — that table is append-only)."""
@@ -191,6 +199,7 @@ register(
                 refuse_single=True,
                 refusal_code="customer_restricted",
                 refusal_message="processing of this customer is restricted",
+                sql=restriction_sql,
             ),
         ),
         eraser=erase,

@@ -22,13 +22,15 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 
 from baomi.catalog.enums import FieldClass
 from baomi.core import clock
+from baomi.core.sql import Loader, col, in_marks
 
 from .enums import STANDING_EVENTS
-from .models import Agreement, AssignmentRule, Certificate, Employment
+from .models import Agreement, AssignmentRule, Certificate, Course, Employment
 
 REASON = "training_required"
 WITHHELD_CLASSES = frozenset({FieldClass.SENSITIVE})
@@ -89,16 +91,32 @@ def _department(staff: Any) -> tuple[str, date]:
 Rows = list[tuple[int, str, str, Any]]
 
 
+_RULE = Loader(AssignmentRule, ["course", "department", "created_at"])
+
+
 def _rules(role: str) -> Rows:
-    return list(
-        AssignmentRule.objects.filter(
-            active=True,
-            course__active=True,
-            course__required=True,
-            event__in=[e.value for e in STANDING_EVENTS],
-            role__in=[role, ""],
-        ).values_list("course_id", "course__code", "department", "created_at")
+    """Active required courses' standing rules for this role (or every role): asked on
+    every gate read, so one statement prepared once (decision 0040), not an ORM query."""
+    qn = connection.ops.quote_name
+    r, c = AssignmentRule._meta, Course._meta
+    rc = {n: f"r.{col(AssignmentRule, n)}" for n in ("course", "role", "event", "active")}
+    events = [e.value for e in STANDING_EVENTS]
+    sql = (  # names from the models; values are parameters
+        f"SELECT {_RULE.columns('r')}, k.{col(Course, 'code')} "  # noqa: S608
+        f"FROM {qn(r.db_table)} r JOIN {qn(c.db_table)} k "
+        f"ON k.{qn(c.pk.column)} = {rc['course']} "
+        f"WHERE {rc['active']} = %s AND k.{col(Course, 'active')} = %s "
+        f"AND k.{col(Course, 'required')} = %s "
+        f"AND {rc['event']} IN ({in_marks(len(events))}) AND {rc['role']} IN (%s, %s)"
     )
+    with connection.cursor() as cur:
+        cur.execute(sql, [True, True, True, *events, role, ""])
+        raw = cur.fetchall()
+    out: Rows = []
+    for row in raw:
+        course_id, department, created_at = _RULE.values(row)
+        out.append((course_id, row[_RULE.width], department, created_at))
+    return out
 
 
 def required_rules(

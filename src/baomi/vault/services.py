@@ -19,7 +19,7 @@ from django.db import connection, transaction
 
 from baomi.core import clock
 from baomi.core.errors import Gone
-from baomi.core.sql import db_converter, db_value, insert_sql
+from baomi.core.sql import Loader, col, db_converter, db_value, insert_sql
 
 from .blind import FieldIndexer, derive_field_key, plan_bits
 from .crypto import SubjectKey, dek_aad
@@ -108,6 +108,42 @@ def subject_keys(subject_ids: Iterable[uuid.UUID]) -> dict[str, SubjectKey]:
         _remember(k)
         found[sid] = k
     return found
+
+
+# -- keys fetched by a reader's own query (the gate's one query per read; decision 0040) ---
+KEY_COLUMNS = ("dek_version", "kek_version", "wrapped", "destroyed_at")
+
+
+def key_join(alias: str, subject: str) -> tuple[str, str]:
+    """The data key's columns (`KEY_COLUMNS`, in that order) and the `LEFT JOIN` that
+    brings them for the subject whose id column is `subject`: a reader fetches its rows
+    and their wrapped keys in one statement and hands the columns to `key_of`."""
+    qn = connection.ops.quote_name
+    opts = DataKey._meta
+    cols = ", ".join(f"{alias}.{col(DataKey, c)}" for c in KEY_COLUMNS)
+    sid = col(DataKey, "subject_id")
+    return cols, f"LEFT JOIN {qn(opts.db_table)} {alias} ON {alias}.{sid} = {subject}"
+
+
+def key_of(subject_id: uuid.UUID | str, columns: Sequence[Any]) -> SubjectKey | None:
+    """The unwrapped key from the `KEY_COLUMNS` a reader's join fetched (as `subject_keys`:
+    the row is read every time, the process cache only saves the unwrap); None when the
+    subject has no key or it was destroyed (erased)."""
+    dek_version, kek_version, wrapped, destroyed_at = columns
+    sid = str(subject_id)
+    if dek_version is None:
+        return None
+    if destroyed_at is not None or not wrapped:
+        with _cache_lock:
+            _cache.pop(sid, None)
+        return None
+    with _cache_lock:
+        k = _cache.get(sid)
+    if k is None or k.dek_version != dek_version:
+        raw = get_keyring().unwrap(int(kek_version), bytes(wrapped), dek_aad(sid, dek_version))
+        k = SubjectKey(sid, int(dek_version), raw)
+    _remember(k)
+    return k
 
 
 def seal_for(
@@ -224,13 +260,24 @@ def replace_index(subject_id: uuid.UUID, values: dict[str, str]) -> None:
     BlindIndexEntry.objects.bulk_create(index_entries(subject_id, values))
 
 
+_SUBJECT = Loader(BlindIndexEntry, ["subject_id"])
+
+
 def candidates(field: str, normalised: str) -> list[uuid.UUID]:
+    """Subjects in the value's blind-index bucket: one prepared statement on the
+    (field, bucket) index (decision 0040: an exact lookup's first query)."""
     bucket = indexer(field).bucket(normalised)
-    return list(
-        BlindIndexEntry.objects.filter(field=field, bucket=bucket)
-        .values_list("subject_id", flat=True)
-        .distinct()
+    ld = _SUBJECT
+    qn = connection.ops.quote_name
+    opts = BlindIndexEntry._meta
+    sql = (  # names from the model; values are parameters
+        f"SELECT DISTINCT {ld.columns('b')} FROM {qn(opts.db_table)} b "  # noqa: S608
+        f"WHERE b.{col(BlindIndexEntry, 'field')} = %s "
+        f"AND b.{col(BlindIndexEntry, 'bucket')} = %s"
     )
+    with connection.cursor() as cur:
+        cur.execute(sql, [field, bucket])
+        return [ld.values(r)[0] for r in cur.fetchall()]
 
 
 def candidates_many(field: str, values: Iterable[str]) -> dict[int, list[uuid.UUID]]:

@@ -29,6 +29,7 @@ from baomi.access.services import require_role
 from baomi.catalog.enums import Purpose, Role
 from baomi.core import clock
 from baomi.core.errors import Conflict, FieldIssue, NotFound, ValidationFailed
+from baomi.core.sql import exists_naming
 from baomi.customers import gate
 from baomi.customers import services as customers
 from baomi.customers.models import Customer
@@ -360,6 +361,13 @@ def closes_merged(purpose: Purpose, ids: list[uuid.UUID]) -> set[uuid.UUID]:
             "absorbed_id", flat=True
         )
     )
+
+
+def merged_sql(purpose: Purpose) -> tuple[str, list[Any]] | None:
+    """`closes_merged` inside the gate's one query per read (decision 0040)."""
+    if purpose in KEEPS_OPEN:
+        return None
+    return exists_naming(Merge, "absorbed", ["undone_at IS NULL"]), []
 
 
 def erase(customer_id: uuid.UUID) -> dict[str, int]:
