@@ -174,3 +174,47 @@ def test_guest_completes_birthday_and_preferences_in_the_portal(
         form.screenshot(path=os.path.join(SHOTS, "portal-own-details-390.png"))
     lineage = Customer.objects.get(id=guest.id).lineage
     assert lineage["birth_date"]["basis"] == lineage["preferences"]["basis"] == "customer_confirmed"
+
+
+def test_front_desk_registers_a_second_guest_on_a_phone(
+    page: Any, make_customer: Any, synth: Any
+) -> None:
+    """Check-in of a couple: the second guest registered with their own ID document and
+    consent, on the stay page, at 390 px, in Chinese."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from baomi.audit.models import AuditEvent
+    from baomi.operations.services import sites, stays
+
+    sites.create_site(None, "SH-BUND", "hotel", "外滩酒店", "Bund Hotel", "上海市")
+    desk = mfa_staff("front_desk")
+    sites.post_staff(None, desk, "SH-BUND")
+    holder = make_customer(name="王小明")
+    day = timezone.localdate()
+    dates = {"check_in": day.isoformat(), "check_out": (day + dt.timedelta(days=2)).isoformat()}
+    stay = stays.book_stay(desk, "reception", holder.id, "SH-BUND", dates)
+    sign_in(page, desk)
+    page.goto("/customers/")
+    choose_purpose(page, "reception")
+    page.set_viewport_size(PHONE)
+    page.goto(f"/ops/stays/{stay.pk}/")
+    page.get_by_test_id("guest-new-open").click()
+    form = page.get_by_test_id("guest-new")
+    new = synth.customer(foreign_share=0)
+    form.locator("[name=name]").fill("李红")
+    form.locator("[name=id_type]").select_option("cn_resident_id")
+    form.locator("[name=id_number]").fill(new["id_number"])
+    page.get_by_test_id("guest-consent-hotel_preferences-yes").check()
+    page.get_by_test_id("guest-document-checked").check()
+    _fits(page)
+    _chinese_only(page.get_by_test_id("room-guests").inner_text())
+    form.get_by_test_id("add-guest-new").click()
+    page.wait_for_selector("[data-testid=room-guest]")
+    guests = page.get_by_test_id("room-guests")
+    assert "李红" in guests.inner_text() and "证件已核验" in guests.inner_text()
+    _fits(page)
+    if SHOTS:
+        guests.screenshot(path=os.path.join(SHOTS, "ops-stay-guests-390.png"))
+    assert AuditEvent.objects.filter(action="stay.guest_added", object_id=str(stay.pk)).exists()

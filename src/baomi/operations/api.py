@@ -16,7 +16,7 @@ from baomi.core.downloads import attachment
 from baomi.customers import gate
 
 from . import cards, selectors
-from .services import bookings, scanning, stays, waybills
+from .services import bookings, guests, scanning, stays, waybills
 from .services.common import invalid, site_by_code
 
 router = Router(tags=["operations"], auth=bearer)
@@ -347,6 +347,44 @@ def list_travellers(request: HttpRequest, booking_id: str) -> dict[str, Any]:
 @router.delete("/bookings/{booking_id}/travellers/{customer_id}", response={204: None})
 def remove_traveller(request: HttpRequest, booking_id: str, customer_id: str) -> Status[None]:
     bookings.remove_traveller(_staff(request), purpose_header(request), booking_id, customer_id)
+    return Status(204, None)
+
+
+# -- other guests in the room (issue #17 §1) -----------------------------------------------------
+class GuestIn(Schema):
+    customer_id: str | None = None
+    customer: dict[str, Any] | None = None  # a new guest's profile values (ID document)
+    consent: dict[str, bool] | None = None  # their own decisions (purpose code → given)
+    document_checked: bool = False
+
+
+@router.post("/stays/{stay_id}/guests", response={201: dict[str, Any]})
+def add_guest(request: HttpRequest, stay_id: str, body: GuestIn) -> Status[Any]:
+    """Register another guest in the room (hotel rules register every guest): an existing
+    customer, or a new one with their own ID document and consent decisions. The stay's
+    own hotel desk only (403 `not_posted_here`)."""
+    g = guests.add_guest(
+        _staff(request),
+        purpose_header(request),
+        stay_id,
+        customer_id=body.customer_id,
+        new=body.customer,
+        consents=body.consent,
+        document_checked=body.document_checked,
+        method="api",
+    )
+    return Status(201, {"stay_id": str(g.stay_id), "customer_id": str(g.customer_id)})
+
+
+@router.get("/stays/{stay_id}/guests", response=dict[str, Any])
+def list_guests(request: HttpRequest, stay_id: str) -> dict[str, Any]:
+    """The stay's own guest (`holder`) and the others in the room, read through the gate."""
+    return guests.guests(_staff(request), purpose_header(request), stay_id)
+
+
+@router.delete("/stays/{stay_id}/guests/{customer_id}", response={204: None})
+def remove_guest(request: HttpRequest, stay_id: str, customer_id: str) -> Status[None]:
+    guests.remove_guest(_staff(request), purpose_header(request), stay_id, customer_id)
     return Status(204, None)
 
 

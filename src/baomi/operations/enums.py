@@ -69,6 +69,8 @@ class OpsAction(models.TextChoices):
     BOOKING_ADDED = "booking.added", "登记订单 / booking recorded"
     TRAVELLER_ADDED = "booking.traveller_added", "添加同行旅客 / traveller added"
     TRAVELLER_REMOVED = "booking.traveller_removed", "移除同行旅客 / traveller removed"
+    GUEST_ADDED = "stay.guest_added", "登记同住客人 / room guest added"
+    GUEST_REMOVED = "stay.guest_removed", "移除同住客人 / room guest removed"
     RANGE_ISSUED = "waybill.range_issued", "发放空白运单号段 / waybill range issued"
     WAYBILL_USED = "waybill.used", "运单已使用 / waybill used"
     WAYBILL_VOIDED = "waybill.voided", "运单作废 / waybill voided"

@@ -159,3 +159,23 @@ class Traveller(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["booking", "customer"], name="ops_traveller_once")
         ]
+
+
+class StayGuest(models.Model):
+    """Another guest in the room of a stay (同住客人): hotel rules register every guest
+    (《旅馆业治安管理办法》 art. 6), so each is a customer of their own — profile, ID
+    document, consents — and the link holds two ids and whether the desk saw the original
+    document, never a value (issue #17 §1 "the stay, room, companions")."""
+
+    id = models.BigAutoField(primary_key=True)
+    stay = models.ForeignKey("customers.Stay", on_delete=models.PROTECT, related_name="guests_on")
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="stays_joined"
+    )
+    document_checked = models.BooleanField(default=False)
+    added_at = models.DateTimeField()
+    added_by_id = models.BigIntegerField(null=True)
+
+    class Meta:
+        db_table = "operations_stay_guest"
+        constraints = [models.UniqueConstraint(fields=["stay", "customer"], name="ops_guest_once")]

@@ -24,7 +24,7 @@ from baomi.core.i18n import Bi
 from . import indicators
 from .enums import OpsAction, SiteKind
 from .imports import STAY_SITE_COLUMN
-from .models import Occupancy, Traveller
+from .models import Occupancy, StayGuest, Traveller
 from .services.common import posting
 
 OWN_STAY_FIELDS = frozenset({"room", "check_in", "check_out"})
@@ -56,7 +56,10 @@ def erase(ctx: EraseContext) -> Erasure:
     )
     # as a companion on someone else's booking: the link goes (the lead's booking stays)
     t, _ = Traveller.objects.filter(customer_id=ctx.customer_id).delete()
-    cleared = {k: v for k, v in (("occupancy", n), ("operations_traveller", t)) if v}
+    # as another guest in someone else's room: the link goes (the holder's stay stays)
+    g, _ = StayGuest.objects.filter(customer_id=ctx.customer_id).delete()
+    pairs = (("occupancy", n), ("operations_traveller", t), ("operations_stay_guest", g))
+    cleared = {k: v for k, v in pairs if v}
     return Erasure(cleared=cleared)
 
 

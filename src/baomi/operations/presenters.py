@@ -22,6 +22,17 @@ ERRORS = {
     "site_unknown": ("没有这个门店或网点。", "No such site."),
     "stay_unknown": ("没有这条住宿记录。", "No such stay."),
     "stay_has_site": ("这条住宿记录已属于一家酒店。", "This stay is already at a hotel."),
+    "guest_is_holder": ("该客人是这条住宿记录的住客本人。", "This is the stay's own guest."),
+    "guest_already_added": (
+        "该客人已登记在此房间。",
+        "This guest is registered in the room already.",
+    ),
+    "guest_not_found": ("该客人不在此房间。", "This guest is not in the room."),
+    "too_many_guests": (
+        "此房间登记的客人已达上限。",
+        "No more guests can be registered in this room.",
+    ),
+    "customer_not_found": ("没有这位客户。", "No such customer."),
     "stay_reserved": ("客人尚未入住。", "The guest has not checked in yet."),
     "stay_in_house": ("客人已在住。", "The guest is already in house."),
     "stay_checked_out": ("客人已离店。", "The guest has already checked out."),

@@ -10,6 +10,7 @@ urlpatterns = [
     path("stays/<uuid:stay_id>/check-in/", views.stay_check_in, name="stay_check_in"),
     path("stays/<uuid:stay_id>/card.pdf", views.stay_card, name="stay_card"),
     path("stays/<uuid:stay_id>/room/", views.stay_room, name="stay_room"),
+    path("stays/<uuid:stay_id>/guests/", views.stay_guests, name="stay_guests"),
     path("stays/<uuid:stay_id>/check-out/", views.stay_check_out, name="stay_check_out"),
     path("customers/<uuid:customer_id>/edit/", views.customer_edit, name="customer_edit"),
     path("customers/<uuid:customer_id>/stays/new/", views.stay_new, name="stay_new"),

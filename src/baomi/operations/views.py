@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from baomi.catalog import fields as catalog
 from baomi.catalog.enums import Purpose, Role
 from baomi.consent.models import ConsentPurpose
+from baomi.consent.purposes import asked
 from baomi.console import forms as console_forms
 from baomi.console import labels
 from baomi.console.context import active_purpose
@@ -32,7 +33,7 @@ from . import cards, selectors
 from . import presenters as P
 from .enums import FailReason, ProofKind, ScanStage, SiteKind, VoidReason
 from .privacy import relay_number
-from .services import bookings, scanning, stays, waybills
+from .services import bookings, guests, scanning, stays, waybills
 from .services.common import posting
 
 Input = console_forms.Input
@@ -173,6 +174,7 @@ def _stay_page(
     stay_id: Any,
     errors: dict[str, list[str]] | None = None,
     status: int = 200,
+    guest_form: dict[str, Any] | None = None,
 ) -> HttpResponse:
     occ = selectors.occupancy(stay_id)
     if occ is None:
@@ -194,7 +196,108 @@ def _stay_page(
         "may_act": mine is not None and mine.pk == occ.site_id,
         "errors": errors or {},
     }
+    if ctx["may_act"]:
+        ctx.update(_guest_context(request, purpose, stay_id, guest_form or {}))
     return render(request, "operations/stay.html", ctx, status=status)
+
+
+GUEST_CODES = ("name", "id_type", "id_number", "phone", "birth_date", "nationality")
+
+
+def _guest_consents() -> list[tuple[str, str]]:
+    """A new guest's own consent items: the hotel's and marketing, if this deployment asks
+    them (`consent.purposes.asked`)."""
+    offered = {c.code.value for c in asked()}
+    return [
+        (c, bi(*ConsentPurpose(c).label.split(" / ", 1)))
+        for c in ("hotel_preferences", "marketing")
+        if c in offered
+    ]
+
+
+def _guest_context(
+    request: HttpRequest, purpose: Purpose, stay_id: Any, form: dict[str, Any]
+) -> dict[str, Any]:
+    """Other guests in the room (read through the gate) and the two ways to add one."""
+    errors = form.get("errors", {})
+    sent = form.get("sent", {})
+    inputs = []
+    for code in GUEST_CODES:
+        inp = console_forms.spec_input(code, sent, console_forms.FormErrors(errors))
+        inp.required = code in ("name", "id_type", "id_number")
+        inputs.append(inp)
+    return {
+        "room_guests": guests.guests(request.user, purpose, stay_id),
+        "guest_inputs": inputs,
+        "guest_consents": _guest_consents(),
+        "guest_general": form.get("general", []),
+        "guest_open": form.get("op", ""),
+    }
+
+
+@purpose_required
+@require_POST
+def stay_guests(request: HttpRequest, purpose: Purpose, stay_id: Any) -> HttpResponse:
+    """Add another guest to the room (found by exact ID number, or registered here with
+    their own ID document and consent decisions) or remove one."""
+    p = request.POST
+    op = p.get("op", "")
+    try:
+        if op == "remove":
+            guests.remove_guest(request.user, purpose, stay_id, p.get("customer_id"))
+            messages.success(request, bi("已移除同住客人。", "Guest removed."))
+            return redirect("operations:stay", stay_id=stay_id)
+        checked = p.get("document_checked") == "1"
+        if op == "existing":
+            found = customers.search_customers(
+                request.user, purpose, {"id_number": p.get("lookup_id_number", "").strip()}
+            )
+            if found.total != 1:
+                raise ValidationFailed(
+                    [
+                        FieldIssue(
+                            "lookup_id_number",
+                            "not_found",
+                            "no single customer has this ID number",
+                            "没有找到唯一对应该证件号码的客户",
+                        )
+                    ]
+                )
+            guests.add_guest(
+                request.user,
+                purpose,
+                stay_id,
+                customer_id=found.results[0].id,
+                document_checked=checked,
+            )
+        else:
+            new = {c: p.get(c, "").strip() for c in GUEST_CODES if p.get(c, "").strip()}
+            consents = {
+                c: p.get(f"consent_{c}") == "yes"
+                for c, _ in _guest_consents()
+                if p.get(f"consent_{c}") in ("yes", "no")
+            }
+            guests.add_guest(
+                request.user,
+                purpose,
+                stay_id,
+                new=new,
+                consents=consents,
+                document_checked=checked,
+            )
+    except ValidationFailed as exc:
+        form = {
+            "op": op,
+            "errors": _errors_by_field(exc),
+            "sent": {c: p.get(c, "") for c in GUEST_CODES},
+            "general": [P.issue_text(i) for i in exc.issues if i.field not in GUEST_CODES],
+        }
+        return _stay_page(request, purpose, stay_id, status=422, guest_form=form)
+    except BaomiError as exc:
+        messages.error(request, P.error_text(exc))
+        return redirect("operations:stay", stay_id=stay_id)
+    messages.success(request, bi("已登记同住客人。", "Guest registered."))
+    return redirect("operations:stay", stay_id=stay_id)
 
 
 @purpose_required

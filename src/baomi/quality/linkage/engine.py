@@ -178,9 +178,7 @@ _DEFAULT_U = {
     FieldKind.IDENTIFIER: (0.0001, 0.0005, 0.001, 0.9984),
 }
 _FLOOR = 1e-6
-_IDENTIFYING = frozenset(
-    {FieldKind.NUMBER, FieldKind.DATE, FieldKind.EMAIL, FieldKind.IDENTIFIER}
-)
+_IDENTIFYING = frozenset({FieldKind.NUMBER, FieldKind.DATE, FieldKind.EMAIL, FieldKind.IDENTIFIER})
 _RARE = 1e-3  # chance agreement of an identifier
 
 
