@@ -151,3 +151,12 @@ def test_through_validation_workers(tmp_path: Path, synth: Any, sites: Any) -> N
     assert (summary["created"], summary["rejected"]) == (10, 10)
     assert (summary["stays"], summary["stays_at_site"]) == (10, 10)
     assert len(selectors.board(sites["H1"], today, "arrivals")) == 10
+
+
+def test_a_hotel_without_a_stay_rejects_the_row(tmp_path: Path, synth: Any, sites: Any) -> None:
+    """`stay.site` on a row with no stay names what is missing, once, on its own column."""
+    path = _csv(tmp_path / "n.csv", [[*_person(synth), "", "", "", "", "H1"]])
+    summary = import_cli(path, status=1)
+    assert summary["rejected"] == 1 and Stay.objects.count() == 0
+    with Path(str(path) + ".rejects.csv").open(encoding="utf-8") as fh:
+        assert [r[:3] for r in list(csv.reader(fh))[1:]] == [["2", "stay.site", "stay_missing"]]

@@ -82,23 +82,25 @@ class StaySiteColumn:
         code = raw.upper()[:16]
         if code not in self.hotels:
             issues.append(FieldIssue(COLUMN, "site_unknown", "no such hotel", "没有这家酒店"))
-        if not cells.get("stay.reference", "").strip():
-            issues.append(
-                FieldIssue(
-                    "stay.reference",
-                    "required",
-                    "a stay at a hotel needs its reference",
-                    "登记酒店的住宿须填写住宿单号",
-                )
-            )
         days: list[str] = []
         for col in ("stay.check_in", "stay.check_out"):
             try:
                 days.append(validators.plain_date(cells.get(col, "")))
             except validators.Invalid:
-                days.append("")  # blank or invalid: reported by the stays' own extension
-                if not cells.get(col, "").strip():
-                    issues.append(FieldIssue(col, "required", "is required", "必填"))
+                days.append("")  # an invalid date is reported by the stays' own extension
+        if not cells.get("stay.reference", "").strip() or not all(
+            cells.get(c, "").strip() for c in ("stay.check_in", "stay.check_out")
+        ):
+            # the stays' extension reports its own blank cells when the row has a stay;
+            # this names what the hotel column lacks (also for a row with no stay at all)
+            issues.append(
+                FieldIssue(
+                    COLUMN,
+                    "stay_missing",
+                    "a hotel needs the stay's reference, check-in and check-out",
+                    "登记酒店须同时填写住宿单号、入住和离店日期",
+                )
+            )
         if all(days) and days[1] <= days[0]:
             issues.append(
                 FieldIssue(
@@ -108,7 +110,7 @@ class StaySiteColumn:
                     "离店日期须晚于入住日期",
                 )
             )
-        if issues:
+        if issues or not all(days):  # an invalid date rejects the row through the stays
             return None, issues
         ref = cells["stay.reference"].strip()
         return StayAtSite(code, ref, days[0], days[1], cells.get("stay.room", "").strip()), []
