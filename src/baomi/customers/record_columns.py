@@ -222,21 +222,29 @@ class RecordColumns:
 
     def _stored(self, items: list[tuple[uuid.UUID, RecordRow]]) -> dict[Any, uuid.UUID]:
         """Natural key → owning customer, for the keys of this batch already stored: by the
-        key's own index (references are nearly unique across customers), one query per 500
-        keys; the customer is compared here."""
+        key's own index (references are nearly unique across customers), one prepared
+        statement per 500 keys (IN list padded: one SQL text), the customer compared here.
+        Raw SQL from the model's names: the ORM's IN lookup cost ≈ 25 µs per key."""
         out: dict[Any, uuid.UUID] = {}
         keys = list(dict.fromkeys(row.key for _, row in items))
         wanted = {(cid, row.key) for cid, row in items}
-        lookup = f"{self.key}__in"
-        for n in range(0, len(keys), _CHUNK):
-            part = keys[n : n + _CHUNK]
-            rows = self.model.objects.filter(**{lookup: part}).values_list(self.key, "customer_id")
-            for k, c in rows:
-                cid = _uuid(c)
-                if not self.key_per_customer:
-                    out[k] = cid
-                elif (cid, k) in wanted:
-                    out[(cid, k)] = cid
+        model, qn = self.model, connection.ops.quote_name
+        key_col = qn(model._meta.get_field(self.key).column)
+        cust_col = qn(model._meta.get_field("customer").column)
+        sql = (  # names from the model, values are parameters
+            f"SELECT {key_col}, {cust_col} FROM {qn(model._meta.db_table)} "  # noqa: S608
+            f"WHERE {key_col} IN ({', '.join(['%s'] * _CHUNK)})"
+        )
+        with connection.cursor() as cur:
+            for n in range(0, len(keys), _CHUNK):
+                part = keys[n : n + _CHUNK]
+                cur.execute(sql, part + [part[-1]] * (_CHUNK - len(part)))
+                for k, c in cur.fetchall():
+                    cid = _uuid(c)
+                    if not self.key_per_customer:
+                        out[k] = cid
+                    elif (cid, k) in wanted:
+                        out[(cid, k)] = cid
         return out
 
     def _insert(self, channel: str, fresh: list[tuple[uuid.UUID, uuid.UUID, RecordRow]]) -> None:
