@@ -214,6 +214,7 @@ def test_front_desk_registers_a_second_guest_on_a_phone(
     page.wait_for_selector("[data-testid=room-guest]")
     guests = page.get_by_test_id("room-guests")
     assert "李红" in guests.inner_text() and "证件已核验" in guests.inner_text()
+    _chinese_only(guests.inner_text())
     _fits(page)
     if SHOTS:
         guests.screenshot(path=os.path.join(SHOTS, "ops-stay-guests-390.png"))

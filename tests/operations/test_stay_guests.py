@@ -136,3 +136,28 @@ def test_console_stay_page_registers_a_guest(
     assert str(friend.id) in c.get(url).content.decode()
     r = c.post(url + "guests/", {"op": "existing", "lookup_id_number": "G00000000"})
     assert r.status_code == 422 and "没有找到唯一对应该证件号码的客户" in r.content.decode()
+
+
+def test_each_guest_prints_their_own_registration_card(
+    api_client: Any, sites: Any, post: Any, make_customer: Any
+) -> None:
+    import io
+
+    from pypdf import PdfReader
+
+    c, h = _desk(api_client, post, "H1")
+    holder = make_customer(name="孙大圣")
+    friend = make_customer(name="猪八戒")
+    stranger = make_customer(name="沙和尚")
+    stay_id = _book(c, h, holder.id, room="1201").json()["id"]
+    assert _post(c, h, stay_id, {"customer_id": str(friend.id)}).status_code == 201
+    url = f"/api/v1/stays/{stay_id}/registration-card"
+    r = c.get(f"{url}?guest={friend.id}", headers=h)
+    assert r.status_code == 200 and r["Content-Type"] == "application/pdf"
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(r.content)).pages)
+    text = text.replace("\x00", "").replace(" ", "")
+    assert "猪八戒" in text and "孙大圣" not in text and "1201" in text
+    ev = AuditEvent.objects.filter(action="stay.card_printed", object_id=stay_id).latest("seq")
+    assert ev.detail["customer"] == str(friend.id)
+    r = c.get(f"{url}?guest={stranger.id}", headers=h)  # not in this room
+    assert r.status_code == 404 and r.json()["code"] == "guest_not_found"

@@ -442,10 +442,11 @@ def find(request: HttpRequest, body: FindIn) -> dict[str, Any]:
 
 
 @router.get("/stays/{stay_id}/registration-card")
-def registration_card(request: HttpRequest, stay_id: str) -> HttpResponse:
+def registration_card(request: HttpRequest, stay_id: str, guest: str = "") -> HttpResponse:
     """The hotel registration card (PDF, 旅客住宿登记单) as the desk's duty shows the guest:
-    the ID number masked; for the hotel's own staff only; audited."""
-    card = cards.build(_staff(request), purpose_header(request), stay_id)
+    the ID number masked; for the hotel's own staff only; audited. `guest`: the customer id
+    of another guest registered in the room (each guest signs their own card)."""
+    card = cards.build(_staff(request), purpose_header(request), stay_id, guest or None)
     resp = HttpResponse(cards.pdf(card), content_type="application/pdf")
     resp["Content-Disposition"] = attachment(f"registration-{card.reference}.pdf")
     return resp

@@ -25,6 +25,7 @@ from baomi.customers import gate
 
 from . import selectors
 from .enums import OpsAction
+from .models import StayGuest
 from .services.common import require_posting
 
 CARD_FIELDS = ("name", "gender", "birth_date", "nationality", "id_type", "id_number", "address")
@@ -46,7 +47,9 @@ def _label(enum: Any, code: object) -> str:
         return str(code or "")
 
 
-def build(actor: Any, purpose: Purpose | str | None, stay_id: Any) -> Card:
+def build(actor: Any, purpose: Purpose | str | None, stay_id: Any, guest_id: Any = None) -> Card:
+    """The card of the stay's own guest, or (`guest_id`) of another guest registered in
+    the room (every guest signs their own card)."""
     try:
         stay_id = uuid.UUID(str(stay_id))
     except ValueError:
@@ -56,7 +59,16 @@ def build(actor: Any, purpose: Purpose | str | None, stay_id: Any) -> Card:
         raise NotFound("no such stay at a hotel", code="stay_unknown")
     require_posting(actor, occ.site, "stay")  # the hotel's own desk only
     stay = gate.access_records(actor, purpose, "stay", [str(stay_id)])[0]
-    guest = gate.access_customers(actor, purpose, [stay.customer_id])[0]
+    who = stay.customer_id
+    if guest_id not in (None, ""):
+        try:
+            gid = uuid.UUID(str(guest_id))
+        except ValueError:
+            raise NotFound("not in this room", code="guest_not_found") from None
+        if not StayGuest.objects.filter(stay_id=stay_id, customer_id=gid).exists():
+            raise NotFound("not in this room", code="guest_not_found")
+        who = str(gid)
+    guest = gate.access_customers(actor, purpose, [who])[0]
     g, s = guest.fields, stay.fields
 
     def shown(value: Any) -> str:
@@ -85,7 +97,7 @@ def build(actor: Any, purpose: Purpose | str | None, stay_id: Any) -> Card:
         purpose=gate.check_purpose(actor, purpose),
         object_type="stay",
         object_id=str(stay_id),
-        detail={"customer": stay.customer_id, "site": occ.site.code},
+        detail={"customer": who, "site": occ.site.code},
     )
     return Card(
         hotel=occ.site.name_zh,

@@ -304,7 +304,7 @@ def stay_guests(request: HttpRequest, purpose: Purpose, stay_id: Any) -> HttpRes
 def stay_card(request: HttpRequest, purpose: Purpose, stay_id: Any) -> HttpResponse:
     """The registration card (PDF) for the guest to check and sign."""
     try:
-        card = cards.build(request.user, purpose, stay_id)
+        card = cards.build(request.user, purpose, stay_id, request.GET.get("guest") or None)
     except BaomiError as exc:
         return _error(request, exc)
     resp = HttpResponse(cards.pdf(card), content_type="application/pdf")
