@@ -31,6 +31,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 from itertools import combinations
 
 from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
@@ -65,8 +66,13 @@ def normalise(value: object) -> str:
     return _SPACES.sub(" ", s)
 
 
+_NOT_ALNUM = re.compile(r"[\W_]+")
+
+
+@lru_cache(maxsize=262_144)
 def _digits(s: str) -> str:
-    return "".join(ch for ch in s if ch.isalnum())
+    """Letters and digits only (what `str.isalnum` keeps); cached: a value meets many."""
+    return _NOT_ALNUM.sub("", s)
 
 
 _pinyin_cache: dict[str, str] = {}
@@ -86,6 +92,7 @@ def pinyin(s: str) -> str:
     return hit
 
 
+@lru_cache(maxsize=262_144)
 def _name_variants(s: str) -> tuple[str, str]:
     p = pinyin(s)
     return p, " ".join(sorted(p.replace("·", " ").replace(",", " ").split()))

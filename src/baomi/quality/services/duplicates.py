@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 
 from baomi import audit
@@ -95,9 +95,12 @@ def refresh_blocking_keys(actor: Any) -> int:
     now = clock.now()
     indexers = {k: vault.indexer("quality_" + k) for k in OWN_KEYS}
 
-    def buckets(values: Mapping[uuid.UUID, Mapping[str, Any]]) -> list[BlockingKey]:
+    uid = BlockingKey._meta.get_field("customer").target_field
+    stamp = BlockingKey._meta.get_field("computed_at").get_db_prep_save(now, connection)
+
+    def buckets(values: Mapping[uuid.UUID, Mapping[str, Any]]) -> list[tuple[Any, ...]]:
         return [
-            BlockingKey(customer_id=cid, kind=k, bucket=indexers[k].bucket(v), computed_at=now)
+            (uid.get_db_prep_save(cid, connection), k, indexers[k].bucket(v), stamp)
             for cid, vals in values.items()
             for k, v in _own_keys(vals).items()
         ]
@@ -106,9 +109,13 @@ def refresh_blocking_keys(actor: Any) -> int:
     for n in range(0, len(stale), 2000):
         chunk = stale[n : n + 2000]
         rows = gate.process_customers(actor, P, chunk, ["name", "birth_date"], buckets)
-        with transaction.atomic():
+        with transaction.atomic(), connection.cursor() as cur:
             BlockingKey.objects.filter(customer_id__in=chunk).delete()
-            BlockingKey.objects.bulk_create(rows)
+            cur.executemany(
+                "INSERT INTO quality_blocking_key (customer_id, kind, bucket, computed_at) "
+                "VALUES (%s, %s, %s, %s)",
+                rows,
+            )
         done += len(chunk)
     return done
 
