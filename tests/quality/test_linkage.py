@@ -68,6 +68,13 @@ def test_name_levels(a: str, b: str, level: int) -> None:
         (FieldKind.IDENTIFIER, "passport:e12345678", "cn_resident_id:11010519491231002x", -1),
         (FieldKind.IDENTIFIER, "passport:e12345678", "passport:e12345679", 1),
         (FieldKind.IDENTIFIER, "passport:e12345678", "passport:g98765432", 3),
+        # two valid resident IDs of one district and birthday: another person, not a typo
+        (
+            FieldKind.IDENTIFIER,
+            "cn_resident_id:110105196710300009",
+            "cn_resident_id:110105196710300033",
+            3,
+        ),
     ],
 )
 def test_other_levels(kind: FieldKind, a: str, b: str, level: int) -> None:

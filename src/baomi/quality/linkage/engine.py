@@ -138,6 +138,12 @@ def compare(kind: FieldKind, a: str, b: str) -> int:
         sb, _, b = b.rpartition(":")
         if sa != sb:
             return NULL  # a passport and a resident ID number say nothing of each other
+        if sa in _CHECKSUMMED and a != b:
+            # stored numbers passed their check digit (ISO 7064 MOD 11-2 catches every
+            # single-digit error and adjacent swap): one a digit or two from another is
+            # not a typo of it but another person's — e.g. two people born the same day
+            # in one district, whose numbers differ only in the sequence digits
+            return 3
     da, db = _digits(a), _digits(b)
     if da == db:
         return 0
@@ -174,6 +180,7 @@ class Pair:
 _DEFAULT_M = (0.88, 0.07, 0.03, 0.02)
 # an identifier differs for one person only by a typo (close or fuzzy): "different" is rare
 _IDENTIFIER_M = (0.96, 0.03, 0.009, 0.001)
+_CHECKSUMMED = frozenset({"cn_resident_id"})  # schemes whose stored numbers are check-digit valid
 _IDENTIFIER_MAX_DIFFER = 0.01  # EM may not learn that one person holds two ID numbers
 _DEFAULT_U = {
     FieldKind.NAME: (0.002, 0.004, 0.03, 0.964),
