@@ -5,10 +5,12 @@ only through the gate (`gate.access_records`)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema, Status
+from pydantic import ConfigDict
 
 from baomi.api.auth import bearer, purpose_header
 from baomi.catalog.enums import Role
@@ -342,6 +344,48 @@ def add_traveller(request: HttpRequest, booking_id: str, body: TravellerIn) -> S
 def list_travellers(request: HttpRequest, booking_id: str) -> dict[str, Any]:
     """The lead and the companions, each read through the gate (as your duty shows them)."""
     return bookings.travellers(_staff(request), purpose_header(request), booking_id)
+
+
+class BookingOut(Schema):
+    id: str
+    reference: str
+    customer_id: str
+    fields: dict[str, Any]
+    masked: list[str]
+    withheld: list[str]
+
+
+class BookingPatch(Schema):
+    """The fields to change (any of them); unknown keys are refused by name."""
+
+    model_config = ConfigDict(extra="allow")
+    product: str | None = None
+    destination: str | None = None
+    start_date: str | None = None
+    end_date: str | None = None
+    travellers: str | int | None = None
+    amount: str | None = None
+
+
+@router.patch("/bookings/{booking_id}", response=BookingOut)
+def edit_booking(request: HttpRequest, booking_id: str, body: BookingPatch) -> dict[str, Any]:
+    """Change a booking's itinerary, dates, party size or amount (validated as when it was
+    recorded; one `booking.updated` event naming the fields). Answers the booking as the
+    caller's duty shows it."""
+    # the body as sent (typed by `BookingPatch` for the docs): unknown keys reach the
+    # service, which refuses them by name
+    raw = json.loads(request.body or b"{}")
+    data = {k: v for k, v in raw.items() if v is not None} if isinstance(raw, dict) else {}
+    b = bookings.edit_booking(_staff(request), purpose_header(request), booking_id, data)
+    v = gate.access_records(_staff(request), purpose_header(request), "booking", [str(b.pk)])[0]
+    return {
+        "id": v.id,
+        "reference": v.meta.get("reference", ""),
+        "customer_id": v.customer_id,
+        "fields": {k: x for k, x in v.fields.items() if x is not None},
+        "masked": v.masked,
+        "withheld": v.withheld,
+    }
 
 
 @router.delete("/bookings/{booking_id}/travellers/{customer_id}", response={204: None})

@@ -70,6 +70,7 @@ class OpsAction(models.TextChoices):
     TRAVELLER_ADDED = "booking.traveller_added", "添加同行旅客 / traveller added"
     TRAVELLER_REMOVED = "booking.traveller_removed", "移除同行旅客 / traveller removed"
     GUEST_ADDED = "stay.guest_added", "登记同住客人 / room guest added"
+    BOOKING_UPDATED = "booking.updated", "修改旅游订单 / booking changed"
     GUEST_REMOVED = "stay.guest_removed", "移除同住客人 / room guest removed"
     RANGE_ISSUED = "waybill.range_issued", "发放空白运单号段 / waybill range issued"
     WAYBILL_USED = "waybill.used", "运单已使用 / waybill used"

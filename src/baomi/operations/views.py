@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from baomi.access.policy import may_write
 from baomi.catalog import fields as catalog
 from baomi.catalog.enums import Purpose, Role
 from baomi.consent.models import ConsentPurpose
@@ -794,6 +795,27 @@ TRAVELLER_CODES = ("name", "phone", "id_type", "id_number", "birth_date", "natio
 TRAVELLER_CONSENTS = ("travel_companions", "marketing")
 
 
+def _booking_edit(
+    request: HttpRequest, purpose: Purpose, booking_id: Any, errors: dict[str, list[str]]
+) -> dict[str, Any]:
+    """The booking's own fields, as the viewer's duty shows them (one gate read): plain
+    values prefill the edit form; a masked or withheld one is left blank (blank = unchanged),
+    so a mask is never written back as a value."""
+    view = gate.access_records(request.user, purpose, "booking", [str(booking_id)])[0]
+    plain = {
+        c: str(view.fields.get(c))
+        for c in BOOKING_CODES
+        if view.fields.get(c) not in (None, "") and c not in view.masked and c not in view.withheld
+    }
+    sent = {c: request.POST.get(c, "") for c in BOOKING_CODES} if errors else plain
+    return {
+        "booking_cells": P.record_cells("booking", view.fields, view.masked, view.withheld),
+        "edit_inputs": _inputs("booking", BOOKING_CODES, sent, errors),
+        "edit_open": bool(errors),
+        "may_edit": may_write(request.user.role_code, purpose),  # type: ignore[union-attr]
+    }
+
+
 @purpose_required
 @require_http_methods(["GET", "POST"])
 def booking_page(request: HttpRequest, purpose: Purpose, booking_id: Any) -> HttpResponse:
@@ -803,7 +825,26 @@ def booking_page(request: HttpRequest, purpose: Purpose, booking_id: Any) -> Htt
     general: list[str] = []
     status = 200
     p = request.POST
-    if request.method == "POST":
+    edit_errors: dict[str, list[str]] = {}
+    if request.method == "POST" and p.get("op") == "edit":
+        try:
+            bookings.edit_booking(
+                request.user,
+                purpose,
+                booking_id,
+                {c: p.get(c, "").strip() for c in BOOKING_CODES if p.get(c, "").strip()},
+            )
+        except ValidationFailed as exc:
+            edit_errors = _errors_by_field(exc)
+            general = [P.issue_text(i) for i in exc.issues if i.field not in BOOKING_CODES]
+            status = 422
+        except BaomiError as exc:
+            general = [P.error_text(exc)]
+            status = exc.status
+        else:
+            messages.success(request, bi("订单已修改。", "Booking changed."))
+            return redirect("operations:booking", booking_id=booking_id)
+    elif request.method == "POST":
         try:
             if p.get("op") == "remove":
                 bookings.remove_traveller(request.user, purpose, booking_id, p.get("customer_id"))
@@ -868,6 +909,7 @@ def booking_page(request: HttpRequest, purpose: Purpose, booking_id: Any) -> Htt
         inputs.append(inp)
     choices = [(c, bi(*ConsentPurpose(c).label.split(" / ", 1))) for c in TRAVELLER_CONSENTS]
     ctx = {
+        **_booking_edit(request, purpose, booking_id, edit_errors),
         "b": data,
         "inputs": inputs,
         "consents": choices,

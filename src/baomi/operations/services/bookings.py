@@ -18,7 +18,9 @@ from baomi.consent import services as consent
 from baomi.core import clock
 from baomi.core.errors import Conflict, Forbidden, NotFound
 from baomi.customers import gate
+from baomi.customers import services as customers
 from baomi.customers.models import Booking, Customer
+from baomi.customers.validation import clean_record
 
 from ..enums import OpsAction
 from ..models import Traveller
@@ -113,6 +115,52 @@ def add_traveller(
         },
     )
     return t
+
+
+BOOKING_FIELDS = ("product", "destination", "start_date", "end_date", "travellers", "amount")
+
+
+@transaction.atomic
+def edit_booking(
+    actor: Any, purpose: Purpose | str | None, booking_id: object, data: Mapping[str, Any]
+) -> Booking:
+    """Change a booking's catalogued fields (itinerary, dates, party size, amount):
+    validated as when it was recorded, sealed under the customer's key, one
+    `booking.updated` event naming the fields changed — with who, when and under which
+    purpose, the booking's lineage. Empty values are not written (a masked field left
+    blank stays as it is); dates change together and the trip cannot end before it
+    starts."""
+    p = _writer(actor, purpose)
+    booking = _booking(booking_id)
+    unknown = sorted(set(data) - set(BOOKING_FIELDS))
+    if unknown:
+        raise invalid(unknown[0][:40], "field_unknown", "not a booking field", "不是订单字段")
+    values = {k: v for k, v in data.items() if v not in (None, "")}
+    if not values:
+        raise invalid("*", "nothing_to_change", "no field to change", "没有需要修改的字段")
+    values = clean_record("booking", values)  # the dates in one form before comparing
+    start, end = values.get("start_date"), values.get("end_date")
+    if bool(start) != bool(end):  # the stored other date is sealed (and masked to the desk)
+        raise invalid(
+            "end_date" if start else "start_date",
+            "dates_together",
+            "change the start and end dates together",
+            "修改日期时请同时填写出发日期和结束日期",
+        )
+    if start and end and str(end) < str(start):
+        raise invalid(
+            "end_date", "end_before_start", "ends before it starts", "结束日期早于出发日期"
+        )
+    customers.update_record(
+        actor,
+        p,
+        "booking",
+        booking.pk,
+        values,
+        action=OpsAction.BOOKING_UPDATED,
+        detail={"customer": str(booking.customer_id)},
+    )
+    return booking
 
 
 @transaction.atomic
