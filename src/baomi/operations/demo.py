@@ -1,7 +1,8 @@
 """Demo of the day's work (issue #17 §5), through the real services: two hotels and a
 courier outlet, `demo_front_desk` posted at the Bund hotel and `demo_courier` at the
 Jing'an outlet, a range of blank waybills, today's arrivals, guests in house (some leaving
-today) and parcels out for delivery with the demo courier. Returns references to try."""
+today; one room with a second registered guest) and parcels out for delivery with the demo
+courier. Returns references to try."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from baomi.customers.synthetic import Synth
 
 from .enums import SiteKind, WaybillState
 from .models import Site, Waybill, WaybillRange
-from .services import sites, stays, waybills
+from .services import guests, sites, stays, waybills
 
 SITES = (
     ("SH-BUND", SiteKind.HOTEL, "外滩酒店", "Bund Hotel", "上海市"),
@@ -45,7 +46,7 @@ def load(seed: int = 7) -> dict[str, list[str]]:
         start = (top.start + top.count) if top else 7_300_000_000_01
         waybills.issue_range(manager, "SH-JA", start, 200)
     synth = Synth(seed + 100)
-    people = list(Customer.objects.filter(erased_at__isnull=True).order_by("created_at")[:18])
+    people = list(Customer.objects.filter(erased_at__isnull=True).order_by("created_at")[:19])
     today = stays.today()
     out: dict[str, list[str]] = {"arrivals": [], "in_house": [], "parcels": []}
     for n, c in enumerate(people[:12]):
@@ -69,6 +70,10 @@ def load(seed: int = 7) -> dict[str, list[str]]:
             desk, Purpose.RECEPTION, s.pk, room, on=dt.date.fromisoformat(data["check_in"])
         )
         out["in_house"].append(f"{s.reference} ({room})")
+        if n == 1 and len(people) > 18:  # a couple: the second guest in the room registered
+            guests.add_guest(
+                desk, Purpose.RECEPTION, s.pk, customer_id=people[18].id, document_checked=True
+            )
     for c in people[12:18]:
         ship = waybills.create_shipment(courier, Purpose.DELIVERY, c.id, synth.shipment())
         for stage in ("pickup", "sorting", "transport", "delivery"):
