@@ -23,12 +23,23 @@ from baomi.customers import gate
 pytestmark = pytest.mark.django_db
 
 # statements per read: the gate's one query (customer + data key + break-glass grant +
-# every read closer), the training rule, the audit append (head, event, node(s), head
-# update, the monitoring window and baseline) and the transaction's own BEGIN / COMMIT
-# where the backend logs them (SQLite)
+# every read closer; with the 360° view also which record tables hold rows), the training
+# rule, the audit append (head, event, node(s), head update, the monitoring window and
+# baseline) and the transaction's own BEGIN / COMMIT where the backend logs them (SQLite).
+# A record table is read only when it holds rows for the customers read.
 GATE_SINGLE = 11
-RECORD_TABLES = 4
 TOKEN = 1
+# a record table holding rows: its statement, and the record opener's look-up of the
+# reading desk's posting (operations: a hotel desk sees its own hotel's stays in full)
+OPENED_TABLE = 2
+
+
+def _stay(customer: Any) -> None:
+    from baomi.access.services import create_staff
+    from baomi.customers import services
+
+    desk, _ = create_staff(None, f"desk_{customer.id.hex[:8]}", "front_desk", "Stay-desk-pass-42!")
+    services.add_record(desk, "reception", customer.id, "stay", {}, channel="store")
 
 
 def _count(fn: Any) -> tuple[int, list[str]]:
@@ -43,12 +54,17 @@ def test_get_customer_statements(api_client: Any, make_customer: Any) -> None:
     url = f"/api/v1/customers/{customers[0].id}"
     assert c.get(url, headers=h).status_code == 200  # warm-up: records the token's use
     n, sql = _count(lambda: c.get(url, headers=h))
-    assert n <= TOKEN + GATE_SINGLE + RECORD_TABLES, sql
-    # the same for another customer, and the answer still carries the 360° records
+    assert n <= TOKEN + GATE_SINGLE, sql
+    # the same for another customer; one with a stay reads that one record table more
     n2, _ = _count(lambda: c.get(f"/api/v1/customers/{customers[1].id}", headers=h))
     assert n2 == n
     body = c.get(url, headers=h).json()
-    assert body["stays"] == [] and "name" in body
+    assert body["stays"] == [] and body["bookings"] == [] and "name" in body
+    _stay(customers[2])
+    url2 = f"/api/v1/customers/{customers[2].id}"
+    n3, sql = _count(lambda: c.get(url2, headers=h))
+    assert n3 <= n + OPENED_TABLE, sql
+    assert len(c.get(url2, headers=h).json()["stays"]) == 1
 
 
 def test_gate_single_read_statements(make_staff: Any, make_customer: Any) -> None:
@@ -58,7 +74,10 @@ def test_gate_single_read_statements(make_staff: Any, make_customer: Any) -> Non
     n, sql = _count(lambda: gate.access_customer(desk, "reception", cust.id, related=False))
     assert n <= GATE_SINGLE, sql
     n360, sql = _count(lambda: gate.access_customer(desk, "reception", cust.id))
-    assert n360 <= GATE_SINGLE + RECORD_TABLES, sql
+    assert n360 == n, sql  # no records: no record table read
+    _stay(cust)
+    n360, sql = _count(lambda: gate.access_customer(desk, "reception", cust.id))
+    assert n360 <= n + OPENED_TABLE, sql
 
 
 def test_page_read_statements_do_not_grow_with_the_page(
@@ -70,9 +89,19 @@ def test_page_read_statements_do_not_grow_with_the_page(
     one, _ = _count(lambda: gate.access_customers(desk, "reception", ids[:1]))
     many, sql = _count(lambda: gate.access_customers(desk, "reception", ids))
     assert many == one <= GATE_SINGLE, sql
-    # the 360° view of a page: one statement per record table for the whole page
+    # the 360° view of a page: one statement per record table holding rows, for the page
     rel, sql = _count(lambda: gate.access_customers(desk, "reception", ids, related=True))
-    assert rel == many + RECORD_TABLES, sql
+    assert rel == many, sql
+    for cid in ids[:2]:
+        _stay(type("C", (), {"id": cid})())
+    rel, sql = _count(lambda: gate.access_customers(desk, "reception", ids, related=True))
+    assert rel <= many + OPENED_TABLE, sql
+    for cid in ids[2:8]:
+        _stay(type("C", (), {"id": cid})())
+    rel8, sql = _count(lambda: gate.access_customers(desk, "reception", ids, related=True))
+    assert rel8 == rel, sql  # not per customer with records
+    views = gate.access_customers(desk, "reception", ids, related=True)
+    assert [len(v.records["stay"]) for v in views] == [1] * 8 + [0] * 4
 
 
 def test_exact_lookup_statements(make_customer: Any) -> None:

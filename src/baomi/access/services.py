@@ -37,7 +37,7 @@ from baomi.core.errors import (
     NotFound,
     ValidationFailed,
 )
-from baomi.core.sql import Loader, db_value
+from baomi.core.sql import Loader, db_value, statement
 
 from . import mfa, throttle
 from .enums import ADMIN_ROLES, PRIVILEGED_ROLES, Role
@@ -408,16 +408,20 @@ def staff_for_token(token: str) -> Staff | None:
     digest, joined to its staff row), prepared once — no ORM query compiled per request
     (decision 0040). Read every time: revocation, expiry, deactivation and a role change
     take effect on the next request, in every process."""
-    qn = connection.ops.quote_name
-    t, st = ApiToken._meta, Staff._meta
-    sql = (  # names from the models; values are parameters
-        f"SELECT {_TOKEN.columns('t')}, {_STAFF.columns('s')} "  # noqa: S608
-        f"FROM {qn(t.db_table)} t JOIN {qn(st.db_table)} s "
-        f"ON s.{qn(st.pk.column)} = t.{qn(t.get_field('staff').column)} "
-        f"WHERE t.{qn(t.get_field('digest').column)} = %s "
-        f"AND t.{qn(t.get_field('revoked_at').column)} IS NULL "
-        f"AND t.{qn(t.get_field('expires_at').column)} > %s"
-    )
+
+    def build() -> str:
+        qn = connection.ops.quote_name
+        t, st = ApiToken._meta, Staff._meta
+        return (  # names from the models; values are parameters
+            f"SELECT {_TOKEN.columns('t')}, {_STAFF.columns('s')} "  # noqa: S608
+            f"FROM {qn(t.db_table)} t JOIN {qn(st.db_table)} s "
+            f"ON s.{qn(st.pk.column)} = t.{qn(t.get_field('staff').column)} "
+            f"WHERE t.{qn(t.get_field('digest').column)} = %s "
+            f"AND t.{qn(t.get_field('revoked_at').column)} IS NULL "
+            f"AND t.{qn(t.get_field('expires_at').column)} > %s"
+        )
+
+    sql = statement(("token",), build)
     now = clock.now()
     with connection.cursor() as cur:
         cur.execute(sql, [_digest(token), db_value(ApiToken, "expires_at", now)])

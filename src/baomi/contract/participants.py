@@ -58,7 +58,8 @@ class ReadCloser:
     read (decision 0040): `None` when the closer closes nobody for this purpose, else
     `(expression, params)` — an SQL boolean expression, true when the customer whose id
     column is written `{id}` is closed (e.g. an `EXISTS (…)` on the domain's own table,
-    names from its models). It must agree with `closes` (tests/test_gate_statements.py
+    names from its models), a function of the purpose alone (the gate keeps the statement
+    per purpose). It must agree with `closes` (tests/test_gate_statements.py
     checks every registered closer on both databases); without it the gate calls
     `closes` — one more query per read."""
 

@@ -62,6 +62,19 @@ def db_converter(model: type[Model], name: str) -> Callable[[Any], Any]:
 
 
 # -- reads on the hot path (the gate, token authentication; decision 0040) -----------------
+_TEXTS: dict[tuple[Any, ...], Any] = {}
+
+
+def statement(key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
+    """A prepared statement's text (or anything derived from the models alone), built once
+    per process and database vendor: the hot read paths do not rebuild their SQL per call."""
+    full = (connections[DEFAULT_DB_ALIAS].vendor, *key)
+    got = _TEXTS.get(full)
+    if got is None:
+        got = _TEXTS[full] = build()
+    return got
+
+
 def col(model: type[Model], name: str) -> str:
     """The quoted column of a model field (for a prepared statement's text)."""
     return str(connection.ops.quote_name(model_field(model, name).column))
@@ -99,8 +112,11 @@ class Loader:
         self._vendor = ""
 
     def columns(self, alias: str) -> str:
-        qn = connection.ops.quote_name
-        return ", ".join(f"{alias}.{qn(f.column)}" for f in self.fields)
+        def build() -> str:
+            qn = connection.ops.quote_name
+            return ", ".join(f"{alias}.{qn(f.column)}" for f in self.fields)
+
+        return str(statement(("columns", id(self), alias), build))
 
     def _converters(self) -> list[tuple[int, list[Any], Any]]:
         conn = connections[DEFAULT_DB_ALIAS]

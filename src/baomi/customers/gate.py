@@ -31,7 +31,7 @@ from baomi.catalog.inference import COUPLINGS
 from baomi.contract import participants
 from baomi.core import clock
 from baomi.core.errors import Forbidden, Gone, NotFound, PurposeMissing, PurposeUnknown
-from baomi.core.sql import Loader, col, db_value, in_marks, uuid_param
+from baomi.core.sql import Loader, col, db_value, in_marks, statement, uuid_param
 from baomi.vault import services as vault
 from baomi.vault.crypto import SubjectKey
 
@@ -203,19 +203,30 @@ def _present(
     opened: frozenset[str] = frozenset(),
     staff: Mapping[str, str] | None = None,
     reasons: dict[str, str] | None = None,
+    memo: dict[tuple[bool, str], Treatment] | None = None,
 ) -> tuple[dict[str, Any], list[str], list[str], dict[str, str]]:
     """`staff`: field class → reason from the staff withholders (tighten only); the
-    reason of each field it withholds is written into `reasons`."""
+    reason of each field it withholds is written into `reasons`. `memo`: the policy's
+    decisions already taken in this read (role and purpose are the same for every
+    customer of one read; nothing is kept beyond it)."""
     values: dict[str, Any] = {}
     masked: list[str] = []
     withheld: list[str] = []
     treatments: dict[str, str] = {}
     settled = policy_view(role, purpose)  # masks decided per view, not per field
+    memo = {} if memo is None else memo
     for spec in catalog.fields_of(entity):
         if force is None and only is not None:  # a grant: its fields plain, nothing else
             t = Treatment.PLAIN if spec.key in only else Treatment.WITHHELD
+        elif force is not None:
+            t = force
         else:
-            t = force or (emergency_treatment if emergency else decide)(role, purpose, spec)
+            got = memo.get((emergency, spec.key))
+            if got is None:
+                got = memo[emergency, spec.key] = (emergency_treatment if emergency else decide)(
+                    role, purpose, spec
+                )
+            t = got
         if t is Treatment.MASKED and force is None and spec.code in opened:
             t = Treatment.PLAIN  # a record opener: the actor's duty covers this record
         if staff and force is None and t is not Treatment.WITHHELD:
@@ -252,31 +263,37 @@ def _loader(model: type[Model]) -> Loader:
     return _LOADERS[name]
 
 
-def _record_rows(ids: Sequence[uuid.UUID]) -> dict[str, dict[uuid.UUID, list[Any]]]:
+def _record_rows(
+    ids: Sequence[uuid.UUID], entities: Iterable[str] | None = None
+) -> dict[str, dict[uuid.UUID, list[Any]]]:
     """entity → customer id → its records, newest first: one prepared statement per record
     table for the whole page (decision 0040), model instances built without the ORM's
-    query compiler."""
+    query compiler. `entities`: only these tables (the others are known to be empty)."""
     from django.db import connection
 
-    qn = connection.ops.quote_name
     conv = uuid_param()
-    out: dict[str, dict[uuid.UUID, list[Any]]] = {}
+    wanted = set(RECORD_MODELS if entities is None else entities)
+    out: dict[str, dict[uuid.UUID, list[Any]]] = {e: {} for e in RECORD_MODELS}
     for entity, model in RECORD_MODELS.items():
+        if entity not in wanted:
+            continue
         ld = _loader(model)
-        opts = model._meta
-        cust = col(model, "customer")
-        created = col(model, "created_at")
-        sql = (  # names from the model; values are parameters
-            f"SELECT {ld.columns('r')} FROM {qn(opts.db_table)} r "  # noqa: S608
-            f"WHERE r.{cust} IN ({in_marks(len(ids))}) ORDER BY r.{created} DESC"
-        )
-        got: dict[uuid.UUID, list[Any]] = {}
+
+        def build(model: Any = model, ld: Loader = ld) -> str:
+            qn = connection.ops.quote_name
+            return (  # names from the model; values are parameters
+                f"SELECT {ld.columns('r')} FROM {qn(model._meta.db_table)} r "  # noqa: S608
+                f"WHERE r.{col(model, 'customer')} IN ({in_marks(len(ids))}) "
+                f"ORDER BY r.{col(model, 'created_at')} DESC"
+            )
+
+        sql = statement(("records", entity, len(ids)), build)
+        got = out[entity]
         with connection.cursor() as cur:
             cur.execute(sql, [conv(i) for i in ids])
             for raw in cur.fetchall():
                 obj = ld.load(raw)
                 got.setdefault(obj.customer_id, []).append(obj)
-        out[entity] = got
     return out
 
 
@@ -290,14 +307,24 @@ def _records(
     only: frozenset[str] | None = None,
     staff: Mapping[str, str] | None = None,
     rows: Mapping[str, Mapping[uuid.UUID, list[Any]]] | None = None,
+    page_opened: Mapping[str, Mapping[Any, frozenset[str]]] | None = None,
+    memo: dict[tuple[bool, str], Treatment] | None = None,
 ) -> tuple[dict[str, list[RecordView]], dict[str, int]]:
+    """`page_opened`: the record openers' answers for the whole page (entity → record pk
+    → fields), asked once per page; without it, asked here for this customer."""
     rows = rows if rows is not None else _record_rows([customer_id])
     out: dict[str, list[RecordView]] = {}
     counts: dict[str, int] = {}
     for entity in RECORD_MODELS:
         views = []
         objs = rows[entity].get(customer_id, [])
-        opened = _opened(actor, purpose, entity, objs) if force is None and not only else {}
+        opened: Mapping[Any, frozenset[str]] = {}
+        if force is None and not only:
+            opened = (
+                page_opened.get(entity, {})
+                if page_opened is not None
+                else _opened(actor, purpose, entity, objs)
+            )
         for obj in objs:
             views.append(
                 _record_view(
@@ -311,6 +338,7 @@ def _records(
                     only,
                     opened.get(obj.pk),
                     staff,
+                    memo,
                 )
             )
         out[entity] = views
@@ -329,6 +357,7 @@ def _record_view(
     only: frozenset[str] | None = None,
     opened: frozenset[str] | None = None,
     staff: Mapping[str, str] | None = None,
+    memo: dict[tuple[bool, str], Treatment] | None = None,
 ) -> RecordView:
     reasons: dict[str, str] = {}
     values, masked, withheld, _ = _present(
@@ -344,6 +373,7 @@ def _record_view(
         opened or frozenset(),
         staff,
         reasons,
+        memo,
     )
     meta = {m: str(getattr(obj, m)) for m in RECORD_META[entity]}
     meta["channel"] = obj.channel
@@ -464,57 +494,85 @@ class _Loaded:
     keys: dict[uuid.UUID, SubjectKey]
     grants: dict[uuid.UUID, int]  # active break-glass grant of the actor → grant id
     closing: dict[uuid.UUID, list[Any]]  # the read closers that close each customer
+    with_records: set[str] = field(default_factory=set)  # record tables with rows (related)
 
 
 _CUSTOMER = Loader(Customer)
 
 
-def _load(actor: Any, purpose: Purpose, ids: list[uuid.UUID]) -> _Loaded:
-    """The customers, their wrapped data keys, the actor's active break-glass grants and
-    every read closer's answer in one prepared statement (decision 0040) — instead of a
-    customer query, a key query, a grant query and one query per closer. A closer without
-    `sql` is asked through `closes` as before. Keys are unwrapped for live customers only."""
+def _load_statement(
+    with_actor: bool, purpose: Purpose, related: bool, n: int
+) -> tuple[str, list[Any], list[Any], list[Any]]:
+    """(SQL, the closers answered in it, their parameters, the closers asked by call) —
+    built once per shape: `ReadCloser.sql` is a function of the purpose alone."""
     from django.db import connection
 
-    qn = connection.ops.quote_name
-    conv = uuid_param()
-    cid_col = f"c.{qn('id')}"
-    key_cols, key_join = vault.key_join("k", cid_col)
-    select = [_CUSTOMER.columns("c"), key_cols]
-    params: list[Any] = []
-    if getattr(actor, "pk", None) is not None:
-        g = BreakGlassGrant._meta
-        gc = {n: col(BreakGlassGrant, n) for n in ("customer_id", "staff", "purpose")}
-        exp = col(BreakGlassGrant, "expires_at")
-        select.append(  # names from the model; values are parameters
-            f"(SELECT MAX(g.{qn('id')}) FROM {qn(g.db_table)} g "  # noqa: S608
-            f"WHERE g.{gc['customer_id']} = {cid_col} AND g.{gc['staff']} = %s "
-            f"AND g.{gc['purpose']} = %s AND g.{exp} > %s)"
+    closers = participants.closers()
+
+    def build() -> tuple[str, list[Any], list[Any], list[Any]]:
+        qn = connection.ops.quote_name
+        cid_col = f"c.{qn('id')}"
+        key_cols, key_join = vault.key_join("k", cid_col)
+        select = [_CUSTOMER.columns("c"), key_cols]
+        if with_actor:
+            g = BreakGlassGrant
+            select.append(  # names from the model; values are parameters
+                f"(SELECT MAX(g.{col(g, 'id')}) FROM {qn(g._meta.db_table)} g "  # noqa: S608
+                f"WHERE g.{col(g, 'customer_id')} = {cid_col} AND g.{col(g, 'staff')} = %s "
+                f"AND g.{col(g, 'purpose')} = %s AND g.{col(g, 'expires_at')} > %s)"
+            )
+        else:
+            select.append("NULL")
+        if related:  # which record tables hold anything for these customers
+            for model in RECORD_MODELS.values():
+                select.append(  # names from the model
+                    f"CASE WHEN EXISTS (SELECT 1 FROM {qn(model._meta.db_table)} r "  # noqa: S608
+                    f"WHERE r.{col(model, 'customer')} = {cid_col}) THEN 1 ELSE 0 END"
+                )
+        in_sql: list[Any] = []
+        params: list[Any] = []
+        by_call: list[Any] = []
+        for closer in closers:
+            got = closer.sql(purpose) if closer.sql is not None else None
+            if closer.sql is None:
+                by_call.append(closer)
+            elif got is not None:
+                expr, ps = got
+                select.append(f"CASE WHEN {expr.replace('{id}', cid_col)} THEN 1 ELSE 0 END")
+                params += list(ps)
+                in_sql.append(closer)
+        sql = (  # names from the models; values are parameters
+            f"SELECT {', '.join(select)} FROM {qn(Customer._meta.db_table)} c "  # noqa: S608
+            f"{key_join} WHERE {cid_col} IN ({in_marks(n)})"
         )
-        params += [
-            actor.pk,
-            str(purpose.value),
-            db_value(BreakGlassGrant, "expires_at", clock.now()),
-        ]
-    else:
-        select.append("NULL")
-    in_sql: list[Any] = []
-    by_call: list[Any] = []
-    for closer in participants.closers():
-        got = closer.sql(purpose) if closer.sql is not None else None
-        if closer.sql is None:
-            by_call.append(closer)
-        elif got is not None:
-            expr, ps = got
-            select.append(f"CASE WHEN {expr.replace('{id}', cid_col)} THEN 1 ELSE 0 END")
-            params += list(ps)
-            in_sql.append(closer)
+        return sql, in_sql, params, by_call
+
+    key = ("load", with_actor, purpose, related, n, tuple(id(c) for c in closers))
+    got: tuple[str, list[Any], list[Any], list[Any]] = statement(key, build)
+    return got
+
+
+def _load(actor: Any, purpose: Purpose, ids: list[uuid.UUID], related: bool = False) -> _Loaded:
+    """The customers, their wrapped data keys, the actor's active break-glass grants and
+    every read closer's answer in one prepared statement (decision 0040) — instead of a
+    customer query, a key query, a grant query and one query per closer; with `related`,
+    also which record tables hold rows for them (the others are not queried). A closer
+    without `sql` is asked through `closes` as before. Keys are unwrapped for live
+    customers only."""
+    from django.db import connection
+
+    with_actor = getattr(actor, "pk", None) is not None
+    sql, in_sql, closer_params, by_call = _load_statement(with_actor, purpose, related, len(ids))
+    conv = uuid_param()
+    params: list[Any] = []
+    if with_actor:
+        now = db_value(BreakGlassGrant, "expires_at", clock.now())
+        params += [actor.pk, str(purpose.value), now]
+    params += closer_params
     params += [conv(i) for i in ids]
-    sql = (  # names from the models; values are parameters
-        f"SELECT {', '.join(select)} FROM {qn(Customer._meta.db_table)} c {key_join} "  # noqa: S608
-        f"WHERE {cid_col} IN ({in_marks(len(ids))})"
-    )
     width = _CUSTOMER.width
+    entities = list(RECORD_MODELS) if related else []
+    first_closer = width + 5 + len(entities)
     loaded = _Loaded({}, {}, {}, {})
     with connection.cursor() as cur:
         cur.execute(sql, params)
@@ -530,7 +588,10 @@ def _load(actor: Any, purpose: Purpose, ids: list[uuid.UUID]) -> _Loaded:
         grant = raw[width + 4]
         if grant is not None:
             loaded.grants[cid] = int(grant)
-        flags = raw[width + 5 :]
+        for entity, flag in zip(entities, raw[width + 5 : first_closer], strict=True):
+            if flag:
+                loaded.with_records.add(entity)
+        flags = raw[first_closer:]
         loaded.closing[cid] = [c for c, f in zip(in_sql, flags, strict=True) if f]
     for closer in by_call:
         for cid in closer.closes(purpose, ids):
@@ -563,7 +624,7 @@ def access_customers(
         raise _deny(actor, p, "", "subject_scope", "a data subject reads only their own data")
     if not ids:
         return []
-    return _read(actor, p, ids, _load(actor, p, ids), related)
+    return _read(actor, p, ids, _load(actor, p, ids, related), related)
 
 
 def _read(
@@ -578,9 +639,18 @@ def _read(
         closed.update({cid: "no_grant" for cid in ids if cid not in granted})
     staff = _staff_withheld(actor)
     live = [cid for cid in ids if cid in keys and rows[cid].erased_at is None]
-    record_rows = _record_rows(live) if related and live else None
+    record_rows = _record_rows(live, loaded.with_records) if related and live else None
+    page_opened: dict[str, dict[Any, frozenset[str]]] = {}
+    if record_rows is not None:  # the record openers, asked once per page and record type
+        open_to = [  # customers whose records keep the role's treatment (not closed / granted)
+            cid for cid in live if cid not in closed and not subject and cid not in granted
+        ]
+        for entity in loaded.with_records:
+            objs = [o for cid in open_to for o in record_rows[entity].get(cid, [])]
+            page_opened[entity] = _opened(actor, p, entity, objs)
     views: list[CustomerView] = []
     events = []
+    memo: dict[tuple[bool, str], Treatment] = {}  # the policy's decisions, for this read
     for cid in ids:
         row = rows.get(cid)
         if row is None:
@@ -605,12 +675,23 @@ def _read(
             only,
             staff=staff,
             reasons=reasons,
+            memo=memo,
         )
         records: dict[str, list[RecordView]] = {}
         counts: dict[str, int] = {}
         if record_rows is not None:
             records, counts = _records(
-                actor, p, key, cid, grant is not None, force, only, staff, record_rows
+                actor,
+                p,
+                key,
+                cid,
+                grant is not None,
+                force,
+                only,
+                staff,
+                record_rows,
+                page_opened,
+                memo,
             )
         for rec in (r for rs in records.values() for r in rs):
             for code, why in rec.withheld_reasons.items():
@@ -708,7 +789,7 @@ def access_customer(
         cid = uuid.UUID(str(customer_id))
     except ValueError:
         raise NotFound("no such customer") from None
-    loaded = _load(actor, p, [cid])
+    loaded = _load(actor, p, [cid], related)
     row = loaded.rows.get(cid)
     if row is None:
         raise NotFound("no such customer")
@@ -859,14 +940,18 @@ def match_exact(criteria: dict[str, str], candidate_ids: Iterable[uuid.UUID]) ->
         return []
     wanted = {k: _comparable(k, v) for k, v in criteria.items()}
     ld = _match_loader(tuple(sorted(wanted)))
-    qn = connection.ops.quote_name
     conv = uuid_param()
-    cid_col = f"c.{qn('id')}"
-    key_cols, key_join = vault.key_join("k", cid_col)
-    sql = (  # names from the models; values are parameters
-        f"SELECT {ld.columns('c')}, {key_cols} FROM {qn(Customer._meta.db_table)} c "  # noqa: S608
-        f"{key_join} WHERE {cid_col} IN ({in_marks(len(ids))}) AND c.{qn('erased_at')} IS NULL"
-    )
+
+    def build() -> str:
+        qn = connection.ops.quote_name
+        cid_col = f"c.{qn('id')}"
+        key_cols, key_join = vault.key_join("k", cid_col)
+        return (  # names from the models; values are parameters
+            f"SELECT {ld.columns('c')}, {key_cols} FROM {qn(Customer._meta.db_table)} c "  # noqa: S608
+            f"{key_join} WHERE {cid_col} IN ({in_marks(len(ids))}) AND c.{qn('erased_at')} IS NULL"
+        )
+
+    sql = statement(("match", tuple(sorted(wanted)), len(ids)), build)
     with connection.cursor() as cur:
         cur.execute(sql, [conv(i) for i in ids])
         fetched = cur.fetchall()

@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from baomi.catalog.enums import FieldClass
 from baomi.core import clock
-from baomi.core.sql import Loader, col, in_marks
+from baomi.core.sql import Loader, col, in_marks, statement
 
 from .enums import STANDING_EVENTS
 from .models import Agreement, AssignmentRule, Certificate, Course, Employment
@@ -97,18 +97,22 @@ _RULE = Loader(AssignmentRule, ["course", "department", "created_at"])
 def _rules(role: str) -> Rows:
     """Active required courses' standing rules for this role (or every role): asked on
     every gate read, so one statement prepared once (decision 0040), not an ORM query."""
-    qn = connection.ops.quote_name
-    r, c = AssignmentRule._meta, Course._meta
-    rc = {n: f"r.{col(AssignmentRule, n)}" for n in ("course", "role", "event", "active")}
     events = [e.value for e in STANDING_EVENTS]
-    sql = (  # names from the models; values are parameters
-        f"SELECT {_RULE.columns('r')}, k.{col(Course, 'code')} "  # noqa: S608
-        f"FROM {qn(r.db_table)} r JOIN {qn(c.db_table)} k "
-        f"ON k.{qn(c.pk.column)} = {rc['course']} "
-        f"WHERE {rc['active']} = %s AND k.{col(Course, 'active')} = %s "
-        f"AND k.{col(Course, 'required')} = %s "
-        f"AND {rc['event']} IN ({in_marks(len(events))}) AND {rc['role']} IN (%s, %s)"
-    )
+
+    def build() -> str:
+        qn = connection.ops.quote_name
+        r, c = AssignmentRule._meta, Course._meta
+        rc = {n: f"r.{col(AssignmentRule, n)}" for n in ("course", "role", "event", "active")}
+        return (  # names from the models; values are parameters
+            f"SELECT {_RULE.columns('r')}, k.{col(Course, 'code')} "  # noqa: S608
+            f"FROM {qn(r.db_table)} r JOIN {qn(c.db_table)} k "
+            f"ON k.{qn(c.pk.column)} = {rc['course']} "
+            f"WHERE {rc['active']} = %s AND k.{col(Course, 'active')} = %s "
+            f"AND k.{col(Course, 'required')} = %s "
+            f"AND {rc['event']} IN ({in_marks(len(events))}) AND {rc['role']} IN (%s, %s)"
+        )
+
+    sql = statement(("training_rules",), build)
     with connection.cursor() as cur:
         cur.execute(sql, [True, True, True, *events, role, ""])
         raw = cur.fetchall()

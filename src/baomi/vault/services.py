@@ -19,7 +19,7 @@ from django.db import connection, transaction
 
 from baomi.core import clock
 from baomi.core.errors import Gone
-from baomi.core.sql import Loader, col, db_converter, db_value, insert_sql
+from baomi.core.sql import Loader, col, db_converter, db_value, insert_sql, statement
 
 from .blind import FieldIndexer, derive_field_key, plan_bits
 from .crypto import SubjectKey, dek_aad
@@ -268,13 +268,17 @@ def candidates(field: str, normalised: str) -> list[uuid.UUID]:
     (field, bucket) index (decision 0040: an exact lookup's first query)."""
     bucket = indexer(field).bucket(normalised)
     ld = _SUBJECT
-    qn = connection.ops.quote_name
-    opts = BlindIndexEntry._meta
-    sql = (  # names from the model; values are parameters
-        f"SELECT DISTINCT {ld.columns('b')} FROM {qn(opts.db_table)} b "  # noqa: S608
-        f"WHERE b.{col(BlindIndexEntry, 'field')} = %s "
-        f"AND b.{col(BlindIndexEntry, 'bucket')} = %s"
-    )
+
+    def build() -> str:
+        qn = connection.ops.quote_name
+        opts = BlindIndexEntry._meta
+        return (  # names from the model; values are parameters
+            f"SELECT DISTINCT {ld.columns('b')} FROM {qn(opts.db_table)} b "  # noqa: S608
+            f"WHERE b.{col(BlindIndexEntry, 'field')} = %s "
+            f"AND b.{col(BlindIndexEntry, 'bucket')} = %s"
+        )
+
+    sql = statement(("candidates",), build)
     with connection.cursor() as cur:
         cur.execute(sql, [field, bucket])
         return [ld.values(r)[0] for r in cur.fetchall()]
