@@ -19,6 +19,7 @@ import random
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import combinations
 from typing import Any
 
 from django.db import connection, transaction
@@ -124,17 +125,23 @@ def _absorbed() -> set[uuid.UUID]:
     return set(Merge.objects.filter(undone_at__isnull=True).values_list("absorbed_id", flat=True))
 
 
-def candidate_pairs() -> set[tuple[uuid.UUID, uuid.UUID]]:
-    """Customers sharing a bucket of a blocking key (blind index or own keyed hash)."""
+def candidate_groups() -> list[tuple[str, list[uuid.UUID]]]:
+    """(key kind, customers) sharing a bucket of a blocking key (blind index or own keyed
+    hash). A bucket is a truncated keyed hash, shared on purpose by customers whose values
+    differ (≈ 8 per bucket at 10^6 customers): `_score` splits each group by the true key
+    inside the gate, so only customers whose key is equal become candidate pairs."""
     groups: dict[tuple[str, int], list[uuid.UUID]] = dict(vault.bucket_groups(INDEX_FIELDS))
-    for k, b, cid in BlockingKey.objects.values_list("kind", "bucket", "customer_id"):
+    for k, b, cid in BlockingKey.objects.values_list("kind", "bucket", "customer_id").iterator(
+        chunk_size=10_000
+    ):
         groups.setdefault(("q_" + k, b), []).append(cid)
     skip = _absorbed()
-    out: set[tuple[uuid.UUID, uuid.UUID]] = set()
-    for ids in groups.values():
-        ids = sorted({i for i in ids if i not in skip})
-        if 1 < len(ids) <= MAX_BUCKET:
-            out.update((a, b) for i, a in enumerate(ids) for b in ids[i + 1 :])
+    canonical: dict[uuid.UUID, uuid.UUID] = {}  # one object per id, not one per row
+    out = []
+    for (kind, _), ids in groups.items():
+        members = [canonical.setdefault(i, i) for i in dict.fromkeys(ids) if i not in skip]
+        if len(members) > 1:
+            out.append((kind, members))
     return out
 
 
@@ -160,36 +167,74 @@ def _match_values(values: Mapping[str, Any]) -> list[str]:
     return out
 
 
+def _block_key(kind: str, values: Mapping[str, Any]) -> str:
+    if kind.startswith("q_"):
+        return _own_keys(values).get(kind[2:], "")
+    return engine.normalise(values.get(kind))
+
+
+def _pairs_in(
+    values: Mapping[uuid.UUID, Mapping[str, Any]],
+    groups: Sequence[tuple[str, Sequence[uuid.UUID]]],
+    pos: Mapping[uuid.UUID, int],
+) -> set[tuple[int, int]]:
+    """Each bucket split by its true key: pairs of customers whose key is equal, in groups
+    of at most MAX_BUCKET (a value shared by more identifies nobody)."""
+    keys: dict[tuple[str, uuid.UUID], str] = {}
+    out: set[tuple[int, int]] = set()
+    for kind, ids in groups:
+        split: dict[str, list[int]] = {}
+        for c in ids:
+            if c not in pos:
+                continue
+            key = keys.get((kind, c))
+            if key is None:
+                key = keys[(kind, c)] = _block_key(kind, values[c])
+            if key:
+                split.setdefault(key, []).append(pos[c])
+        for members in split.values():
+            if 1 < len(members) <= MAX_BUCKET:
+                members.sort()
+                out.update(combinations(members, 2))
+    return out
+
+
 def _score(
     values: Mapping[uuid.UUID, Mapping[str, Any]],
-    pairs: Sequence[tuple[uuid.UUID, uuid.UUID]],
-    sample: Sequence[uuid.UUID],
-) -> tuple[list[tuple[uuid.UUID, uuid.UUID, engine.Pair]], bool]:
+    groups: Sequence[tuple[str, Sequence[uuid.UUID]]],
+) -> tuple[list[tuple[uuid.UUID, uuid.UUID, engine.Pair]], int, bool]:
     ids = list(values)
     pos = {cid: i for i, cid in enumerate(ids)}
     rows = [tuple(_match_values(values[c])) for c in ids]
-    idx = [(pos[a], pos[b]) for a, b in pairs if a in pos and b in pos]
+    idx = sorted(_pairs_in(values, groups, pos))
     scored, model = engine.score_pairs(rows, None, COMPARATORS, idx, threshold=REVIEW_THRESHOLD)
-    return [(ids[p.left], ids[p.right], p) for p in scored], model.trained_on > 0
+    # a pair is stored left < right (levels are symmetric), as the queue always held it
+    out = []
+    for p in scored:
+        a, b = ids[p.left], ids[p.right]
+        out.append((a, b, p) if a < b else (b, a, p))
+    return out, len(idx), model.trained_on > 0
 
 
 def scan(actor: Any) -> ScanResult:
     """Refresh blocking keys, score candidate pairs, fill the queue (audited)."""
     _steward(actor)
     refresh_blocking_keys(actor)
-    pairs = sorted(candidate_pairs())
-    involved = {c for p in pairs for c in p}
+    groups = candidate_groups()
+    involved = {c for _, ids in groups for c in ids}
     live = list(Customer.objects.filter(erased_at__isnull=True).values_list("id", flat=True))
     rng = random.Random(16)
     sample = rng.sample(live, min(len(live), 2000))  # random pairs for u, when enough
     wanted = sorted(involved | set(sample))
-    scored, trained = gate.process_customers(
-        actor, P, wanted, [*MATCH_FIELDS, "id_type"], lambda v: _score(v, pairs, sample)
+    scored, candidates, trained = gate.process_customers(
+        actor, P, wanted, [*MATCH_FIELDS, "id_type"], lambda v: _score(v, groups)
     )
     now = clock.now()
+    found = {(a, b) for a, b, _ in scored}
     existing = {
         (p.left_id, p.right_id): p
-        for p in DuplicatePair.objects.filter(Q(left_id__in=involved) | Q(right_id__in=involved))
+        for p in DuplicatePair.objects.iterator(chunk_size=5000)
+        if (p.left_id, p.right_id) in found
     }
     queued = updated = remembered = 0
     with transaction.atomic():
@@ -220,7 +265,7 @@ def scan(actor: Any) -> ScanResult:
                 )
                 old.save(update_fields=["probability", "weight", "levels", "updated_at"])
                 updated += 1
-        result = ScanResult(len(live), len(pairs), queued, updated, remembered, trained)
+        result = ScanResult(len(live), candidates, queued, updated, remembered, trained)
         audit.record(
             QualityAction.DEDUPE_RUN,
             actor,
