@@ -38,14 +38,16 @@ def spare(items: int) -> int:
 
 
 @contextlib.contextmanager
-def offload(workers: int) -> Iterator[Callable[..., Result]]:
+def offload(
+    workers: int, preload: Callable[[], None] | None = None
+) -> Iterator[Callable[..., Result]]:
     """`submit(fn, *args)` → a result with `.get()`: run in a worker when `workers` > 0,
-    else at once in this process. Callers bound what is in flight (at most 2 per worker)."""
+    else at once in this process. `preload` runs once before the fork (tables every worker
+    would otherwise build for itself). Callers bound what is in flight (2 per worker)."""
     if workers <= 0:
         yield lambda fn, *args: _Done(fn(*args))
         return
-    from baomi.catalog import validators
-
-    validators.preload()
+    if preload is not None:
+        preload()
     with multiprocessing.get_context("fork").Pool(workers) as pool:
         yield lambda fn, *args: pool.apply_async(fn, args)

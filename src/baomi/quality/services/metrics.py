@@ -35,6 +35,7 @@ from django.db.models import Exists, OuterRef
 from baomi import audit
 from baomi.access.services import require_role
 from baomi.catalog import fields as catalog
+from baomi.catalog import validators
 from baomi.catalog.enums import Purpose, Role
 from baomi.core import clock
 from baomi.core.errors import ValidationFailed
@@ -135,7 +136,7 @@ def refresh_facts(actor: Any, workers: int | None = None) -> int:
     )
     now = clock.now()
     n_workers = spare(len(stale)) if workers is None else workers
-    with offload(n_workers) as submit:
+    with offload(n_workers, preload=validators.preload) as submit:
         pending: deque[tuple[list[uuid.UUID], Any]] = deque()
         for n in range(0, len(stale), CHUNK):
             chunk = stale[n : n + CHUNK]
