@@ -160,3 +160,50 @@ def test_a_hotel_without_a_stay_rejects_the_row(tmp_path: Path, synth: Any, site
     assert summary["rejected"] == 1 and Stay.objects.count() == 0
     with Path(str(path) + ".rejects.csv").open(encoding="utf-8") as fh:
         assert [r[:3] for r in list(csv.reader(fh))[1:]] == [["2", "stay.site", "stay_missing"]]
+
+
+def test_imported_shipment_with_a_registered_blank_marks_it_used(
+    tmp_path: Path, synth: Any, sites: Any, make_staff: Any, make_customer: Any
+) -> None:
+    """R-M1: a shipment imported with a number that is a blank of an outlet's register uses
+    that blank (with a `waybill.used` event); the outlet then hands out the next blank, not
+    the imported number again."""
+    from baomi.customers.models import Shipment
+    from baomi.operations.models import Waybill
+    from baomi.operations.services import sites as site_svc
+    from baomi.operations.services import waybills
+
+    waybills.issue_range(make_staff("manager"), "O1", 880000, 3)
+    header = [
+        *HEADER[:4],
+        "shipment.waybill_no",
+        "shipment.recipient_name",
+        "shipment.recipient_address",
+    ]
+    path = tmp_path / "ship.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        w.writerow([*_person(synth), "880000", "收件人", "上海市静安区1号"])
+        w.writerow([*_person(synth), "SF-OUTSIDE-1", "收件人", "上海市静安区2号"])
+    summary = import_cli(path, "--industry", "courier")
+    assert (summary["shipments"], summary["waybills_registered"]) == (2, 1)
+    used = Waybill.objects.get(no="880000")
+    assert used.state == "used" and str(used.shipment_id) == str(
+        Shipment.objects.get(waybill_no="880000").pk
+    )
+    ev = AuditEvent.objects.get(action="waybill.used", object_id="880000")
+    assert ev.detail["via"] == "import" and ev.detail["site"] == "O1"
+    # the outlet's next shipment takes the next blank
+    clerk = make_staff("courier")
+    site_svc.post_staff(None, clerk, "O1")
+    s = waybills.create_shipment(
+        clerk,
+        "delivery",
+        make_customer().id,
+        {"recipient_name": "乙", "recipient_address": "上海市静安区3号"},
+    )
+    assert s.waybill_no == "880001"
+    # a re-run registers nothing twice
+    again = import_cli(path, "--industry", "courier")
+    assert again["shipments_present"] == 2 and "waybills_registered" not in again

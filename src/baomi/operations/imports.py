@@ -16,6 +16,10 @@ one service the console and both stay APIs use — records it at the hotel, with
 digests and one `stay.booked` audit event. State: `checked_out` when the check-out day is
 past, else `reserved` (the desk checks the guest in). A stay already at a hotel (a re-run)
 is left as it is (`stays_at_site_present`).
+
+The waybill register (R-M1) reads `shipment.waybill_no` the same way
+(`WaybillRegisterReader`): an imported shipment numbered with an outlet's blank marks that
+blank used (`waybills.register_imported`; `waybills_registered` in the summary).
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from baomi.customers.models import Stay
 
 from .enums import SiteKind, StayState
 from .models import Occupancy, Site
-from .services import stays
+from .services import stays, waybills
 
 COLUMN = "stay.site"
 READS = frozenset({"stay.reference", "stay.check_in", "stay.check_out", "stay.room"})
@@ -169,3 +173,35 @@ class StaySiteColumn:
 
 
 STAY_SITE_COLUMN = StaySiteColumn()
+
+
+@dataclass(frozen=True)
+class WaybillRegisterReader:
+    """Claims no column; reads `shipment.waybill_no` (`ColumnExtension.reads`) so that an
+    imported shipment numbered with a blank of an outlet's register marks that blank used
+    (`waybills.register_imported`): the outlet would otherwise hand the same number out
+    again, and the register (R-M1) would miss a used form. Runs after the shipments
+    (registered later), in the batch's transaction."""
+
+    name: str = "waybills_registered"
+
+    def claims(self, column: str) -> bool:
+        return False
+
+    def reads(self, column: str) -> bool:
+        return column == "shipment.waybill_no"
+
+    def check_header(self, columns: Sequence[str]) -> None:
+        return None
+
+    def parse(self, cells: Mapping[str, str]) -> tuple[str | None, list[FieldIssue]]:
+        return (cells.get("shipment.waybill_no", "").strip() or None), []
+
+    def write(
+        self, actor: Any, purpose: Any, channel: str, items: list[tuple[uuid.UUID, str]]
+    ) -> dict[str, int]:
+        n = waybills.register_imported(actor, purpose, [no for _, no in items])
+        return {self.name: n} if n else {}
+
+
+WAYBILL_REGISTER = WaybillRegisterReader()

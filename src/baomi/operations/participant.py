@@ -23,7 +23,7 @@ from baomi.core.i18n import Bi
 
 from . import indicators
 from .enums import OpsAction, SiteKind
-from .imports import STAY_SITE_COLUMN
+from .imports import STAY_SITE_COLUMN, WAYBILL_REGISTER
 from .models import Occupancy, StayGuest, Traveller
 from .services.common import posting
 
@@ -81,7 +81,8 @@ register(
         actions=(OpsAction,),
         openers=(RecordOpener("own_hotel_stays", "stay", own_hotel_stays),),
         eraser=erase,
-        intake=(STAY_SITE_COLUMN,),  # stay.site in `baomi import` files (decision 0039)
+        # stay.site; the register of imported waybill numbers (`baomi import`, decision 0039)
+        intake=(STAY_SITE_COLUMN, WAYBILL_REGISTER),
         nav=(
             NavEntry("operations:desk", Bi("前台", "Front desk"), "nav-desk", FRONT, 20),
             NavEntry(

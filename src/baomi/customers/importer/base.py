@@ -25,8 +25,9 @@ class ColumnExtension(Protocol):
 
     - `reads(column) -> bool`: columns another extension (or the profile) owns whose cells
       this one needs to see too, read-only (operations' `stay.site` reads the stay's
-      reference and dates); routed to `parse` with the claimed cells when the file has at
-      least one column this extension claims;
+      reference and dates; its waybill register reads `shipment.waybill_no`); routed to
+      `parse` with the claimed cells; an extension that owns or reads a column of the file
+      parses its rows (one that claims nothing may still write what it read);
     - `counts: tuple[str, ...]`: the summary keys `write` answers, reported as 0 when a
       file with this extension's columns writes nothing (default: `(name,)`)."""
 

@@ -342,7 +342,7 @@ def check_header(
     ext_reads = [
         (i, mapped[i], k)
         for k, ext in enumerate(extensions)
-        if k in owner.values() and (reads := getattr(ext, "reads", None)) is not None
+        if (reads := getattr(ext, "reads", None)) is not None
         for i, m in enumerate(mapped)
         if header[i] != "" and owner.get(i) != k and m != "ignore" and reads(m)
     ]

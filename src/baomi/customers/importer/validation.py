@@ -44,8 +44,8 @@ _CELL_TOO_LONG = FieldIssue(
 
 def validate_chunk(spec: Spec, chunk: list[tuple[int, Sequence[Any]]]) -> list[Result]:
     columns, width, exts = spec.columns, spec.width, spec.extensions
-    active = sorted({k for _, _, k in spec.ext_columns})
     routed = (*spec.ext_columns, *spec.ext_reads)
+    active = sorted({k for _, _, k in routed})  # owns or reads a column of this file
     out: list[Result] = []
     for _, raw in chunk:
         if len(raw) > width and any(cell_text(v) for v in raw[width:]):

@@ -10,7 +10,7 @@ shipment's number is the lowest blank number of its outlet's ranges, never a ran
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.db import transaction
@@ -172,6 +172,47 @@ def create_shipment(
         detail={"shipment": str(shipment.pk), "site": site.code},
     )
     return shipment
+
+
+@transaction.atomic
+def register_imported(actor: Any, purpose: Purpose | str | None, numbers: Iterable[str]) -> int:
+    """Shipments brought in by `baomi import` (decision 0039) whose waybill number is a
+    blank of an outlet's register (issued, not used): the blank becomes `used` by that
+    shipment — the form was filled in the system the file came from — with who and when
+    and one `waybill.used` event each (`detail.via: import`), so the register accounts for
+    it (R-M1) and the outlet never hands the number out again. Numbers not in the
+    register, or used / voided / lost there, are left as they are. Answers how many."""
+    nos = list(dict.fromkeys(str(n).strip()[:20] for n in numbers if str(n).strip()))
+    used = 0
+    for i in range(0, len(nos), 500):
+        blanks = list(
+            Waybill.objects.select_for_update(of=("self",))
+            .select_related("range__site")
+            .filter(no__in=nos[i : i + 500], state=WaybillState.ISSUED)
+        )
+        if not blanks:
+            continue
+        shipments = {
+            s.waybill_no: s
+            for s in Shipment.objects.filter(waybill_no__in=[w.no for w in blanks]).only(
+                "id", "customer_id", "waybill_no"
+            )
+        }
+        for w in blanks:
+            shipment = shipments.get(w.no)
+            if shipment is None:
+                continue
+            _set(w, actor, WaybillState.USED, shipment=shipment)
+            audit.record(
+                OpsAction.WAYBILL_USED,
+                actor,
+                purpose=str(purpose or ""),
+                object_type="waybill",
+                object_id=w.no,
+                detail={"shipment": str(shipment.pk), "site": w.range.site.code, "via": "import"},
+            )
+            used += 1
+    return used
 
 
 @transaction.atomic
