@@ -253,9 +253,16 @@ def test_a_row_held_whole_by_survivorship_lands_no_record(
     path = write(
         tmp_path / "day2.csv", BASE + STAY[:3], [[*impostor, "H-9", "2026-01-01", "2026-01-02"]]
     )
-    summary = import_cli(path)
+    import io
+
+    from django.core.management import call_command
+
+    out, err = io.StringIO(), io.StringIO()
+    call_command("import_data", str(path), "--channel", "store", stdout=out, stderr=err)
+    summary = json.loads(out.getvalue())
     assert summary["held"] == 1 and summary["stays"] == 0
     assert Stay.objects.count() == 0
+    assert "lands none of its consent or record columns" in err.getvalue()
 
 
 def test_audit_event_per_kind_and_batch_lists_records_never_values(

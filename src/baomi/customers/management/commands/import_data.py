@@ -101,7 +101,9 @@ class Command(BaseCommand):
         if summary.held:
             self.stderr.write(
                 f"{summary.held} rows disagreed with a stored customer's identity or confirmed "
-                "values: held for the data steward (console /quality/duplicates/)"
+                "values: held for the data steward (console /quality/duplicates/); a row held "
+                "whole (identity conflict) lands none of its consent or record columns either "
+                "— import those rows again once the steward has decided"
             )
         status = exit_status(summary)
         if status == EXIT_NOTHING:
