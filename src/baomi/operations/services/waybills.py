@@ -9,6 +9,7 @@ shipment's number is the lowest blank number of its outlet's ranges, never a ran
 
 from __future__ import annotations
 
+import bisect
 import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -182,7 +183,17 @@ def register_imported(actor: Any, purpose: Purpose | str | None, numbers: Iterab
     and one `waybill.used` event each (`detail.via: import`), so the register accounts for
     it (R-M1) and the outlet never hands the number out again. Numbers not in the
     register, or used / voided / lost there, are left as they are. Answers how many."""
-    nos = list(dict.fromkeys(str(n).strip()[:20] for n in numbers if str(n).strip()))
+    # only numbers inside an issued range can be blanks (ranges are few: read them once)
+    ranges = sorted(WaybillRange.objects.values_list("start", "count"))
+    starts = [r[0] for r in ranges]
+
+    def issued(no: str) -> bool:
+        if not no.isdigit():
+            return False
+        k = bisect.bisect_right(starts, int(no)) - 1
+        return k >= 0 and int(no) < ranges[k][0] + ranges[k][1]
+
+    nos = list(dict.fromkeys(n for n in (str(x).strip()[:20] for x in numbers) if issued(n)))
     used = 0
     for i in range(0, len(nos), 500):
         blanks = list(
