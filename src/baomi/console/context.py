@@ -50,7 +50,7 @@ def nav_items(request: HttpRequest, role: str) -> list[NavItem]:
     here = f"{match.namespace}:{match.url_name}" if match else ""
     items = []
     for entry in participants.nav_entries():
-        if role not in entry.roles:
+        if role not in entry.roles or (entry.shown is not None and not entry.shown(request)):
             continue
         try:
             href = reverse(entry.url_name)

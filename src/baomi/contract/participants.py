@@ -236,6 +236,9 @@ class NavEntry:
     testid: str
     roles: frozenset[Role]
     order: int = 100
+    # shown only when this answers True for the request (e.g. staff posted at a travel
+    # counter); None: shown to every role in `roles`
+    shown: Callable[[HttpRequest], bool] | None = None
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from baomi.api.auth import purpose_header
 from baomi.consent import services as consent_services
 from baomi.core import idempotency
 from baomi.core.errors import BaomiError, FieldIssue, ValidationFailed
+from baomi.operations.services import bookings as operations_bookings
 from baomi.operations.services import stays as operations_stays
 
 from . import gate, mrz, services
@@ -323,9 +324,43 @@ class CreatedOut(Schema):
     id: str
 
 
-@router.post("/{customer_id}/bookings", response={201: CreatedOut})
+class BookingCreatedOut(Schema):
+    id: str
+    counter: str | None = None
+
+
+@router.post("/{customer_id}/bookings", response={201: BookingCreatedOut}, exclude_none=True)
 def add_booking(request: HttpRequest, customer_id: str, body: RecordIn) -> Status[Any]:
-    return _add(request, customer_id, "booking", body)
+    """A booking; with `counter` (a travel counter's site code) it is recorded as taken
+    there — the start date required, the caller posted there — so the counter's staff see
+    it in full and it shows on the counter's list (`GET /bookings?counter=`). Without it
+    the booking belongs to no counter (as before: masked to every counter)."""
+    data = raw_body(request)
+    site = data.pop("counter", None)
+    if site in (None, ""):
+        return _add(request, customer_id, "booking", body)
+    channel = str(data.pop("channel", "store"))
+    reference = data.pop("reference", None)
+
+    def write() -> idempotency.Answer:
+        booking = operations_bookings.book_at_counter(
+            _actor(request),
+            purpose_header(request),
+            customer_id,
+            str(site),
+            data,
+            channel=channel,
+            reference=reference,
+        )
+        return idempotency.Answer(201, "booking", str(booking.pk))
+
+    return _idempotent(
+        request,
+        "POST /customers/{id}/booking",
+        write,
+        lambda i: {"id": i, "counter": str(site).strip().upper()},
+        customer_id,
+    )
 
 
 class StayCreatedOut(Schema):

@@ -27,7 +27,8 @@ from baomi.audit.services import build, build_naming, record_committed, record_m
 from baomi.catalog import fields as catalog
 from baomi.catalog import validators
 from baomi.catalog.enums import Purpose, Treatment
-from baomi.catalog.inference import COUPLINGS
+from baomi.catalog.fields import FieldSpec
+from baomi.catalog.inference import COUPLINGS, SettledView, settle
 from baomi.contract import participants
 from baomi.core import clock
 from baomi.core.errors import Forbidden, Gone, NotFound, PurposeMissing, PurposeUnknown
@@ -215,6 +216,8 @@ def _present(
     treatments: dict[str, str] = {}
     settled = policy_view(role, purpose)  # masks decided per view, not per field
     memo = {} if memo is None else memo
+    decided: list[tuple[FieldSpec, Treatment]] = []
+    opened_here: set[str] = set()  # field keys a record opener turned plain
     for spec in catalog.fields_of(entity):
         if force is None and only is not None:  # a grant: its fields plain, nothing else
             t = Treatment.PLAIN if spec.key in only else Treatment.WITHHELD
@@ -229,12 +232,18 @@ def _present(
             t = got
         if t is Treatment.MASKED and force is None and spec.code in opened:
             t = Treatment.PLAIN  # a record opener: the actor's duty covers this record
+            opened_here.add(spec.key)
         if staff and force is None and t is not Treatment.WITHHELD:
             why = staff.get(spec.klass.value)
             if why is not None:  # a staff withholder: this actor may not see the class
                 t = Treatment.WITHHELD
+                opened_here.discard(spec.key)
                 if reasons is not None:
                     reasons[spec.code] = why
+        decided.append((spec, t))
+    if opened_here and opened_here & _COUPLED:
+        decided = _resettle(settled, decided, opened_here)
+    for spec, t in decided:
         treatments[spec.code] = t.value
         blob = getattr(obj, spec.code)
         if t is Treatment.WITHHELD:
@@ -389,20 +398,38 @@ def _coupled() -> frozenset[str]:
     return frozenset(k for c in COUPLINGS for k in (c.source, c.target))
 
 
+_COUPLED = _coupled()
+
+
+def _resettle(
+    settled: SettledView,
+    decided: list[tuple[FieldSpec, Treatment]],
+    opened: set[str],
+) -> list[tuple[FieldSpec, Treatment]]:
+    """A record opener turned coupled fields plain (a travel counter's own booking: its
+    product *and* destination): the view is settled again with this record's treatments,
+    and an opened field stays plain only if nothing it carries is still hidden — the
+    product opens with the destination, never alone (catalog.inference, decision 0041 §7).
+    Settling only tightens, so the fields no opener touched keep their treatment."""
+    base = dict(settled.treatments)
+    base.update({spec.key: t for spec, t in decided})
+    again = settle(base).treatments
+    return [(spec, again.get(spec.key, t) if spec.key in opened else t) for spec, t in decided]
+
+
 def _opened(
     actor: Any, purpose: Purpose, entity: str, objs: Sequence[Any]
 ) -> dict[Any, frozenset[str]]:
     """Record pk → masked fields a registered record opener shows in full to this actor
-    (participant contract, decision 0025). Never a field a catalogue coupling ties to
-    another: opening it could undo a mask elsewhere in the view."""
+    (participant contract, decisions 0025, 0041). A field a catalogue coupling ties to
+    another is opened only where the view, settled again with it plain, keeps it plain
+    (`_resettle`): opening it must not undo a mask elsewhere in the view."""
     if not objs or isinstance(actor, DataSubject):
         return {}
-    coupled = _coupled()
     out: dict[Any, frozenset[str]] = {}
     for opener in participants.openers(entity):
         for pk, codes in opener.opens(actor, purpose, objs).items():
-            keep = frozenset(c for c in codes if f"{entity}.{c}" not in coupled)
-            out[pk] = out.get(pk, frozenset()) | keep
+            out[pk] = out.get(pk, frozenset()) | frozenset(codes)
     return out
 
 

@@ -19,7 +19,7 @@ from baomi.customers import gate
 
 from . import cards, selectors
 from .services import bookings, guests, scanning, stays, waybills
-from .services.common import invalid, site_by_code
+from .services.common import invalid, require_posting, site_by_code
 
 router = Router(tags=["operations"], auth=bearer)
 
@@ -353,6 +353,51 @@ class BookingOut(Schema):
     fields: dict[str, Any]
     masked: list[str]
     withheld: list[str]
+
+
+class CounterBookingOut(BookingOut):
+    counter: str
+    # field code → reason, for fields withheld from this member of staff (decision 0030)
+    withheld_reasons: dict[str, str] = {}
+
+
+@router.get("/bookings", response=list[CounterBookingOut])
+def list_bookings(
+    request: HttpRequest, counter: str, date: str = "", kind: str = "departures"
+) -> list[dict[str, Any]]:
+    """A travel counter's own bookings leaving on a day (`departures`, default today, Asia/
+    Shanghai), in the two weeks after it (`upcoming`) or coming back on it (`returns`).
+    Product, destination, dates and travellers come back in full to that counter's own
+    staff, who alone may ask for the list (403 `not_posted_here`, audited) — read through
+    the gate, one `customer.read` per booking (decision 0041 §7)."""
+    site = site_by_code(counter, "counter")
+    require_posting(_staff(request), site, "booking")  # the counter's own list
+    try:
+        day = dt.date.fromisoformat(date) if date else stays.today()
+    except ValueError:
+        raise invalid(
+            "date", "date_invalid", "not an ISO date", "日期格式应为 YYYY-MM-DD"
+        ) from None
+    if kind not in selectors.COUNTER_KINDS:
+        raise invalid("kind", "kind_unknown", "departures, upcoming or returns", "类型无效")
+    rows = selectors.counter_list(site, day, kind)
+    if not rows:
+        return []
+    ids = [str(r.booking_id) for r, _ in rows]
+    views = gate.access_records(_staff(request), purpose_header(request), "booking", ids)
+    return [
+        {
+            "id": v.id,
+            "reference": v.meta.get("reference", ""),
+            "customer_id": v.customer_id,
+            "counter": site.code,
+            "fields": {k: x for k, x in v.fields.items() if x is not None},
+            "masked": v.masked,
+            "withheld": v.withheld,
+            "withheld_reasons": v.withheld_reasons,
+        }
+        for v in views
+    ]
 
 
 class BookingPatch(Schema):

@@ -33,11 +33,11 @@ from typing import Any
 from baomi.catalog import validators
 from baomi.core.errors import FieldIssue
 from baomi.customers.importer import ImportRefused
-from baomi.customers.models import Stay
+from baomi.customers.models import Booking, Stay
 
 from .enums import SiteKind, StayState
-from .models import Occupancy, Site
-from .services import stays, waybills
+from .models import CounterBooking, Occupancy, Site
+from .services import bookings, stays, waybills
 
 COLUMN = "stay.site"
 READS = frozenset({"stay.reference", "stay.check_in", "stay.check_out", "stay.room"})
@@ -205,3 +205,133 @@ class WaybillRegisterReader:
 
 
 WAYBILL_REGISTER = WaybillRegisterReader()
+
+
+# -- booking.site: the travel counter that took an imported booking (decision 0041 §7) ------
+BOOKING_COLUMN = "booking.site"
+BOOKING_READS = frozenset({"booking.reference", "booking.start_date", "booking.end_date"})
+
+
+@dataclass(frozen=True)
+class BookingAtSite:
+    site: str
+    reference: str
+    start: str
+    end: str
+
+
+@dataclass(frozen=True)
+class BookingSiteColumn:
+    """`booking.site` — a travel counter's site code: the imported booking is linked to
+    that counter through `bookings.record_at_counter` (the counter's staff then see it in
+    full and list it). Same shape and rules as `stay.site`: counter codes loaded once per
+    file, an unknown code or a site that is no counter rejects the row (`site_unknown`),
+    the booking's reference and start date are needed (`booking_missing`), a booking
+    already at a counter is left as it is (`bookings_at_site_present`)."""
+
+    name: str = "bookings_at_site"
+    counters: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def counts(self) -> tuple[str, ...]:
+        return (self.name, f"{self.name}_present")
+
+    def claims(self, column: str) -> bool:
+        return column == BOOKING_COLUMN
+
+    def reads(self, column: str) -> bool:
+        return column in BOOKING_READS
+
+    def check_header(self, columns: Sequence[str]) -> BookingSiteColumn | None:
+        if not columns:
+            return None
+        codes = Site.objects.filter(kind=SiteKind.COUNTER).values_list("code", flat=True)
+        return replace(self, counters=frozenset(codes))
+
+    def parse(self, cells: Mapping[str, str]) -> tuple[BookingAtSite | None, list[FieldIssue]]:
+        raw = cells.get(BOOKING_COLUMN, "").strip()
+        if not raw:
+            return None, []
+        issues: list[FieldIssue] = []
+        code = raw.upper()[:16]
+        if code not in self.counters:
+            issues.append(
+                FieldIssue(
+                    BOOKING_COLUMN, "site_unknown", "no such travel counter", "没有这家旅行社门店"
+                )
+            )
+        days: list[str] = []
+        for col in ("booking.start_date", "booking.end_date"):
+            try:
+                days.append(validators.plain_date(cells.get(col, "")))
+            except validators.Invalid:
+                days.append("")  # an invalid date is reported by the bookings' extension
+        if (
+            not cells.get("booking.reference", "").strip()
+            or not cells.get("booking.start_date", "").strip()
+        ):
+            issues.append(
+                FieldIssue(
+                    BOOKING_COLUMN,
+                    "booking_missing",
+                    "a counter needs the booking's reference and start date",
+                    "登记门店须同时填写订单号和出发日期",
+                )
+            )
+        if issues or not days[0]:
+            return None, issues
+        ref = cells["booking.reference"].strip()
+        return BookingAtSite(code, ref, days[0], days[1]), []
+
+    def write(
+        self, actor: Any, purpose: Any, channel: str, items: list[tuple[uuid.UUID, BookingAtSite]]
+    ) -> dict[str, int]:
+        counts = dict.fromkeys(self.counts, 0)
+        found = self._bookings(items)
+        placed = set(
+            CounterBooking.objects.filter(
+                booking_id__in=[b.pk for b in found.values()]
+            ).values_list("booking_id", flat=True)
+        )
+        sites = {s.code: s for s in Site.objects.filter(code__in={i.site for _, i in items})}
+        for cid, item in items:
+            booking = found.get((cid, item.reference))
+            if booking is None:  # the bookings' extension writes first (it registers first)
+                raise ImportRefused(
+                    "booking.site: the batch's bookings were not written first",
+                    code="import_order",
+                )
+            if booking.pk in placed:
+                counts[f"{self.name}_present"] += 1
+                continue
+            bookings.record_at_counter(
+                actor,
+                purpose,
+                booking,
+                sites[item.site],
+                start_date=dt.date.fromisoformat(item.start),
+                end_date=dt.date.fromisoformat(item.end) if item.end else None,
+            )
+            placed.add(booking.pk)
+            counts[self.name] += 1
+        return counts
+
+    @staticmethod
+    def _bookings(
+        items: list[tuple[uuid.UUID, BookingAtSite]],
+    ) -> dict[tuple[uuid.UUID, str], Booking]:
+        out: dict[tuple[uuid.UUID, str], Booking] = {}
+        cids = list(dict.fromkeys(c for c, _ in items))
+        for n in range(0, len(cids), _CHUNK):
+            part = set(cids[n : n + _CHUNK])
+            refs = list({i.reference for c, i in items if c in part})
+            rows = Booking.objects.filter(customer_id__in=list(part), reference__in=refs).only(
+                "id", "customer_id", "reference"
+            )
+            for b in rows:
+                cid = b.customer_id
+                out[(cid if isinstance(cid, uuid.UUID) else uuid.UUID(str(cid)), b.reference)] = b
+        return out
+
+
+BOOKING_SITE_COLUMN = BookingSiteColumn()

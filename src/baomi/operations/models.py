@@ -179,3 +179,22 @@ class StayGuest(models.Model):
     class Meta:
         db_table = "operations_stay_guest"
         constraints = [models.UniqueConstraint(fields=["stay", "customer"], name="ops_guest_once")]
+
+
+class CounterBooking(models.Model):
+    """The travel counter that took a booking (decision 0041 §7): its staff see that
+    booking's itinerary and dates in full under their duty (the participant's record
+    opener), and its list of departures finds it by keyed digests of the trip's first and
+    last day — HMAC over `site|day` like a stay's (`operations.keys`), never a plain date.
+    The booking's values stay sealed on `customers.Booking`."""
+
+    booking = models.OneToOneField(
+        "customers.Booking", on_delete=models.CASCADE, primary_key=True, related_name="counter"
+    )
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="bookings_taken")
+    start_key = models.CharField(max_length=32, db_index=True, blank=True, default="")
+    end_key = models.CharField(max_length=32, db_index=True, blank=True, default="")
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "operations_counter_booking"

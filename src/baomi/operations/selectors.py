@@ -12,9 +12,41 @@ from baomi.customers.models import Booking, Shipment, Stay
 
 from .enums import ScanStage, StayState, WaybillState
 from .keys import day_key, room_key
-from .models import Occupancy, Site, Waybill, WaybillRange
+from .models import CounterBooking, Occupancy, Site, Waybill, WaybillRange
 
 BOARD_KINDS = ("arrivals", "in_house", "departures")
+COUNTER_KINDS = ("departures", "upcoming", "returns")
+UPCOMING_DAYS = 14  # the counter's "upcoming" tab: the next two weeks after the day
+
+
+def counter_list(site: Site, day: dt.date, kind: str) -> list[tuple[CounterBooking, dt.date]]:
+    """A travel counter's own bookings leaving on `day` (`departures`), leaving in the
+    next two weeks (`upcoming`) or coming back on `day` (`returns`), each with the day it
+    was found by — through keyed digests of the trip's first / last day, no date read.
+    Ordered by that day, then reference."""
+    field, kind_key = ("end_key", "trip_end") if kind == "returns" else ("start_key", "trip_start")
+    days = (
+        [day + dt.timedelta(days=n) for n in range(1, UPCOMING_DAYS + 1)]
+        if kind == "upcoming"
+        else [day]
+    )
+    keys = {day_key(kind_key, site.code, d): d for d in days}
+    rows = (
+        CounterBooking.objects.filter(site=site, **{f"{field}__in": list(keys)})
+        .select_related("booking")
+        .order_by("booking__reference")[:500]
+    )
+    found = [(r, keys[getattr(r, field)]) for r in rows]
+    return sorted(found, key=lambda x: (x[1], x[0].booking.reference))
+
+
+def counter_counts(site: Site, day: dt.date) -> dict[str, int]:
+    return {k: len(counter_list(site, day, k)) for k in COUNTER_KINDS}
+
+
+def counters(booking_ids: list[Any]) -> dict[str, CounterBooking]:
+    rows = CounterBooking.objects.select_related("site").filter(booking_id__in=booking_ids)
+    return {str(r.booking_id): r for r in rows}
 
 
 def board(site: Site, day: dt.date, kind: str) -> list[Occupancy]:

@@ -5,6 +5,7 @@ from . import views
 app_name = "operations"
 urlpatterns = [
     path("desk/", views.desk, name="desk"),
+    path("counter/", views.counter, name="counter"),
     path("find/", views.find, name="find"),
     path("stays/<uuid:stay_id>/", views.stay_detail, name="stay"),
     path("stays/<uuid:stay_id>/check-in/", views.stay_check_in, name="stay_check_in"),

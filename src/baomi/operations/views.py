@@ -453,6 +453,21 @@ def stay_new(request: HttpRequest, purpose: Purpose, customer_id: Any) -> HttpRe
 @purpose_required
 @require_http_methods(["GET", "POST"])
 def booking_new(request: HttpRequest, purpose: Purpose, customer_id: Any) -> HttpResponse:
+    """Staff posted at a travel counter record the booking as taken there (their counter
+    then sees it in full and lists it); anyone else records it at no counter, as before."""
+    site = posting(request.user)
+    if site is not None and site.kind == SiteKind.COUNTER:
+        return _record_form(
+            request,
+            purpose,
+            customer_id,
+            "booking",
+            BOOKING_CODES,
+            frozenset({"product", "start_date"}),
+            lambda d: bookings.book_at_counter(request.user, purpose, customer_id, site.code, d),
+            bi("登记旅游订单", "Add a booking"),
+            bi(f"门店：{site.name_zh}", f"Counter: {site.name_en}"),
+        )
     return _record_form(
         request,
         purpose,
@@ -463,6 +478,76 @@ def booking_new(request: HttpRequest, purpose: Purpose, customer_id: Any) -> Htt
         lambda d: customers.add_record(request.user, purpose, customer_id, "booking", d),
         bi("登记旅游订单", "Add a booking"),
     )
+
+
+# -- the travel counter's own bookings (decision 0041 §7) -------------------------------------
+@purpose_required
+@require_http_methods(["GET"])
+def counter(request: HttpRequest, purpose: Purpose) -> HttpResponse:
+    """本柜台订单: the bookings the signed-in member of staff's travel counter took, leaving
+    on a day, in the two weeks after it, or coming back on it. Bookings and lead
+    travellers are read through the gate (two bulk reads, each audited): the counter's own
+    bookings show product, destination and dates in full; the names as the role shows them."""
+    site = posting(request.user)
+    if site is None or site.kind != SiteKind.COUNTER:
+        return render(request, "operations/counter.html", {"unposted": True})
+    kind = request.GET.get("kind", "departures")
+    if kind not in selectors.COUNTER_KINDS:
+        kind = "departures"
+    try:
+        day = (
+            dt.date.fromisoformat(request.GET.get("date", ""))
+            if request.GET.get("date")
+            else stays.today()
+        )
+    except ValueError:
+        day = stays.today()
+    found = selectors.counter_list(site, day, kind)
+    rows: list[dict[str, Any]] = []
+    if found:
+        ids = [str(r.booking_id) for r, _ in found]
+        views = gate.access_records(request.user, purpose, "booking", ids)
+        cids = list(dict.fromkeys(v.customer_id for v in views))
+        people = {c.id: c for c in gate.access_customers(request.user, purpose, cids)}
+        for v in views:
+            person = people.get(v.customer_id)
+            rows.append(
+                {
+                    "id": v.id,
+                    "reference": v.meta.get("reference", ""),
+                    "lead": (person.fields.get("name") if person else None) or "—",
+                    "product": v.fields.get("product") or "—",
+                    "destination": v.fields.get("destination") or "—",
+                    "start": v.fields.get("start_date") or "—",
+                    "end": v.fields.get("end_date") or "—",
+                    "travellers": party
+                    if (party := str(v.fields.get("travellers") or "")).isdigit()
+                    else "",
+                    "masked": bool(set(v.masked) & {"product", "destination", "start_date"}),
+                }
+            )
+    counts = selectors.counter_counts(site, day)
+    tabs = [
+        {"kind": k, "label": label, "count": counts[k], "current": k == kind}
+        for k, label in (
+            ("departures", bi("今日出发", "Leaving today")),
+            ("upcoming", bi("近期出发", "Leaving soon")),
+            ("returns", bi("今日返回", "Back today")),
+        )
+    ]
+    if day != stays.today():
+        tabs[0]["label"] = bi("当日出发", "Leaving that day")
+        tabs[2]["label"] = bi("当日返回", "Back that day")
+    ctx = {
+        "site": site,
+        "site_name": P.site_name(site),
+        "day": day,
+        "kind": kind,
+        "tabs": tabs,
+        "rows": rows,
+        "upcoming_days": selectors.UPCOMING_DAYS,
+    }
+    return render(request, "operations/counter.html", ctx)
 
 
 @purpose_required

@@ -5,6 +5,7 @@ Names are shown through the gate, as the viewer's duty allows."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -13,6 +14,8 @@ from django.db import IntegrityError, transaction
 
 from baomi import audit
 from baomi.access.policy import may_write
+from baomi.audit.services import SystemActor
+from baomi.catalog import validators
 from baomi.catalog.enums import Purpose
 from baomi.consent import services as consent
 from baomi.core import clock
@@ -22,9 +25,10 @@ from baomi.customers import services as customers
 from baomi.customers.models import Booking, Customer
 from baomi.customers.validation import clean_record
 
-from ..enums import OpsAction
-from ..models import Traveller
-from .common import invalid
+from ..enums import OpsAction, SiteKind
+from ..keys import day_key
+from ..models import CounterBooking, Site, Traveller
+from .common import invalid, require_posting, site_by_code
 
 MAX_TRAVELLERS = 30
 
@@ -160,6 +164,12 @@ def edit_booking(
         action=OpsAction.BOOKING_UPDATED,
         detail={"customer": str(booking.customer_id)},
     )
+    if start and end:  # the counter's departures list follows the new dates
+        link = CounterBooking.objects.select_related("site").filter(booking_id=booking.pk).first()
+        if link is not None:
+            link.start_key = day_key("trip_start", link.site.code, str(start))
+            link.end_key = day_key("trip_end", link.site.code, str(end))
+            link.save(update_fields=["start_key", "end_key"])
     return booking
 
 
@@ -212,3 +222,103 @@ def travellers(actor: Any, purpose: Purpose | str | None, booking_id: object) ->
             {**person(t.customer_id), "document_checked": t.document_checked} for t in rows
         ],
     }
+
+
+# -- the counter that took the booking (decision 0041 §7) ------------------------------------
+def trip_dates(data: Mapping[str, Any]) -> tuple[dt.date, dt.date | None]:
+    """A counter's booking needs its first day (the counter's departures list finds it by
+    that day); the last day is optional and not before the first."""
+    out: dict[str, dt.date] = {}
+    for code in ("start_date", "end_date"):
+        raw = data.get(code)
+        if raw in (None, ""):
+            if code == "start_date":
+                raise invalid(code, "required", "is required", "必填")
+            continue
+        try:
+            out[code] = dt.date.fromisoformat(validators.plain_date(raw))
+        except validators.Invalid as exc:
+            raise invalid(code, exc.code, exc.en, exc.zh) from None
+    start, end = out["start_date"], out.get("end_date")
+    if end is not None and end < start:
+        raise invalid(
+            "end_date", "end_before_start", "ends before it starts", "结束日期早于出发日期"
+        )
+    return start, end
+
+
+@transaction.atomic
+def book_at_counter(
+    actor: Any,
+    purpose: Purpose | str | None,
+    customer_id: uuid.UUID | str,
+    site_code: str,
+    data: Mapping[str, Any],
+    *,
+    channel: str = "store",
+    reference: str | None = None,
+) -> Booking:
+    """A booking taken at a travel counter: recorded (validated, sealed, audited) by
+    `customers`, then linked to the counter by `record_at_counter`. The console's
+    登记旅游订单 (staff posted at a counter) and `POST /customers/{id}/bookings` with a
+    `counter` come here. An unknown counter named in the body is a 422 on `counter`."""
+    try:
+        site = site_by_code(site_code, SiteKind.COUNTER)
+    except NotFound:
+        raise invalid(
+            "counter", "site_unknown", "no such travel counter", "没有这家旅行社门店"
+        ) from None
+    require_posting(actor, site, "booking")
+    payload = {k: v for k, v in data.items() if v not in (None, "")}
+    start, end = trip_dates(payload)
+    booking = customers.add_record(
+        actor, purpose, customer_id, "booking", payload, channel=channel, reference=reference
+    )
+    record_at_counter(actor, purpose, booking, site, start_date=start, end_date=end)
+    return booking
+
+
+@transaction.atomic
+def record_at_counter(
+    actor: Any,
+    purpose: Purpose | str | None,
+    booking: Booking,
+    site: Site | str,
+    *,
+    start_date: dt.date,
+    end_date: dt.date | None = None,
+) -> CounterBooking:
+    """Link an existing booking (sealed by `customers.add_record` or the importer) to the
+    travel counter that took it — the one writer of a `CounterBooking`, like
+    `stays.record_at_site` for a stay's hotel. Staff must be posted at that counter (403
+    `not_posted_here`, audited); the system actor (`baomi import` on the server) may name
+    any counter. A booking has one counter (409 `booking_has_site`). Only keyed digests of
+    the first and last day land here. One `booking.added` event naming the counter."""
+    counter = site if isinstance(site, Site) else site_by_code(site, SiteKind.COUNTER)
+    if counter.kind != SiteKind.COUNTER:
+        raise NotFound("no such travel counter", code="site_unknown")
+    system = actor is None or isinstance(actor, SystemActor)
+    if not system:
+        require_posting(actor, counter, "booking")
+    if end_date is not None and end_date < start_date:
+        raise invalid(
+            "end_date", "end_before_start", "ends before it starts", "结束日期早于出发日期"
+        )
+    if CounterBooking.objects.filter(booking_id=booking.pk).exists():
+        raise Conflict("the booking is already at a counter", code="booking_has_site")
+    link = CounterBooking.objects.create(
+        booking=booking,
+        site=counter,
+        start_key=day_key("trip_start", counter.code, start_date),
+        end_key=day_key("trip_end", counter.code, end_date) if end_date else "",
+        recorded_at=clock.now(),
+    )
+    audit.record(
+        OpsAction.BOOKING_ADDED,
+        actor,
+        purpose=str(purpose or "") if system else gate.check_purpose(actor, purpose),
+        object_type="booking",
+        object_id=booking.pk,
+        detail={"customer": str(booking.customer_id), "site": counter.code},
+    )
+    return link
