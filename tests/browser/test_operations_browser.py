@@ -211,3 +211,79 @@ def test_travel_counter_books_a_trip_with_two_travellers(
     added = AuditEvent.objects.filter(action="booking.traveller_added")
     assert added.count() == 2
     assert {e.detail["customer"] for e in added} >= {str(friend.id)}
+
+
+def test_travel_counter_sees_its_own_bookings_in_full(page: Any, make_customer: Any) -> None:
+    """Decision 0041 §7: an agent posted at a travel counter records a trip from the
+    customer page; 本柜台订单 lists it (today's departures) with product, destination and
+    dates in full, one tap opens the booking — at 1280 and 390 px, in Chinese. Another
+    counter's agent sees the same booking masked, as before."""
+    from django.utils import timezone
+
+    from baomi.operations.services import sites
+
+    sites.create_site(None, "SH-RMGC", "counter", "人民广场门店", "People's Square", "上海市")
+    sites.create_site(None, "HZ-WL", "counter", "武林门店", "Wulin", "杭州市")
+    agent = mfa_staff("customer_service")
+    sites.post_staff(None, agent, "SH-RMGC")
+    lead = make_customer(name="赵丽", phone="13812340001")
+    today = timezone.localdate()
+    back = (today + dt.timedelta(days=4)).isoformat()
+    sign_in(page, agent)
+    page.goto("/customers/")
+    choose_purpose(page, "customer_service")
+    page.goto(f"/customers/{lead.id}/")
+    page.get_by_test_id("add-booking").click()
+    form = page.get_by_test_id("record-form")
+    assert "人民广场门店" in page.locator("main").inner_text()
+    form.locator("input[name=product]").fill("三亚五日自由行")
+    form.locator("input[name=destination]").fill("海南三亚")
+    form.locator("input[name=start_date]").fill(today.isoformat())
+    form.locator("input[name=end_date]").fill(back)
+    form.locator("input[name=travellers]").fill("2")
+    form.get_by_test_id("save-record").click()
+    page.wait_for_url("**/ops/bookings/*/")
+    booking_url = page.url
+    cells = page.get_by_test_id("booking-fields").inner_text()
+    assert "海南三亚" in cells and "三亚五日自由行" in cells and back in cells
+    page.get_by_test_id("nav-counter").click()
+    page.wait_for_url("**/ops/counter/")
+    row = page.get_by_test_id("counter-row")
+    assert row.count() == 1
+    text = row.inner_text()
+    assert "海南三亚" in text and today.isoformat() in text and back in text and "赵" in text
+
+    def chinese_only() -> None:
+        words = re.sub(r"BK[0-9A-F]{10}", "", page.locator("main").inner_text())
+        assert not re.search(r"[A-Za-z]{3,}", words), re.search(r"[A-Za-z]{3,}", words)
+
+    chinese_only()
+    _no_codes(page)
+    _fits(page)
+    shot(page, "ops-counter-bookings-1280.png")
+    page.set_viewport_size(PHONE)
+    page.reload()
+    _fits(page)
+    chinese_only()
+    shot(page, "ops-counter-bookings-390.png")
+    page.get_by_test_id("counter-row").locator("a").click()
+    page.wait_for_url(booking_url)
+    _fits(page)
+    assert "海南三亚" in page.get_by_test_id("booking-fields").inner_text()
+    shot(page, "ops-counter-booking-390.png")
+    reads = AuditEvent.objects.filter(action="customer.read", object_type="booking")
+    assert reads.exists() and all("destination" in e.detail.get("opened", []) for e in reads)
+
+    # another counter's agent: the same booking, today's masks
+    other = mfa_staff("customer_service")
+    sites.post_staff(None, other, "HZ-WL")
+    page.context.clear_cookies()
+    page.set_viewport_size({"width": 1280, "height": 900})
+    sign_in(page, other)
+    page.goto("/customers/")
+    choose_purpose(page, "customer_service")
+    page.goto(booking_url)
+    cells = page.get_by_test_id("booking-fields").inner_text()
+    assert "海南三亚" not in cells and "三亚五日自由行" not in cells and back not in cells
+    page.goto("/ops/counter/")
+    page.get_by_test_id("no-bookings").wait_for()

@@ -126,3 +126,8 @@ class Command(BaseCommand):
                 "Courier (demo_courier, outlet SH-JA) — parcels out for delivery: "
                 + ", ".join(ops["parcels"][:3])
             )
+            if ops.get("bookings"):
+                self.stdout.write(
+                    "Travel counter (demo_customer_service, counter SH-RMGC, 本柜台订单) — "
+                    "trips it took: " + ", ".join(ops["bookings"][:4])
+                )
