@@ -334,6 +334,89 @@ def expected_for(role: str, purpose: str, spec: catalog.FieldSpec, condition: st
     return tighter if RANK[tighter] > RANK[want] else want
 
 
+# Duty rows (decisions 0025, 0041 §7): staff posted at a site see the masked fields of
+# that site's own records in full — (role, purpose, site kind) → entity → fields. A
+# record of another site of the same kind, or staff posted nowhere, keep the table's
+# treatment; so does every role and purpose not listed here.
+_TRIP = {"product", "destination", "start_date", "end_date", "travellers"}
+DUTY_ROWS: dict[tuple[str, str, str], dict[str, set[str]]] = {
+    ("front_desk", "reception", "hotel"): {"stay": {"room", "check_in", "check_out"}},
+    ("front_desk", "reception", "counter"): {"booking": _TRIP},
+    ("front_desk", "customer_service", "counter"): {"booking": _TRIP},
+    ("customer_service", "customer_service", "counter"): {"booking": _TRIP},
+}
+
+
+def expected_posted(
+    role: str, purpose: str, spec: catalog.FieldSpec, kind: str, own: bool
+) -> str | None:
+    want = expected(role, purpose, spec)
+    opened = DUTY_ROWS.get((role, purpose, kind), {}).get(spec.entity, set())
+    if own and want == M and spec.code in opened:
+        return P
+    return want
+
+
+@pytest.mark.parametrize("role", [r.value for r in Role])
+def test_matrix_posted_staff_see_their_own_sites_records(
+    role: str, api_client: Any, full_customer: Any
+) -> None:
+    """Every role × purpose, posted at the site that holds the customer's stay / booking
+    and at another site of the same kind: only the duty rows open, only for their own
+    site; nothing else changes (R-D2)."""
+    import datetime as dt
+    import hashlib
+
+    from baomi.access.models import ApiToken
+    from baomi.customers.models import Booking, Stay
+    from baomi.operations.services import bookings, sites, stays
+
+    cust, _ = full_customer
+    for code, kind in (("H1", "hotel"), ("H2", "hotel"), ("C1", "counter"), ("C2", "counter")):
+        sites.create_site(None, code, kind, f"门店{code}", code, "上海市")
+    day = dt.date(2027, 3, 1)
+    stays.record_at_site(
+        None,
+        "",
+        Stay.objects.get(customer_id=cust.id),
+        "H1",
+        check_in=day,
+        check_out=day + dt.timedelta(days=2),
+    )
+    bookings.record_at_counter(
+        None, "", Booking.objects.get(customer_id=cust.id), "C1", start_date=day
+    )
+    client, headers = api_client(role)
+    token = headers["Authorization"].split()[1]
+    staff = ApiToken.objects.get(digest=hashlib.sha256(token.encode()).hexdigest()).staff
+    for code, kind, own in (
+        ("H1", "hotel", True),
+        ("H2", "hotel", False),
+        ("C1", "counter", True),
+        ("C2", "counter", False),
+    ):
+        sites.post_staff(None, staff, code)
+        for purpose in [p.value for p in Purpose]:
+            h = {**headers, "X-Purpose": purpose}
+            r = client.get(f"/api/v1/customers/{cust.id}", headers=h)
+            if expected(role, purpose, catalog.spec("customer", "name")) is None:
+                assert r.status_code == 403, (role, purpose, r.status_code)
+                continue
+            body = r.json()
+            for entity, key in PLURAL.items():
+                for rec in body[key]:
+                    for spec in catalog.fields_of(entity):
+                        want = expected_posted(role, purpose, spec, kind, own)
+                        got = (
+                            W
+                            if spec.code in rec["withheld"]
+                            else M
+                            if spec.code in rec["masked"]
+                            else P
+                        )
+                        assert got == want, (role, purpose, code, spec.key, got, want)
+
+
 @pytest.mark.parametrize("role", [r.value for r in Role])
 def test_matrix_untrained_staff(
     role: str, api_client: Any, full_customer: Any, make_staff: Any
