@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import uuid
 from collections.abc import Callable, Sequence
+from types import SimpleNamespace
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections
@@ -144,6 +145,13 @@ class Loader:
 
     def load(self, row: Sequence[Any]) -> Any:
         return self.model.from_db(DEFAULT_DB_ALIAS, self.attnames, self.values(row))
+
+    def plain(self, row: Sequence[Any]) -> Any:
+        """The row's converted values as attributes of a plain object (no model instance:
+        for a reader that only reads attributes — the gate's customer rows)."""
+        out = SimpleNamespace(**dict(zip(self.attnames, self.values(row), strict=True)))
+        out.pk = getattr(out, self.model._meta.pk.attname)
+        return out
 
 
 def exists_naming(model: type[Model], customer: str, where: Sequence[str] = ()) -> str:

@@ -517,7 +517,7 @@ def access_records(
 class _Loaded:
     """What one read needs of its customers, from one statement (`_load`)."""
 
-    rows: dict[uuid.UUID, Customer]
+    rows: dict[uuid.UUID, Any]  # the customer's columns as attributes (`Loader.plain`)
     keys: dict[uuid.UUID, SubjectKey]
     grants: dict[uuid.UUID, int]  # active break-glass grant of the actor → grant id
     closing: dict[uuid.UUID, list[Any]]  # the read closers that close each customer
@@ -605,7 +605,7 @@ def _load(actor: Any, purpose: Purpose, ids: list[uuid.UUID], related: bool = Fa
         cur.execute(sql, params)
         fetched = cur.fetchall()
     for raw in fetched:
-        row = _CUSTOMER.load(raw)
+        row = _CUSTOMER.plain(raw)
         cid = row.id
         loaded.rows[cid] = row
         if row.erased_at is None:

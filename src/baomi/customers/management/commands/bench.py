@@ -412,13 +412,15 @@ def worker_lookup(path: Path, samples: int, seed: int, load: bool = True) -> dic
     t_search: list[float] = []
     cands: list[int] = []
     misses = 0
+    blind_cpu = 0.0
     for p in phones:
         norm = e164(p)
         a = time.perf_counter()
         hits_plain = plain(norm)
-        b = time.perf_counter()
+        b, cpu = time.perf_counter(), time.process_time()
         hits = blind(norm)
         c = time.perf_counter()
+        blind_cpu += time.process_time() - cpu
         vault.candidates("phone", norm)
         d = time.perf_counter()
         t_plain.append(b - a)
@@ -443,14 +445,16 @@ def worker_lookup(path: Path, samples: int, seed: int, load: bool = True) -> dic
         "mean_candidates_per_lookup": round(sum(cands) / len(cands), 2) if cands else 0,
         "plaintext": plain_s,
         "vault": blind_s,
+        "vault_cpu_mean_ms": round(blind_cpu * 1000 / len(phones), 4) if phones else None,
         "vault_index_query_only": _stats_ms(t_cands),
         "search_service": _stats_ms(t_search),
         "ratio_p50": round(ratio, 2) if ratio else None,
         "wrong_results": misses,
-        "targets": {"p50_ms_at_1m": 2.0, "ratio": 2.0},
+        "targets": {"p50_ms_at_1m": 1.0, "p99_ms_at_1m": 10.0, "ratio": 2.0},  # issue #11
         "notes": "plaintext = SELECT on an indexed TEXT column of a temporary table; "
         "vault = blind-index candidates + decrypt-and-compare in the gate (ids only); "
-        "vault_index_query_only = the ORM query of the blind-index table alone; "
+        "vault_cpu_mean_ms = CPU of this process per vault lookup; "
+        "vault_index_query_only = the blind-index statement alone; "
         "search_service = services.search_customers (adds the masked view of the hit and "
         "two audit events, each committed with synchronous=FULL)",
     }
@@ -469,17 +473,19 @@ def worker_read(path: Path, samples: int, seed: int) -> dict[str, Any]:
     ids = list(Customer.objects.order_by("id").values_list("id", flat=True))
     vault.clear_caches()
     page = 20
-    a = time.perf_counter()
+    a, cpu = time.perf_counter(), time.process_time()
     n_gate = 0
     for i in range(0, len(ids), page):
         n_gate += len(gate.access_customers(staff, "reception", ids[i : i + page]))
     gate_s = time.perf_counter() - a
+    gate_cpu = time.process_time() - cpu
     one = ids[: min(len(ids), samples)]
     vault.clear_caches()
-    a = time.perf_counter()
+    a, cpu = time.perf_counter(), time.process_time()
     for cid in one:
         gate.access_customer(staff, "reception", cid)
     single_s = time.perf_counter() - a
+    single_cpu = time.process_time() - cpu
     cols = ", ".join(HEADER)
     plain_ids = list(range(1, len(ids) + 1))
     a = time.perf_counter()
@@ -502,10 +508,14 @@ def worker_read(path: Path, samples: int, seed: int) -> dict[str, Any]:
             "customers": n_gate,
             "page_size": page,
             "customers_per_s": round(gate_rate, 1),
+            # CPU of this process (what contention distorts least; the wall rate also
+            # waits for one fsync'd commit per page)
+            "customers_per_cpu_s": round(n_gate / gate_cpu, 1) if gate_cpu else None,
         },
         "gate_single_360": {
             "customers": len(one),
             "customers_per_s": round(len(one) / single_s, 1) if single_s else None,
+            "customers_per_cpu_s": round(len(one) / single_cpu, 1) if single_cpu else None,
         },
         "plaintext_pages": {"customers": n_plain, "customers_per_s": round(plain_rate, 1)},
         "ratio": round(gate_rate / plain_rate, 4) if plain_rate else None,
