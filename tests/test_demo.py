@@ -30,7 +30,13 @@ def test_demo_loads_staff_customers_and_consents() -> None:
         assert Staff.objects.filter(username=f"demo_{role.value}").exists()
         assert f"demo_{role.value}" in text
     ids = list(Customer.objects.values_list("id", flat=True))
-    assert 25 <= len(ids) <= 30  # synthetic duplicates are skipped
+    # synthetic exact duplicates are skipped; the quality step registers TWICE guests a
+    # second time (near-duplicates for the steward's queue)
+    from baomi.quality.demo import TWICE
+    from baomi.quality.models import DuplicatePair
+
+    assert 25 + 2 * TWICE <= len(ids) <= 30 + 2 * TWICE
+    assert DuplicatePair.objects.count() >= TWICE
     officer = Staff.objects.get(username="demo_privacy_officer")
     assert len(gate.access_customers(officer, "rights_request", ids)) == len(ids)
     # consents through the ledger, by the front desk, with a counter or online method
