@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from typing import Any
 
 import pytest
@@ -214,6 +215,9 @@ def test_console_queue_and_pair_masked_in_chinese(
     )
     detail = c.get(f"/quality/duplicates/{pair.pk}/").content.decode()
     assert "相近" in detail and "合并" in detail
+    # a nationality in words, never the code (issue #17: no raw codes in the Chinese UI)
+    row = re.search(r'data-field="nationality">.*?<td class="val">([^<]*)</td>', detail, re.S)
+    assert row is not None and row.group(1).strip() == "中国"
     assert "张三丰" not in detail and "張三豐" not in detail  # masked
     assert people["base"]["phone"] not in detail
     r = c.post(f"/quality/duplicates/{pair.pk}/", {"action": "dismiss"})

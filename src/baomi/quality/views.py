@@ -18,7 +18,7 @@ from baomi.console import labels
 from baomi.console.presenters import CHOICE_ENUMS
 from baomi.console.views import error_page, role_required
 from baomi.core.errors import BaomiError, ValidationFailed
-from baomi.core.i18n import bi
+from baomi.core.i18n import bi, country_name
 
 from . import selectors
 from .enums import PairState
@@ -60,10 +60,13 @@ def _level(level: int) -> dict[str, Any]:
 
 
 def _shown(code: str, value: Any) -> Any:
-    """A value as the console shows it: choice codes (gender, ID type) in words."""
+    """A value as the console shows it: choice codes (gender, ID type) in words, a
+    nationality as its country's name ("中国", not "CN"; a masked value stays as it is)."""
 
     if value is not None and code in CHOICE_ENUMS:
         return labels.choice_label(CHOICE_ENUMS[code], value)
+    if value is not None and code == "nationality":
+        return country_name(value)
     return value
 
 
