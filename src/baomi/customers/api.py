@@ -335,15 +335,26 @@ def add_booking(request: HttpRequest, customer_id: str, body: RecordIn) -> Statu
     there — the start date required, the caller posted there — so the counter's staff see
     it in full and it shows on the counter's list (`GET /bookings?counter=`). Without it
     the booking belongs to no counter (as before: masked to every counter)."""
+    return _add_at_site(
+        request, customer_id, body, "booking", "counter", operations_bookings.book_at_counter
+    )
+
+
+def _add_at_site(
+    request: HttpRequest, customer_id: str, body: RecordIn, entity: str, key: str, book: Any
+) -> Status[Any]:
+    """A record with its site (`counter` for a booking, `property` for a stay): written by
+    the operations service `book` (site checks, posting, the site's list), idempotent like
+    every create; without the site key, the plain record."""
     data = raw_body(request)
-    site = data.pop("counter", None)
+    site = data.pop(key, None)
     if site in (None, ""):
-        return _add(request, customer_id, "booking", body)
+        return _add(request, customer_id, entity, body)
     channel = str(data.pop("channel", "store"))
     reference = data.pop("reference", None)
 
     def write() -> idempotency.Answer:
-        booking = operations_bookings.book_at_counter(
+        record = book(
             _actor(request),
             purpose_header(request),
             customer_id,
@@ -352,13 +363,13 @@ def add_booking(request: HttpRequest, customer_id: str, body: RecordIn) -> Statu
             channel=channel,
             reference=reference,
         )
-        return idempotency.Answer(201, "booking", str(booking.pk))
+        return idempotency.Answer(201, entity, str(record.pk))
 
     return _idempotent(
         request,
-        "POST /customers/{id}/booking",
+        f"POST /customers/{{id}}/{entity}",
         write,
-        lambda i: {"id": i, "counter": str(site).strip().upper()},
+        lambda i: {"id": i, key: str(site).strip().upper()},
         customer_id,
     )
 
@@ -374,32 +385,7 @@ def add_stay(request: HttpRequest, customer_id: str, body: RecordIn) -> Status[A
     console does — dates required, the caller posted there — and shows on the hotel's
     board (`GET /stays?property=`). Without it the stay belongs to no hotel (a past stay
     on record)."""
-    data = raw_body(request)
-    site = data.pop("property", None)
-    if site in (None, ""):
-        return _add(request, customer_id, "stay", body)
-    channel = str(data.pop("channel", "store"))
-    reference = data.pop("reference", None)
-
-    def write() -> idempotency.Answer:
-        stay = operations_stays.book_stay(
-            _actor(request),
-            purpose_header(request),
-            customer_id,
-            str(site),
-            data,
-            channel=channel,
-            reference=reference,
-        )
-        return idempotency.Answer(201, "stay", str(stay.pk))
-
-    return _idempotent(
-        request,
-        "POST /customers/{id}/stay",
-        write,
-        lambda i: {"id": i, "property": str(site).strip().upper()},
-        customer_id,
-    )
+    return _add_at_site(request, customer_id, body, "stay", "property", operations_stays.book_stay)
 
 
 @router.post("/{customer_id}/shipments", response={201: CreatedOut})
