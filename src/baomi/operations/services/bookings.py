@@ -17,18 +17,17 @@ from baomi.access.policy import may_write
 from baomi.audit.services import SystemActor
 from baomi.catalog import validators
 from baomi.catalog.enums import Purpose
-from baomi.consent import services as consent
 from baomi.core import clock
 from baomi.core.errors import Conflict, Forbidden, NotFound
 from baomi.customers import gate
 from baomi.customers import services as customers
-from baomi.customers.models import Booking, Customer
+from baomi.customers.models import Booking
 from baomi.customers.validation import clean_record
 
 from ..enums import OpsAction, SiteKind
 from ..keys import day_key
 from ..models import CounterBooking, Site, Traveller
-from .common import invalid, require_posting, site_by_code
+from .common import companion, invalid, require_posting, site_by_code
 
 MAX_TRAVELLERS = 30
 
@@ -68,28 +67,7 @@ def add_traveller(
     new customer — a duplicate ID number is refused, as at creation)."""
     p = _writer(actor, purpose)
     booking = _booking(booking_id)
-    if (customer_id in (None, "")) == (not new):
-        raise invalid(
-            "customer_id",
-            "one_of",
-            "give an existing customer's id or a new traveller's details",
-            "请选择已有客户或填写新旅客信息",
-        )
-    if new:
-        customer = consent.create_customer_with_consent(
-            actor, p, new, consents or {}, method=method, channel="store"
-        )
-    else:
-        try:
-            cid = uuid.UUID(str(customer_id))
-        except ValueError:
-            raise invalid(
-                "customer_id", "invalid_id", "not a customer id", "客户编号无效"
-            ) from None
-        found = Customer.objects.filter(pk=cid, erased_at__isnull=True).first()
-        if found is None:
-            raise NotFound("no such customer", code="customer_not_found")
-        customer = found
+    customer = companion(actor, p, customer_id, new, consents, method, ("traveller", "旅客"))
     if customer.pk == booking.customer_id:
         raise Conflict("the lead traveller is on the booking already", code="traveller_is_lead")
     if Traveller.objects.filter(booking=booking).count() >= MAX_TRAVELLERS:

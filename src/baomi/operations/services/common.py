@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from baomi import audit
 from baomi.audit.models import Action
 from baomi.catalog.enums import Role
+from baomi.consent import services as consent
 from baomi.core.errors import FieldIssue, Forbidden, NotFound, ValidationFailed
+from baomi.customers.models import Customer
 
 from ..models import Posting, Site
 
@@ -53,3 +57,37 @@ def site_by_code(code: object, kind: str | None = None) -> Site:
     if s is None or (kind and s.kind != kind):
         raise NotFound("no such site", code="site_unknown")
     return s
+
+
+def companion(
+    actor: Any,
+    purpose: Any,
+    customer_id: object,
+    new: Mapping[str, Any] | None,
+    consents: Mapping[str, bool] | None,
+    method: str,
+    who: tuple[str, str],
+) -> Customer:
+    """The person joining a stay or a booking: an existing customer (`customer_id`), or a
+    new one registered here (`new` profile values with their own `consents`, validated and
+    sealed as any new customer — a duplicate ID number is refused, as at creation). `who`
+    names them in the error (en, zh): "guest" / "客人", "traveller" / "旅客"."""
+    if (customer_id in (None, "")) == (not new):
+        raise invalid(
+            "customer_id",
+            "one_of",
+            f"give an existing customer's id or a new {who[0]}'s details",
+            f"请选择已有客户或填写新{who[1]}信息",
+        )
+    if new:
+        return consent.create_customer_with_consent(
+            actor, purpose, new, consents or {}, method=method, channel="store"
+        )
+    try:
+        cid = uuid.UUID(str(customer_id))
+    except ValueError:
+        raise invalid("customer_id", "invalid_id", "not a customer id", "客户编号无效") from None
+    found = Customer.objects.filter(pk=cid, erased_at__isnull=True).first()
+    if found is None:
+        raise NotFound("no such customer", code="customer_not_found")
+    return found

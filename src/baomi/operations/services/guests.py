@@ -15,15 +15,13 @@ from django.db import IntegrityError, transaction
 from baomi import audit
 from baomi.access.policy import may_write
 from baomi.catalog.enums import Purpose
-from baomi.consent import services as consent
 from baomi.core import clock
 from baomi.core.errors import Conflict, Forbidden, NotFound
 from baomi.customers import gate
-from baomi.customers.models import Customer
 
 from ..enums import OpsAction, StayState
 from ..models import Occupancy, StayGuest
-from .common import invalid, require_posting
+from .common import companion, require_posting
 
 MAX_GUESTS = 8
 
@@ -66,28 +64,7 @@ def add_guest(
     p = _desk(actor, purpose, occ)
     if occ.state == StayState.CHECKED_OUT:
         raise Conflict("the guests have left", code="stay_checked_out")
-    if (customer_id in (None, "")) == (not new):
-        raise invalid(
-            "customer_id",
-            "one_of",
-            "give an existing customer's id or a new guest's details",
-            "请选择已有客户或填写新客人信息",
-        )
-    if new:
-        customer = consent.create_customer_with_consent(
-            actor, p, new, consents or {}, method=method, channel="store"
-        )
-    else:
-        try:
-            cid = uuid.UUID(str(customer_id))
-        except ValueError:
-            raise invalid(
-                "customer_id", "invalid_id", "not a customer id", "客户编号无效"
-            ) from None
-        found = Customer.objects.filter(pk=cid, erased_at__isnull=True).first()
-        if found is None:
-            raise NotFound("no such customer", code="customer_not_found")
-        customer = found
+    customer = companion(actor, p, customer_id, new, consents, method, ("guest", "客人"))
     if customer.pk == occ.stay.customer_id:
         raise Conflict("the stay's own guest is registered already", code="guest_is_holder")
     if StayGuest.objects.filter(stay_id=occ.stay_id).count() >= MAX_GUESTS:
