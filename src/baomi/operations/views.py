@@ -91,6 +91,20 @@ def _inputs(
 
 
 # -- the front desk ----------------------------------------------------------------------------
+def _tab_and_day(request: HttpRequest, kinds: Any, default: str) -> tuple[str, dt.date]:
+    """A list page's tab (`?kind=`, else `default`) and day (`?date=`, else today; a date
+    that does not parse is today too)."""
+    kind = request.GET.get("kind", default)
+    if kind not in kinds:
+        kind = default
+    try:
+        raw = request.GET.get("date", "")
+        day = dt.date.fromisoformat(raw) if raw else stays.today()
+    except ValueError:
+        day = stays.today()
+    return kind, day
+
+
 @purpose_required
 @require_http_methods(["GET", "POST"])
 def desk(request: HttpRequest, purpose: Purpose) -> HttpResponse:
@@ -99,17 +113,7 @@ def desk(request: HttpRequest, purpose: Purpose) -> HttpResponse:
     site = posting(request.user)
     if site is None or site.kind != SiteKind.HOTEL:
         return render(request, "operations/desk.html", {"unposted": True})
-    kind = request.GET.get("kind", "arrivals")
-    if kind not in selectors.BOARD_KINDS:
-        kind = "arrivals"
-    try:
-        day = (
-            dt.date.fromisoformat(request.GET.get("date", ""))
-            if request.GET.get("date")
-            else stays.today()
-        )
-    except ValueError:
-        day = stays.today()
+    kind, day = _tab_and_day(request, selectors.BOARD_KINDS, "arrivals")
     room = request.POST.get("room", "").strip() if request.method == "POST" else ""
     occ = selectors.by_room(site, room) if room else selectors.board(site, day, kind)
     rows = _stay_rows(request, purpose, occ)
@@ -491,17 +495,7 @@ def counter(request: HttpRequest, purpose: Purpose) -> HttpResponse:
     site = posting(request.user)
     if site is None or site.kind != SiteKind.COUNTER:
         return render(request, "operations/counter.html", {"unposted": True})
-    kind = request.GET.get("kind", "departures")
-    if kind not in selectors.COUNTER_KINDS:
-        kind = "departures"
-    try:
-        day = (
-            dt.date.fromisoformat(request.GET.get("date", ""))
-            if request.GET.get("date")
-            else stays.today()
-        )
-    except ValueError:
-        day = stays.today()
+    kind, day = _tab_and_day(request, selectors.COUNTER_KINDS, "departures")
     found = selectors.counter_list(site, day, kind)
     rows: list[dict[str, Any]] = []
     if found:
