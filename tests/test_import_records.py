@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from django.core.management import CommandError
 from django.db import connection
+from django.utils import timezone
 
 from baomi.audit.models import Action, AuditEvent
 from baomi.audit.services import events_naming
@@ -399,3 +400,31 @@ def test_a_hotel_deployment_imports_no_parcels(
         )
         assert import_cli(stays)["stays"] == 1
     assert Shipment.objects.count() == 0
+
+
+def test_imported_history_is_dated_from_its_own_first_day_so_retention_sees_it(
+    tmp_path: Path, synth: Any
+) -> None:
+    """A stay that ended in 2020 brought in today must not wait two more years: its record
+    is dated from its check-in (retention's pre-filter reads `created_at`), a future trip
+    from today (R-C5); the stay rule then destroys the old stay on its first run."""
+    from baomi.customers import retention
+
+    a, b = base(synth), base(synth)
+    import_cli(
+        write(
+            tmp_path / "old.csv",
+            BASE + STAY,
+            [
+                [*a, "H-2020", "2020-01-01", "2020-01-03", "1203", ""],
+                [*b, "H-2099", "2099-05-01", "2099-05-03", "", ""],
+            ],
+        ),
+        "--industry",
+        "hotel",
+    )
+    old, future = Stay.objects.get(reference="H-2020"), Stay.objects.get(reference="H-2099")
+    assert timezone.localtime(old.created_at).date().isoformat() == "2020-01-01"
+    assert future.created_at.year == timezone.now().year  # not dated in the future
+    stay_rule = next(r for r in retention.RULES if r.entity == "stay")
+    assert stay_rule.expire(timezone.now(), dry_run=True).expired == 1

@@ -45,9 +45,11 @@ import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime, time
 from typing import Any
 
 from django.db import connection
+from django.utils import timezone
 
 from baomi.audit.models import Action
 from baomi.audit.services import build_naming, record_many
@@ -63,6 +65,24 @@ from .models import Booking, Shipment, ShipmentStatus, Stay
 
 _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,31}$")
 _CHUNK = 500
+# a record brought in from another system's history is dated from its own first day, not
+# from the import: retention's cheap pre-filter (created before the cutoff) must not keep
+# a stay that ended years ago for another full period after the import
+_BEGINS = {"stay": "check_in", "booking": "start_date"}
+
+
+def _created(row: RecordRow, begins: str | None, now: datetime) -> datetime:
+    if begins is None:
+        return now
+    raw = dict(row.values).get(begins)
+    try:
+        day = date.fromisoformat(str(raw)[:10]) if raw else None
+    except ValueError:
+        day = None
+    if day is None:
+        return now
+    start = timezone.make_aware(datetime.combine(day, time.min))
+    return min(start, now)
 
 
 @dataclass(frozen=True)
@@ -256,7 +276,7 @@ class RecordColumns:
             rows.append((cid, rid, [(c, values.get(c)) for c in codes]))
         sealed = vault.seal_rows(self.entity, rows)
         now = clock.now()
-        created = db_value(model, "created_at", now)
+        begins = _BEGINS.get(self.entity)
         id_db, cust_db = db_converter(model, "id"), db_converter(model, "customer")
         cols: tuple[str, ...] = ("id", "customer", "channel", "created_at", self.key)
         cols += ("status",) if self.status else ()
@@ -265,6 +285,7 @@ class RecordColumns:
             if blobs is None:  # the customer was erased meanwhile: never resurrect
                 raise Gone("a customer was erased during the import; run it again")
             extra = (row.status,) if self.status else ()
+            created = db_value(model, "created_at", _created(row, begins, now))
             params.append((id_db(rid), cust_db(cid), channel, created, row.key, *extra, *blobs))
         with connection.cursor() as cur:
             cur.executemany(insert_sql(model, (*cols, *codes)), params)
