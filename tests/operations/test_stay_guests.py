@@ -161,3 +161,25 @@ def test_each_guest_prints_their_own_registration_card(
     assert ev.detail["customer"] == str(friend.id)
     r = c.get(f"{url}?guest={stranger.id}", headers=h)  # not in this room
     assert r.status_code == 404 and r.json()["code"] == "guest_not_found"
+
+
+def test_a_guests_access_copy_says_whose_room_they_were_registered_in(
+    api_client: Any, sites: Any, post: Any, make_customer: Any, make_staff: Any
+) -> None:
+    """PIPL art. 45: the other guest's access copy lists the stay they were registered on
+    (reference, hotel, time) — never the holder's values."""
+    from baomi.customers.models import Stay
+    from baomi.rights import services as rights
+
+    c, h = _desk(api_client, post, "H1")
+    holder, friend = make_customer(name="王大明"), make_customer(name="李小红")
+    stay_id = _book(c, h, holder.id, room="808").json()["id"]
+    assert _post(c, h, stay_id, {"customer_id": str(friend.id)}).status_code == 201
+    copy = rights.access_copy(make_staff("privacy_officer"), friend.id)
+    rooms = copy["companions"]["staying_with"]
+    assert [r["stay"] for r in rooms] == [Stay.objects.get(pk=stay_id).reference]
+    assert rooms[0]["hotel"] and "王大明" not in str(copy["companions"])
+    assert rights.access_copy(make_staff("privacy_officer"), holder.id)["companions"] == {
+        "travelling_with": [],
+        "staying_with": [],
+    }

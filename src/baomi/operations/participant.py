@@ -11,6 +11,7 @@ from typing import Any
 
 from baomi.catalog.enums import Purpose, Role
 from baomi.contract.participants import (
+    AccessCopySection,
     CustomerPanel,
     EraseContext,
     Erasure,
@@ -98,6 +99,33 @@ def erase(ctx: EraseContext) -> Erasure:
     return Erasure(cleared=cleared)
 
 
+def _companions(actor: Any, customer_id: Any) -> dict[str, Any]:
+    """The access copy's part of the day's work (PIPL art. 45): where the customer was
+    registered on someone else's record — a companion on a booking, another guest in a
+    room — by reference, hotel and time; the other person's values are not theirs to see
+    (only references and site names, which are not personal values)."""
+    trips = Traveller.objects.filter(customer_id=customer_id).select_related("booking")
+    rooms = StayGuest.objects.filter(customer_id=customer_id).select_related("stay")
+    sites = dict(
+        Occupancy.objects.filter(stay_id__in=[g.stay_id for g in rooms]).values_list(
+            "stay_id", "site__name_zh"
+        )
+    )
+    return {
+        "travelling_with": [
+            {"booking": t.booking.reference, "added_at": t.added_at.isoformat()} for t in trips
+        ],
+        "staying_with": [
+            {
+                "stay": g.stay.reference,
+                "hotel": sites.get(g.stay_id, ""),
+                "added_at": g.added_at.isoformat(),
+            }
+            for g in rooms
+        ],
+    }
+
+
 def _panel(request: Any, view: Any) -> dict[str, Any] | None:
     from .presenters import customer_actions
 
@@ -125,6 +153,11 @@ register(
             RecordOpener("own_counter_bookings", "booking", own_counter_bookings),
         ),
         eraser=erase,
+        access_copy=(
+            AccessCopySection(
+                "companions", "同行与同住登记", "Registered with others", _companions, 35
+            ),
+        ),
         # stay.site, booking.site; the register of imported waybill numbers (`baomi
         # import`, decisions 0039, 0041)
         intake=(STAY_SITE_COLUMN, BOOKING_SITE_COLUMN, WAYBILL_REGISTER),
