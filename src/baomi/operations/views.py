@@ -91,6 +91,26 @@ def _inputs(
 
 
 # -- the front desk ----------------------------------------------------------------------------
+def _one_by_id_number(request: HttpRequest, purpose: Purpose) -> Any:
+    """The one customer whose ID number the desk typed (`lookup_id_number`), found by the
+    ordinary audited exact search; none or several is a form error on that field."""
+    found = customers.search_customers(
+        request.user, purpose, {"id_number": request.POST.get("lookup_id_number", "").strip()}
+    )
+    if found.total != 1:
+        raise ValidationFailed(
+            [
+                FieldIssue(
+                    "lookup_id_number",
+                    "not_found",
+                    "no single customer has this ID number",
+                    "没有找到唯一对应该证件号码的客户",
+                )
+            ]
+        )
+    return found.results[0].id
+
+
 def _tab_and_day(request: HttpRequest, kinds: Any, default: str) -> tuple[str, dt.date]:
     """A list page's tab (`?kind=`, else `default`) and day (`?date=`, else today; a date
     that does not parse is today too)."""
@@ -254,25 +274,11 @@ def stay_guests(request: HttpRequest, purpose: Purpose, stay_id: Any) -> HttpRes
             return redirect("operations:stay", stay_id=stay_id)
         checked = p.get("document_checked") == "1"
         if op == "existing":
-            found = customers.search_customers(
-                request.user, purpose, {"id_number": p.get("lookup_id_number", "").strip()}
-            )
-            if found.total != 1:
-                raise ValidationFailed(
-                    [
-                        FieldIssue(
-                            "lookup_id_number",
-                            "not_found",
-                            "no single customer has this ID number",
-                            "没有找到唯一对应该证件号码的客户",
-                        )
-                    ]
-                )
             guests.add_guest(
                 request.user,
                 purpose,
                 stay_id,
-                customer_id=found.results[0].id,
+                customer_id=_one_by_id_number(request, purpose),
                 document_checked=checked,
             )
         else:
@@ -930,25 +936,11 @@ def booking_page(request: HttpRequest, purpose: Purpose, booking_id: Any) -> Htt
                 messages.success(request, bi("已移除同行旅客。", "Traveller removed."))
                 return redirect("operations:booking", booking_id=booking_id)
             if p.get("op") == "existing":
-                found = customers.search_customers(
-                    request.user, purpose, {"id_number": p.get("lookup_id_number", "").strip()}
-                )
-                if found.total != 1:
-                    raise ValidationFailed(
-                        [
-                            FieldIssue(
-                                "lookup_id_number",
-                                "not_found",
-                                "no single customer has this ID number",
-                                "没有找到唯一对应该证件号码的客户",
-                            )
-                        ]
-                    )
                 bookings.add_traveller(
                     request.user,
                     purpose,
                     booking_id,
-                    customer_id=found.results[0].id,
+                    customer_id=_one_by_id_number(request, purpose),
                     document_checked=p.get("document_checked") == "1",
                 )
             else:
